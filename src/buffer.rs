@@ -1,0 +1,284 @@
+//! The one contiguous buffer behind a [`StreamReader`](crate::StreamReader).
+//!
+//! Layout of `buf` (a `BytesMut` whose whole length is initialized memory):
+//!
+//! ```text
+//!  buf[..filled]          buf[filled..]
+//! +----------------------+------------------------------+
+//! | unread bytes         | free tail (zeroed or stale)  |
+//! +----------------------+------------------------------+
+//!   ^ frames are split      ^ the inner reader writes here
+//!     off the front as        directly: no staging copy
+//!     zero-copy `Bytes`
+//! ```
+//!
+//! The free tail is always *initialized* memory, because `AsyncRead::poll_read`
+//! takes `&mut [u8]`: new memory is zeroed once when it is allocated (large
+//! allocations come from `alloc_zeroed`, which the OS backs with lazily
+//! faulted zero pages), never on every read.
+//!
+//! Memory policy, in one place:
+//! - nothing is allocated until the first read;
+//! - the normal allocation is `capacity` bytes; it is reused in place when
+//!   the caller has dropped the frames split off it (`try_reclaim`);
+//! - a request for more than `capacity` contiguous bytes gets an allocation
+//!   of its own, either exactly the request (the caller knows the size) or
+//!   growing with the bytes that arrive (the size came off the wire);
+//! - once no unread bytes are left in an oversized allocation, the buffer
+//!   lets go of it, so a reader returns to its normal footprint after a large
+//!   frame.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// The reader's buffer. See the module docs for the layout.
+pub(crate) struct Buffer {
+    /// INVARIANT: `buf[..filled]` are the unread bytes, in stream order;
+    /// `buf[filled..]` is initialized free space for the next read.
+    buf: BytesMut,
+    /// INVARIANT: `filled <= buf.len()`.
+    filled: usize,
+    /// Size of the allocation `buf` was carved from; 0 before the first one.
+    alloc_len: usize,
+    /// The normal allocation size (the reader's capacity).
+    capacity: usize,
+    /// How many leading unread bytes a delimiter search has already scanned.
+    /// Kept here because every consumption must shift it.
+    pub(crate) searched: usize,
+    /// The inner reader reported end of stream; it is not polled again.
+    pub(crate) eof: bool,
+}
+
+impl Buffer {
+    /// A buffer that allocates nothing until its first read.
+    pub(crate) fn new(capacity: usize) -> Self {
+        Buffer {
+            buf: BytesMut::new(),
+            filled: 0,
+            alloc_len: 0,
+            capacity,
+            searched: 0,
+            eof: false,
+        }
+    }
+
+    /// The reader's normal capacity.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The size of one ordinary read: at least one byte, so that a reader
+    /// with capacity 0 still makes progress.
+    #[inline]
+    pub(crate) fn normal(&self) -> usize {
+        self.capacity.max(1)
+    }
+
+    /// The unread bytes.
+    #[inline]
+    pub(crate) fn unread(&self) -> &[u8] {
+        &self.buf[..self.filled]
+    }
+
+    /// Number of unread bytes.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.filled
+    }
+
+    /// Size of the allocation currently held (0 if none). For tests of the
+    /// memory policy.
+    #[cfg(test)]
+    pub(crate) fn allocated(&self) -> usize {
+        self.alloc_len
+    }
+
+    /// Discards up to `n` unread bytes (clamped, never panics).
+    #[inline]
+    pub(crate) fn consume(&mut self, n: usize) {
+        let n = n.min(self.filled);
+        self.buf.advance(n);
+        self.filled -= n;
+        self.after_consume(n);
+    }
+
+    /// Splits the first `n` unread bytes off as a zero-copy `Bytes`.
+    ///
+    /// `n` must not exceed `len()`; callers check first.
+    #[inline]
+    pub(crate) fn take(&mut self, n: usize) -> Bytes {
+        debug_assert!(n <= self.filled);
+        if n == 0 {
+            return Bytes::new();
+        }
+        let out = self.buf.split_to(n).freeze();
+        self.filled -= n;
+        self.after_consume(n);
+        out
+    }
+
+    /// Splits off every unread byte.
+    pub(crate) fn take_all(&mut self) -> Bytes {
+        self.take(self.filled)
+    }
+
+    /// Copies unread bytes into `dst` and consumes them. Returns the count.
+    #[inline]
+    pub(crate) fn copy_to(&mut self, dst: &mut [u8]) -> usize {
+        let n = dst.len().min(self.filled);
+        dst[..n].copy_from_slice(&self.buf[..n]);
+        self.consume(n);
+        n
+    }
+
+    fn after_consume(&mut self, n: usize) {
+        self.searched = self.searched.saturating_sub(n);
+        if self.filled == 0 && self.alloc_len > self.normal() {
+            // Memory hygiene: an oversized allocation (a large frame) is not
+            // kept once its bytes are handed out; the frames split off it own
+            // it now, and it is freed when they are dropped.
+            self.buf = BytesMut::new();
+            self.alloc_len = 0;
+        }
+    }
+
+    /// Puts `bytes` back in front of the unread bytes (cancellation of a
+    /// read into caller memory). Rare path: allocates a fresh buffer.
+    pub(crate) fn unread_front(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let total = bytes.len() + self.filled;
+        let len = total.max(self.normal());
+        let mut fresh = BytesMut::zeroed(len);
+        fresh[..bytes.len()].copy_from_slice(bytes);
+        fresh[bytes.len()..total].copy_from_slice(self.unread());
+        self.buf = fresh;
+        self.alloc_len = len;
+        self.filled = total;
+        self.searched = 0;
+    }
+
+    /// Makes sure the free tail is non-empty and `unread + free >= min_len`,
+    /// growing to `target` bytes if it has to.
+    ///
+    /// `target` must be at least `min_len` and more than `len()`.
+    #[inline]
+    pub(crate) fn prepare(&mut self, min_len: usize, target: usize) {
+        if self.buf.len() == self.filled || self.buf.len() < min_len {
+            self.make_room(target.max(min_len));
+        }
+        debug_assert!(self.buf.len() > self.filled);
+    }
+
+    #[cold]
+    fn make_room(&mut self, target: usize) {
+        debug_assert!(target > self.filled);
+        // Reuse the current allocation in place only if it is not oversized
+        // for what is wanted now (memory hygiene, see the module docs).
+        if self.alloc_len != 0 && self.alloc_len <= self.normal().max(target) {
+            self.buf.truncate(self.filled);
+            if self.buf.try_reclaim(target - self.filled) {
+                // The reclaimed allocation holds at most alloc_len bytes;
+                // use all of it so the next reads are as large as possible.
+                let len = self.buf.capacity();
+                self.buf.resize(len, 0);
+                return;
+            }
+        }
+        let mut fresh = BytesMut::zeroed(target);
+        fresh[..self.filled].copy_from_slice(&self.buf[..self.filled]);
+        self.buf = fresh;
+        self.alloc_len = target;
+    }
+
+    /// The free tail the inner reader writes into. Non-empty after `prepare`.
+    #[inline]
+    pub(crate) fn free_tail(&mut self) -> &mut [u8] {
+        &mut self.buf[self.filled..]
+    }
+
+    /// Records that the inner reader wrote `n` bytes into the free tail.
+    #[inline]
+    pub(crate) fn commit(&mut self, n: usize) {
+        debug_assert!(self.filled + n <= self.buf.len());
+        self.filled += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(b: &mut Buffer, data: &[u8]) {
+        let tail = b.free_tail();
+        let n = data.len().min(tail.len());
+        tail[..n].copy_from_slice(&data[..n]);
+        b.commit(n);
+    }
+
+    #[test]
+    fn allocates_nothing_until_asked() {
+        let b = Buffer::new(8192);
+        assert_eq!(b.allocated(), 0);
+        assert!(b.unread().is_empty());
+    }
+
+    #[test]
+    fn take_is_zero_copy_and_keeps_order() {
+        let mut b = Buffer::new(16);
+        b.prepare(1, 16);
+        fill(&mut b, b"hello world");
+        let base = b.unread().as_ptr();
+        let hello = b.take(5);
+        assert_eq!(&hello[..], b"hello");
+        assert_eq!(hello.as_ptr(), base, "split off the buffer, not copied");
+        assert_eq!(b.unread(), b" world");
+    }
+
+    #[test]
+    fn oversized_allocation_is_released_once_spent() {
+        let mut b = Buffer::new(16);
+        b.prepare(1000, 1000);
+        assert_eq!(b.allocated(), 1000);
+        fill(&mut b, &[7u8; 1000]);
+        let frame = b.take(1000);
+        assert_eq!(b.allocated(), 0, "the large allocation now belongs to the frame");
+        drop(frame);
+        b.prepare(1, 16);
+        assert_eq!(b.allocated(), 16);
+    }
+
+    #[test]
+    fn reclaims_in_place_when_frames_are_dropped() {
+        let mut b = Buffer::new(16);
+        b.prepare(1, 16);
+        fill(&mut b, &[1u8; 16]);
+        let base = b.unread().as_ptr();
+        drop(b.take(12));
+        b.prepare(8, 16);
+        assert_eq!(b.unread(), &[1u8; 4]);
+        assert_eq!(b.unread().as_ptr(), base, "the same allocation was reused");
+    }
+
+    #[test]
+    fn held_frame_does_not_grow_the_buffer() {
+        let mut b = Buffer::new(16);
+        let mut held = Vec::new();
+        for _ in 0..100 {
+            b.prepare(1, 16);
+            fill(&mut b, &[1u8; 16]);
+            held.push(b.take(1));
+            b.consume(15);
+            assert!(b.allocated() <= 16);
+        }
+    }
+
+    #[test]
+    fn unread_front_restores_order() {
+        let mut b = Buffer::new(4);
+        b.prepare(1, 4);
+        fill(&mut b, b"cd");
+        b.unread_front(b"ab");
+        assert_eq!(b.unread(), b"abcd");
+    }
+}

@@ -1,0 +1,168 @@
+//! The one error type of the crate.
+
+use std::fmt;
+use std::io;
+
+use bytes::Bytes;
+
+/// Everything that can go wrong while reading or writing through intake.
+///
+/// Every variant says what happened to the bytes involved, so that no byte
+/// is ever lost silently:
+///
+/// - [`Error::Io`]: the inner reader or writer failed. Bytes already received
+///   stay buffered in the reader; the same call can be retried.
+/// - [`Error::UnexpectedEof`]: the stream ended inside a read; the bytes that
+///   did arrive are handed over in `partial`.
+/// - [`Error::LimitExceeded`]: a search or peek hit the reader's limit;
+///   nothing was consumed.
+/// - [`Error::FrameTooLarge`]: a length prefix announced a frame over the
+///   configured maximum; no payload memory was allocated.
+///
+/// Converting into [`std::io::Error`] keeps a precise [`io::ErrorKind`]:
+///
+/// ```
+/// use std::io;
+/// let err = intake::Error::LimitExceeded { limit: 16 };
+/// assert_eq!(err.to_string(), "limit of 16 bytes exceeded before the delimiter or requested length was buffered");
+/// let io_err: io::Error = err.into();
+/// assert_eq!(io_err.kind(), io::ErrorKind::InvalidData);
+/// ```
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum Error {
+    /// The inner reader or writer returned an I/O error. Bytes received
+    /// before it stay buffered, so the operation can be retried.
+    Io(io::Error),
+    /// The stream ended inside a read. `partial` holds the bytes that did
+    /// arrive: they were consumed from the reader and are handed over here,
+    /// never lost. `expected` is the number of bytes the read wanted in all,
+    /// or `None` for a delimiter search.
+    UnexpectedEof {
+        /// The bytes that arrived before the end of the stream.
+        partial: Bytes,
+        /// How many bytes the read needed in all (`None` for `read_until`).
+        expected: Option<usize>,
+    },
+    /// A delimiter search or a peek needed more than `limit` buffered bytes.
+    /// Nothing was consumed: the bytes stay buffered and readable.
+    LimitExceeded {
+        /// The limit that was hit, in bytes.
+        limit: usize,
+    },
+    /// A length prefix announced a frame longer than the configured maximum.
+    /// No payload memory was allocated.
+    FrameTooLarge {
+        /// The frame length the prefix announced (after any adjustment).
+        len: u64,
+        /// The configured maximum frame length.
+        max: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "i/o error: {e}"),
+            Error::UnexpectedEof {
+                partial,
+                expected: Some(n),
+            } => write!(
+                f,
+                "stream ended after {} of {n} expected bytes",
+                partial.len()
+            ),
+            Error::UnexpectedEof {
+                partial,
+                expected: None,
+            } => write!(
+                f,
+                "stream ended after {} bytes without the delimiter",
+                partial.len()
+            ),
+            Error::LimitExceeded { limit } => write!(
+                f,
+                "limit of {limit} bytes exceeded before the delimiter or requested length was buffered"
+            ),
+            Error::FrameTooLarge { len, max } => {
+                write!(f, "frame of {len} bytes exceeds max {max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Io(e) => e,
+            Error::UnexpectedEof { .. } => io::Error::new(io::ErrorKind::UnexpectedEof, e),
+            Error::LimitExceeded { .. } | Error::FrameTooLarge { .. } => {
+                io::Error::new(io::ErrorKind::InvalidData, e)
+            }
+        }
+    }
+}
+
+impl Error {
+    /// Whether this error is [`Error::UnexpectedEof`].
+    pub fn is_unexpected_eof(&self) -> bool {
+        matches!(self, Error::UnexpectedEof { .. })
+    }
+}
+
+/// The error for an inner reader that reports more bytes than it was given
+/// room for. Such a reader is broken; trusting it would read past the slice.
+pub(crate) fn overreport(claimed: usize, room: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("inner reader reported {claimed} bytes read into a slice of {room}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_carries_the_numbers() {
+        let e = Error::FrameTooLarge {
+            len: 9_000_000,
+            max: 8_388_608,
+        };
+        assert_eq!(e.to_string(), "frame of 9000000 bytes exceeds max 8388608");
+        let e = Error::UnexpectedEof {
+            partial: Bytes::from_static(b"abc"),
+            expected: Some(10),
+        };
+        assert_eq!(e.to_string(), "stream ended after 3 of 10 expected bytes");
+    }
+
+    #[test]
+    fn io_kinds_are_precise() {
+        let eof: io::Error = Error::UnexpectedEof {
+            partial: Bytes::new(),
+            expected: None,
+        }
+        .into();
+        assert_eq!(eof.kind(), io::ErrorKind::UnexpectedEof);
+        let big: io::Error = Error::FrameTooLarge { len: 2, max: 1 }.into();
+        assert_eq!(big.kind(), io::ErrorKind::InvalidData);
+        let inner: io::Error = Error::Io(io::ErrorKind::BrokenPipe.into()).into();
+        assert_eq!(inner.kind(), io::ErrorKind::BrokenPipe);
+    }
+}

@@ -1,0 +1,48 @@
+//! # intake
+//!
+//! A runtime-neutral buffered async stream reader (and its matching writer)
+//! for smol, async-std and anything else that speaks
+//! [`futures_io::AsyncRead`] / `AsyncWrite`.
+//!
+//! [`StreamReader`] keeps **one contiguous buffer** per stream. The inner
+//! reader writes straight into the memory where the bytes will live (the
+//! buffer's free tail, or caller memory), frames leave as zero-copy
+//! [`bytes::Bytes`] slices of it, and every byte read stays in the reader
+//! until it is handed to the caller, so dropping a read future (a timeout,
+//! `select`) loses nothing.
+//!
+//! ```
+//! # futures_lite::future::block_on(async {
+//! use intake::StreamReader;
+//!
+//! let wire: &[u8] = b"PING 4\r\nabcd";
+//! let mut reader = StreamReader::new(wire);
+//! let line = reader.read_until(b"\r\n").await?;        // zero-copy slice
+//! assert_eq!(&line[..], b"PING 4\r\n");
+//! let body = reader.read_exactly(4).await?;             // zero-copy slice
+//! assert_eq!(&body[..], b"abcd");
+//! # Ok::<(), intake::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! The library depends on no runtime: only `futures-io`, `futures-core`,
+//! `bytes`, `memchr` and `pin-project-lite`.
+
+#![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+
+mod buffer;
+mod error;
+mod reader;
+
+pub use error::Error;
+pub use reader::{
+    CopyExact, Peek, ReadExactInto, ReadExactly, ReadInto, ReadUntil, Skip, StreamReader,
+    DEFAULT_CAPACITY, DEFAULT_LIMIT,
+};
+pub use bytes::Bytes;

@@ -1,0 +1,123 @@
+//! `copy_exact`: move exactly `n` bytes to a writer with bounded memory.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::{poll_fill, StreamReader};
+use crate::Error;
+
+/// Progress of one `copy_exact`, kept in its future.
+#[derive(Debug)]
+struct Progress {
+    remaining: u64,
+    /// All bytes were written; only the final flush is left.
+    flushing: bool,
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Moves exactly `n` bytes from the stream to `dst` (an upload to a
+    /// file, a proxy), through the reader's normal buffer: memory stays
+    /// bounded by the capacity whatever `n` is. Buffered bytes go first.
+    /// `dst` is flushed once all bytes are written.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::UnexpectedEof`] if the stream ends first; `partial` is
+    ///   empty (the bytes that did arrive were written to `dst`) and
+    ///   `expected` is the number of bytes still missing.
+    /// - [`Error::Io`] if reading or writing fails; a write of zero bytes is
+    ///   reported as `WriteZero`. Bytes read but not yet written stay
+    ///   buffered.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe: bytes written to `dst` before the future is dropped
+    /// are consumed, and a new call starts counting afresh. Bytes read but
+    /// not yet written stay buffered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"\x00\x05helloNEXT"[..]);
+    /// let header = reader.read_exactly(2).await?;
+    /// let len = u16::from_be_bytes([header[0], header[1]]) as u64;
+    /// let mut file = futures_lite::io::Cursor::new(Vec::new());
+    /// reader.copy_exact(len, &mut file).await?;
+    /// assert_eq!(file.into_inner(), b"hello");
+    /// assert_eq!(&reader.read_exactly(4).await?[..], b"NEXT");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn copy_exact<'a, W: AsyncWrite + Unpin>(
+        &'a mut self,
+        n: u64,
+        dst: &'a mut W,
+    ) -> CopyExact<'a, R, W> {
+        CopyExact {
+            reader: self,
+            dst,
+            progress: Progress {
+                remaining: n,
+                flushing: false,
+            },
+        }
+    }
+}
+
+/// Future of [`StreamReader::copy_exact`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct CopyExact<'a, R, W: ?Sized> {
+    reader: &'a mut StreamReader<R>,
+    dst: &'a mut W,
+    progress: Progress,
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> Future for CopyExact<'_, R, W> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let reader = Pin::new(&mut *this.reader).project();
+        let (buf, mut inner) = (reader.buf, reader.inner);
+        let progress = &mut this.progress;
+        while !progress.flushing {
+            if progress.remaining == 0 {
+                progress.flushing = true;
+                break;
+            }
+            if buf.len() == 0 {
+                let normal = buf.normal();
+                match ready!(poll_fill(buf, inner.as_mut(), cx, 1, normal)) {
+                    Ok(0) => {
+                        return Poll::Ready(Err(Error::UnexpectedEof {
+                            partial: bytes::Bytes::new(),
+                            expected: Some(
+                                usize::try_from(progress.remaining).unwrap_or(usize::MAX),
+                            ),
+                        }))
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Poll::Ready(Err(Error::Io(e))),
+                }
+            }
+            let chunk = usize::try_from(progress.remaining)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let written = match ready!(Pin::new(&mut *this.dst).poll_write(cx, &buf.unread()[..chunk])) {
+                Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),
+                Ok(w) => w.min(chunk),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            };
+            buf.consume(written);
+            progress.remaining -= written as u64;
+        }
+        Pin::new(&mut *this.dst).poll_flush(cx).map_err(Error::Io)
+    }
+}

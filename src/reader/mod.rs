@@ -1,0 +1,306 @@
+//! [`StreamReader`]: the one-buffer async reader and its read operations.
+//!
+//! Each operation lives in its own file, as a `poll_*` core on the reader
+//! plus the named future its async method returns. Every core keeps its
+//! progress in the reader's buffer, not in the future, which is what makes
+//! the reads cancel-safe.
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_io::AsyncRead;
+use pin_project_lite::pin_project;
+
+use crate::buffer::Buffer;
+use crate::error::overreport;
+
+mod copy_exact;
+mod io_impls;
+mod peek;
+mod read_exactly;
+mod read_into;
+mod read_until;
+mod skip;
+
+pub use copy_exact::CopyExact;
+pub use peek::Peek;
+pub use read_exactly::ReadExactly;
+pub use read_into::{ReadExactInto, ReadInto};
+pub use read_until::ReadUntil;
+pub use skip::Skip;
+
+use read_until::DelimiterSearch;
+
+/// Default normal buffer capacity: 8 KiB, as std's and futures' `BufReader`.
+pub const DEFAULT_CAPACITY: usize = 8 * 1024;
+/// Default limit for [`StreamReader::read_until`] and [`StreamReader::peek`]: 64 KiB.
+pub const DEFAULT_LIMIT: usize = 64 * 1024;
+
+pin_project! {
+    /// A buffered async reader that keeps **one contiguous buffer** and hands
+    /// frames out as zero-copy [`Bytes`] slices of it.
+    ///
+    /// It wraps any [`futures_io::AsyncRead`] (a smol or async-std socket, a
+    /// file, an in-memory slice) and adds the reads that framing code needs:
+    /// exactly `n` bytes ([`read_exactly`](Self::read_exactly)), up to a
+    /// delimiter ([`read_until`](Self::read_until)), a look ahead of `n`
+    /// contiguous bytes ([`peek`](Self::peek)), a length-prefixed frame
+    /// ([`read_frame`](Self::read_frame)), and reads into caller memory
+    /// ([`read_into`](Self::read_into), [`read_exact_into`](Self::read_exact_into)).
+    /// It also implements `AsyncRead` and `AsyncBufRead`, so it drops in
+    /// where a `BufReader` was.
+    ///
+    /// The inner reader writes straight into the buffer's free tail (or into
+    /// caller memory), so each byte is copied from the source once. Every
+    /// byte read stays in the reader until it is handed to the caller:
+    /// dropping a read future loses nothing.
+    ///
+    /// Once the inner reader reports end of stream (`Ok(0)`), the reader
+    /// remembers it and does not poll the inner reader again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use intake::StreamReader;
+    ///
+    /// let mut reader = StreamReader::new(&b"HELO world\r\nrest"[..]);
+    /// let verb = reader.read_exactly(4).await?;
+    /// assert_eq!(&verb[..], b"HELO");
+    /// let line = reader.read_until(b"\r\n").await?;
+    /// assert_eq!(&line[..], b" world\r\n");
+    /// assert_eq!(reader.peek(4).await?, b"rest");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub struct StreamReader<R> {
+        #[pin]
+        inner: R,
+        buf: Buffer,
+        limit: usize,
+        search: DelimiterSearch,
+    }
+}
+
+impl<R> StreamReader<R> {
+    /// Wraps `inner` with the default capacity (8 KiB) and limit (64 KiB).
+    ///
+    /// Allocates nothing until the first read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reader = intake::StreamReader::new(&b"abc"[..]);
+    /// assert_eq!(reader.capacity(), 8192);
+    /// assert!(reader.buffer().is_empty());
+    /// ```
+    pub fn new(inner: R) -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY, inner)
+    }
+
+    /// Wraps `inner` with a buffer of `capacity` bytes: the size of one
+    /// ordinary read from the inner reader. Larger frames get an allocation
+    /// of their own and do not grow the normal buffer.
+    ///
+    /// Capacity 0 is allowed: reads into caller memory then always go
+    /// straight to the inner reader, and searches read one byte at a time.
+    /// Allocates nothing until the first read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reader = intake::StreamReader::with_capacity(64 * 1024, &b""[..]);
+    /// assert_eq!(reader.capacity(), 65536);
+    /// ```
+    pub fn with_capacity(capacity: usize, inner: R) -> Self {
+        StreamReader {
+            inner,
+            buf: Buffer::new(capacity),
+            limit: DEFAULT_LIMIT,
+            search: DelimiterSearch::default(),
+        }
+    }
+
+    /// Sets the most bytes that [`read_until`](Self::read_until) and
+    /// [`peek`](Self::peek) will hold while searching or looking ahead
+    /// (default 64 KiB). A delimiter counts toward the limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"a very long line\n"[..]).with_limit(8);
+    /// let err = reader.read_until(b"\n").await.unwrap_err();
+    /// assert!(matches!(err, intake::Error::LimitExceeded { limit: 8 }));
+    /// // Nothing was consumed.
+    /// assert_eq!(&reader.buffer()[..6], b"a very");
+    /// # });
+    /// ```
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The search and peek limit, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The normal buffer capacity, in bytes.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The buffered, unread bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"abc"[..]);
+    /// reader.peek(1).await?;
+    /// assert_eq!(reader.buffer(), b"abc");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn buffer(&self) -> &[u8] {
+        self.buf.unread()
+    }
+
+    /// Discards `n` buffered bytes. `n` larger than [`buffer`](Self::buffer)
+    /// is clamped to it (this never panics).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"abcd"[..]);
+    /// reader.peek(4).await?;
+    /// reader.consume(2);
+    /// assert_eq!(reader.buffer(), b"cd");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn consume(&mut self, n: usize) {
+        self.buf.consume(n);
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader, mutably. Reading from it directly skips the bytes
+    /// buffered here.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The pinned inner reader.
+    pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut R> {
+        self.project().inner
+    }
+
+    /// Unwraps the reader: the inner reader and every unread byte (nothing
+    /// is lost).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"head|tail"[..]);
+    /// reader.read_until(b"|").await?;
+    /// let (rest_of_source, buffered) = reader.into_parts();
+    /// assert_eq!(&buffered[..], b"tail");
+    /// assert!(rest_of_source.is_empty());
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn into_parts(mut self) -> (R, Bytes) {
+        let rest = self.buf.take_all();
+        (self.inner, rest)
+    }
+
+    /// Unwraps the reader, dropping any buffered bytes. Prefer
+    /// [`into_parts`](Self::into_parts).
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamReader")
+            .field("inner", &self.inner)
+            .field("buffered", &self.buf.len())
+            .field("capacity", &self.buf.capacity())
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
+/// One read from `inner` into the buffer's free tail, after making sure the
+/// free tail is non-empty and `unread + free >= min_len` (growing to `target`
+/// if needed). `Ok(0)` means end of stream, which is remembered.
+///
+/// `Interrupted` is retried; an inner reader that reports more bytes than
+/// its slice held gets `InvalidData`.
+pub(crate) fn poll_fill<R: AsyncRead>(
+    buf: &mut Buffer,
+    mut inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    min_len: usize,
+    target: usize,
+) -> Poll<io::Result<usize>> {
+    if buf.eof {
+        return Poll::Ready(Ok(0));
+    }
+    buf.prepare(min_len, target);
+    loop {
+        let tail = buf.free_tail();
+        let room = tail.len();
+        match inner.as_mut().poll_read(cx, tail) {
+            Poll::Ready(Ok(0)) => {
+                buf.eof = true;
+                return Poll::Ready(Ok(0));
+            }
+            Poll::Ready(Ok(n)) if n > room => return Poll::Ready(Err(overreport(n, room))),
+            Poll::Ready(Ok(n)) => {
+                buf.commit(n);
+                return Poll::Ready(Ok(n));
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// One read from `inner` straight into caller memory (bypassing the buffer),
+/// with the same rules as [`poll_fill`]. `dst` must be non-empty.
+pub(crate) fn poll_read_direct<R: AsyncRead>(
+    buf: &mut Buffer,
+    mut inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    dst: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    debug_assert!(!dst.is_empty());
+    if buf.eof {
+        return Poll::Ready(Ok(0));
+    }
+    loop {
+        match inner.as_mut().poll_read(cx, dst) {
+            Poll::Ready(Ok(0)) => {
+                buf.eof = true;
+                return Poll::Ready(Ok(0));
+            }
+            Poll::Ready(Ok(n)) if n > dst.len() => {
+                return Poll::Ready(Err(overreport(n, dst.len())))
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! `peek`: at least `n` contiguous buffered bytes, without consuming them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_io::AsyncRead;
+
+use super::{poll_fill, StreamReader};
+use crate::Error;
+
+impl<R: AsyncRead> StreamReader<R> {
+    /// The polling core of [`peek`](StreamReader::peek): ready once at least
+    /// `n` bytes are buffered contiguously (or the stream has ended); the
+    /// bytes are then in [`buffer`](StreamReader::buffer).
+    pub fn poll_peek(self: Pin<&mut Self>, cx: &mut Context<'_>, n: usize) -> Poll<Result<(), Error>> {
+        let mut this = self.project();
+        if n > *this.limit {
+            return Poll::Ready(Err(Error::LimitExceeded { limit: *this.limit }));
+        }
+        while this.buf.len() < n {
+            let target = this.buf.normal().max(n);
+            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, n, target)) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Makes sure at least `n` bytes are buffered in one contiguous slice
+    /// and returns all buffered bytes, consuming nothing. This is what
+    /// `AsyncBufRead::poll_fill_buf` cannot promise: a header of `n` bytes
+    /// is never split across two fills.
+    ///
+    /// Returns fewer than `n` bytes only at end of stream. Call
+    /// [`consume`](StreamReader::consume) to discard what was used.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::LimitExceeded`] if `n` exceeds the reader's
+    ///   [limit](StreamReader::with_limit), before any read.
+    /// - [`Error::Io`] if the inner reader fails; bytes stay buffered.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: nothing is ever consumed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"\x16\x03\x01rest"[..]);
+    /// let head = reader.peek(3).await?;
+    /// assert_eq!(&head[..3], b"\x16\x03\x01"); // looks like TLS
+    /// reader.consume(3);
+    /// assert_eq!(reader.peek(100).await?, b"rest"); // fewer: end of stream
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn peek(&mut self, n: usize) -> Peek<'_, R> {
+        Peek {
+            reader: Some(self),
+            n,
+        }
+    }
+}
+
+/// Future of [`StreamReader::peek`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct Peek<'a, R> {
+    reader: Option<&'a mut StreamReader<R>>,
+    n: usize,
+}
+
+impl<'a, R: AsyncRead + Unpin> Future for Peek<'a, R> {
+    type Output = Result<&'a [u8], Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let n = self.n;
+        let reader = self.reader.as_mut().expect("Peek polled after completion");
+        ready!(Pin::new(&mut **reader).poll_peek(cx, n))?;
+        let reader = self.reader.take().expect("checked above");
+        Poll::Ready(Ok(reader.buffer()))
+    }
+}

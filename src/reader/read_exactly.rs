@@ -1,0 +1,111 @@
+//! `read_exactly`: exactly `n` bytes as one zero-copy `Bytes`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use futures_io::AsyncRead;
+
+use super::{poll_fill, StreamReader};
+use crate::Error;
+
+impl<R: AsyncRead> StreamReader<R> {
+    /// The polling core of [`read_exactly`](StreamReader::read_exactly).
+    ///
+    /// Progress is kept in the reader, so this can be polled from any
+    /// context, dropped and polled again with the same `n`.
+    pub fn poll_read_exactly(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        n: usize,
+    ) -> Poll<Result<Bytes, Error>> {
+        let mut this = self.project();
+        loop {
+            if this.buf.len() >= n {
+                return Poll::Ready(Ok(this.buf.take(n)));
+            }
+            // A frame that fits the normal buffer shares it with the frames
+            // around it; a larger one gets exactly its own size, once, and
+            // the inner reader writes straight into it.
+            let normal = this.buf.normal();
+            let target = if n <= normal { normal } else { n };
+            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, n, target)) {
+                Ok(0) => {
+                    return Poll::Ready(Err(Error::UnexpectedEof {
+                        partial: this.buf.take_all(),
+                        expected: Some(n),
+                    }))
+                }
+                Ok(_) => continue,
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Reads exactly `n` bytes and returns them as one [`Bytes`].
+    ///
+    /// When the bytes are already buffered they are split off the buffer
+    /// without copying and without polling the inner reader. Otherwise the
+    /// buffer is made big enough once and the inner reader writes straight
+    /// into it: a frame larger than the capacity costs one allocation of `n`
+    /// bytes, and peak heap stays at most `n` plus the capacity. `n == 0`
+    /// returns an empty `Bytes` without touching the inner reader.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::UnexpectedEof`] if the stream ends first; `partial` holds
+    ///   every byte that arrived (consumed and handed over), `expected` is
+    ///   `Some(n)`.
+    /// - [`Error::Io`] if the inner reader fails; the bytes received so far
+    ///   stay buffered and a retry continues where this one stopped.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe. Nothing is consumed until all `n` bytes are there;
+    /// bytes that arrived before the future was dropped stay buffered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"\x00\x03abcXYZ"[..]);
+    /// let header = reader.read_exactly(2).await?;
+    /// let len = u16::from_be_bytes([header[0], header[1]]) as usize;
+    /// let body = reader.read_exactly(len).await?;
+    /// assert_eq!(&body[..], b"abc");
+    ///
+    /// let err = reader.read_exactly(10).await.unwrap_err();
+    /// match err {
+    ///     intake::Error::UnexpectedEof { partial, expected } => {
+    ///         assert_eq!(&partial[..], b"XYZ");
+    ///         assert_eq!(expected, Some(10));
+    ///     }
+    ///     other => panic!("{other}"),
+    /// }
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_exactly(&mut self, n: usize) -> ReadExactly<'_, R> {
+        ReadExactly { reader: self, n }
+    }
+}
+
+/// Future of [`StreamReader::read_exactly`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct ReadExactly<'a, R> {
+    reader: &'a mut StreamReader<R>,
+    n: usize,
+}
+
+impl<R: AsyncRead + Unpin> Future for ReadExactly<'_, R> {
+    type Output = Result<Bytes, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let n = self.n;
+        Pin::new(&mut *self.reader).poll_read_exactly(cx, n)
+    }
+}

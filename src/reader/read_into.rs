@@ -1,0 +1,198 @@
+//! Reads into caller memory: `read_into` (one read, like `recv_into`) and
+//! `read_exact_into` (fill the whole slice).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use futures_io::AsyncRead;
+
+use super::{poll_fill, poll_read_direct, StreamReader};
+use crate::Error;
+
+impl<R: AsyncRead> StreamReader<R> {
+    /// One read into `dst`: buffered bytes first; with nothing buffered, a
+    /// `dst` at least as large as the capacity is filled straight from the
+    /// inner reader, a smaller one through one buffer fill.
+    pub(crate) fn poll_read_into(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut this = self.project();
+        if dst.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        if this.buf.len() == 0 {
+            let normal = this.buf.normal();
+            if dst.len() >= this.buf.capacity() {
+                return poll_read_direct(this.buf, this.inner, cx, dst);
+            }
+            if ready!(poll_fill(this.buf, this.inner.as_mut(), cx, 1, normal))? == 0 {
+                return Poll::Ready(Ok(0));
+            }
+        }
+        Poll::Ready(Ok(this.buf.copy_to(dst)))
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// One read into caller memory, like `socket.recv_into`: copies buffered
+    /// bytes if there are any, otherwise reads from the inner reader (a
+    /// `dst` at least as large as the capacity is read into directly, with no
+    /// detour through the buffer). Returns how many bytes were written;
+    /// `Ok(0)` means end of stream (or an empty `dst`, which never touches
+    /// the inner reader).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the inner reader fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a read either completes within one poll or has not
+    /// consumed anything.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"hello"[..]);
+    /// let mut buf = [0u8; 3];
+    /// assert_eq!(reader.read_into(&mut buf).await?, 3);
+    /// assert_eq!(&buf, b"hel");
+    /// assert_eq!(reader.read_into(&mut buf).await?, 2);
+    /// assert_eq!(reader.read_into(&mut buf).await?, 0); // end of stream
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_into<'a>(&'a mut self, dst: &'a mut [u8]) -> ReadInto<'a, R> {
+        ReadInto { reader: self, dst }
+    }
+
+    /// Fills all of `dst` (caller memory). Buffered bytes are copied first;
+    /// a remainder at least as large as the capacity is read from the inner
+    /// reader straight into `dst`.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::UnexpectedEof`] if the stream ends first; `partial` holds
+    ///   a copy of the bytes that arrived (also left at the front of `dst`),
+    ///   `expected` is `Some(dst.len())`.
+    /// - [`Error::Io`] if the inner reader fails. The bytes already written
+    ///   into `dst` are put back into the reader's buffer, so calling again
+    ///   with the same `dst` completes the read with nothing lost.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes, the bytes
+    /// it had already written into `dst` are put back into the reader's
+    /// buffer (one copy, on this rare path), so a retry reads them again.
+    /// The put-back bytes occupy reader memory until read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"0123456789"[..]);
+    /// let mut block = vec![0u8; 8];
+    /// reader.read_exact_into(&mut block).await?;
+    /// assert_eq!(&block, b"01234567");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_exact_into<'a>(&'a mut self, dst: &'a mut [u8]) -> ReadExactInto<'a, R> {
+        ReadExactInto {
+            reader: self,
+            dst,
+            written: 0,
+        }
+    }
+}
+
+/// Future of [`StreamReader::read_into`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct ReadInto<'a, R> {
+    reader: &'a mut StreamReader<R>,
+    dst: &'a mut [u8],
+}
+
+impl<R: AsyncRead + Unpin> Future for ReadInto<'_, R> {
+    type Output = Result<usize, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        Pin::new(&mut *this.reader)
+            .poll_read_into(cx, this.dst)
+            .map_err(Error::Io)
+    }
+}
+
+/// Future of [`StreamReader::read_exact_into`]. Dropping it before it
+/// completes puts the bytes it wrote back into the reader.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct ReadExactInto<'a, R> {
+    reader: &'a mut StreamReader<R>,
+    dst: &'a mut [u8],
+    /// INVARIANT: `dst[..written]` holds bytes consumed from the reader that
+    /// the caller has not been handed yet.
+    written: usize,
+}
+
+impl<R: AsyncRead + Unpin> Future for ReadExactInto<'_, R> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let reader = Pin::new(&mut *this.reader).project();
+        let (buf, mut inner) = (reader.buf, reader.inner);
+        while this.written < this.dst.len() {
+            let rest = &mut this.dst[this.written..];
+            let got = if buf.len() > 0 {
+                Poll::Ready(Ok(buf.copy_to(rest)))
+            } else if rest.len() >= buf.capacity() {
+                poll_read_direct(buf, inner.as_mut(), cx, rest)
+            } else {
+                let normal = buf.normal();
+                poll_fill(buf, inner.as_mut(), cx, 1, normal).map_ok(|n| {
+                    if n == 0 {
+                        0
+                    } else {
+                        buf.copy_to(rest)
+                    }
+                })
+            };
+            match ready!(got) {
+                Ok(0) => {
+                    let partial = Bytes::copy_from_slice(&this.dst[..this.written]);
+                    this.written = 0;
+                    return Poll::Ready(Err(Error::UnexpectedEof {
+                        partial,
+                        expected: Some(this.dst.len()),
+                    }));
+                }
+                Ok(n) => this.written += n,
+                Err(e) => {
+                    buf.unread_front(&this.dst[..this.written]);
+                    this.written = 0;
+                    return Poll::Ready(Err(Error::Io(e)));
+                }
+            }
+        }
+        // Handed over: nothing to put back on drop.
+        this.written = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<R> Drop for ReadExactInto<'_, R> {
+    fn drop(&mut self) {
+        if self.written > 0 {
+            self.reader.buf.unread_front(&self.dst[..self.written]);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! `read_until`: the bytes up to and including a (multi-byte) delimiter.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use futures_io::AsyncRead;
+use memchr::memmem;
+
+use super::{poll_fill, StreamReader};
+use crate::Error;
+
+/// The cached searcher for the last delimiter used. Building a `memmem`
+/// searcher costs more than scanning a short line, so it is built once per
+/// delimiter, not once per call.
+#[derive(Default)]
+pub(super) struct DelimiterSearch {
+    finder: Option<Finder>,
+}
+
+enum Finder {
+    Byte(u8),
+    Seq(memmem::Finder<'static>),
+}
+
+impl Finder {
+    fn needle(&self) -> &[u8] {
+        match self {
+            Finder::Byte(b) => std::slice::from_ref(b),
+            Finder::Seq(f) => f.needle(),
+        }
+    }
+
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        match self {
+            Finder::Byte(b) => memchr::memchr(*b, haystack),
+            Finder::Seq(f) => f.find(haystack),
+        }
+    }
+}
+
+impl DelimiterSearch {
+    /// The searcher for `delim`, and whether it was (re)built, in which case
+    /// earlier scan progress does not apply.
+    fn finder_for(&mut self, delim: &[u8]) -> (&Finder, bool) {
+        let stale = match &self.finder {
+            Some(f) => f.needle() != delim,
+            None => true,
+        };
+        if stale {
+            self.finder = Some(match delim {
+                [b] => Finder::Byte(*b),
+                _ => Finder::Seq(memmem::Finder::new(delim).into_owned()),
+            });
+        }
+        (self.finder.as_ref().expect("set above"), stale)
+    }
+}
+
+impl<R: AsyncRead> StreamReader<R> {
+    /// The polling core of [`read_until`](StreamReader::read_until).
+    ///
+    /// The scan position is kept in the reader: bytes already searched for
+    /// this delimiter are never searched again, across polls and across
+    /// dropped futures.
+    pub fn poll_read_until(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        delim: &[u8],
+    ) -> Poll<Result<Bytes, Error>> {
+        if delim.is_empty() {
+            return Poll::Ready(Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "read_until needs a non-empty delimiter",
+            ))));
+        }
+        let mut this = self.project();
+        let limit = *this.limit;
+        let (finder, rebuilt) = this.search.finder_for(delim);
+        if rebuilt {
+            this.buf.searched = 0;
+        }
+        loop {
+            let unread = this.buf.unread();
+            // Search only up to the limit, and only what was not searched
+            // before (minus delim.len() - 1 bytes: a delimiter may straddle
+            // the old end).
+            let window = unread.len().min(limit);
+            let from = this.buf.searched.saturating_sub(delim.len() - 1).min(window);
+            if let Some(at) = finder.find(&unread[from..window]) {
+                let end = from + at + delim.len();
+                if end <= limit {
+                    return Poll::Ready(Ok(this.buf.take(end)));
+                }
+            }
+            this.buf.searched = window;
+            if window >= limit {
+                return Poll::Ready(Err(Error::LimitExceeded { limit }));
+            }
+            // Grow geometrically up to the limit, so a long line costs
+            // amortized linear copying, and memory stays within the limit
+            // plus one read.
+            let filled = this.buf.len();
+            let normal = this.buf.normal();
+            let target = normal.max(limit.min(filled.saturating_mul(2)));
+            match ready!(poll_fill(
+                this.buf,
+                this.inner.as_mut(),
+                cx,
+                filled + 1,
+                target.max(filled + 1)
+            )) {
+                Ok(0) if this.buf.len() == 0 => return Poll::Ready(Ok(Bytes::new())),
+                Ok(0) => {
+                    return Poll::Ready(Err(Error::UnexpectedEof {
+                        partial: this.buf.take_all(),
+                        expected: None,
+                    }))
+                }
+                Ok(_) => continue,
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Reads the bytes up to and including `delim` (one byte or several,
+    /// e.g. `b"\r\n"`), as one zero-copy [`Bytes`].
+    ///
+    /// A line always ends with its delimiter; an empty `Bytes` means the
+    /// stream ended cleanly with nothing buffered (like `BufRead::read_until`
+    /// returning 0). The delimiter may be split across reads; bytes already
+    /// searched are never searched again, so a long line arriving a few bytes
+    /// at a time costs linear time.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::LimitExceeded`] if no delimiter ends within the reader's
+    ///   [limit](StreamReader::with_limit) (the delimiter counts toward it).
+    ///   Nothing is consumed: every byte stays buffered and readable.
+    /// - [`Error::UnexpectedEof`] if the stream ends after some bytes but
+    ///   before a delimiter; `partial` holds those bytes, `expected` is `None`.
+    /// - [`Error::Io`] if the inner reader fails (kind `InvalidInput` for an
+    ///   empty delimiter); bytes stay buffered, a retry continues.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe. Nothing is consumed until the delimiter is found, and
+    /// the scan position survives in the reader.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"GET / HTTP/1.1\r\nHost: x\r\n"[..]);
+    /// assert_eq!(&reader.read_until(b"\r\n").await?[..], b"GET / HTTP/1.1\r\n");
+    /// assert_eq!(&reader.read_until(b"\r\n").await?[..], b"Host: x\r\n");
+    /// assert!(reader.read_until(b"\r\n").await?.is_empty()); // clean end
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_until<'a>(&'a mut self, delim: &'a [u8]) -> ReadUntil<'a, R> {
+        ReadUntil {
+            reader: self,
+            delim,
+        }
+    }
+}
+
+/// Future of [`StreamReader::read_until`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct ReadUntil<'a, R> {
+    reader: &'a mut StreamReader<R>,
+    delim: &'a [u8],
+}
+
+impl<R: AsyncRead + Unpin> Future for ReadUntil<'_, R> {
+    type Output = Result<Bytes, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let delim = self.delim;
+        Pin::new(&mut *self.reader).poll_read_until(cx, delim)
+    }
+}

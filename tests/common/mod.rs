@@ -1,0 +1,231 @@
+//! The adversarial test kit of `shared/reliability.md`, shared by every
+//! integration test file.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// One step of a [`ScriptedReader`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Deliver these bytes (over as many reads as the slices require).
+    Data(Vec<u8>),
+    /// Return `Pending` once, after waking the task.
+    Pending,
+    /// Return an error of this kind once.
+    Err(io::ErrorKind),
+    /// Report end of stream. Polling again afterwards panics.
+    Eof,
+}
+
+/// A reader that plays a script. It panics if handed an empty slice or
+/// polled after the end, so tests prove the reader never does either.
+#[derive(Debug)]
+pub struct ScriptedReader {
+    steps: VecDeque<Step>,
+    ended: bool,
+    pub reads: usize,
+}
+
+impl ScriptedReader {
+    pub fn new(steps: impl IntoIterator<Item = Step>) -> Self {
+        ScriptedReader {
+            steps: steps.into_iter().collect(),
+            ended: false,
+            reads: 0,
+        }
+    }
+
+    /// `data` cut into pieces of `chunk` bytes, with `Pending` between every
+    /// piece if `pending`, then `Eof`.
+    pub fn chunked(data: &[u8], chunk: usize, pending: bool) -> Self {
+        Self::new(chunked_steps(data, chunk, pending))
+    }
+
+    /// `data` cut at the given offsets (ascending), then `Eof`.
+    pub fn split_at(data: &[u8], cuts: &[usize], pending: bool) -> Self {
+        let mut steps = Vec::new();
+        let mut last = 0;
+        for &c in cuts.iter().chain(std::iter::once(&data.len())) {
+            let c = c.clamp(last, data.len());
+            if c > last {
+                if pending {
+                    steps.push(Step::Pending);
+                }
+                steps.push(Step::Data(data[last..c].to_vec()));
+            }
+            last = c;
+        }
+        steps.push(Step::Eof);
+        Self::new(steps)
+    }
+
+    /// Whether the whole script was played.
+    pub fn finished(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+pub fn chunked_steps(data: &[u8], chunk: usize, pending: bool) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for piece in data.chunks(chunk.max(1)) {
+        if pending {
+            steps.push(Step::Pending);
+        }
+        steps.push(Step::Data(piece.to_vec()));
+    }
+    steps.push(Step::Eof);
+    steps
+}
+
+impl AsyncRead for ScriptedReader {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        assert!(!buf.is_empty(), "reader was handed an empty slice");
+        assert!(!self.ended, "reader polled after the end of its script");
+        self.reads += 1;
+        match self.steps.pop_front() {
+            None | Some(Step::Eof) => {
+                self.ended = true;
+                Poll::Ready(Ok(0))
+            }
+            Some(Step::Pending) => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            Some(Step::Err(kind)) => Poll::Ready(Err(io::Error::new(kind, "scripted error"))),
+            Some(Step::Data(mut d)) => {
+                let n = d.len().min(buf.len());
+                buf[..n].copy_from_slice(&d[..n]);
+                if n < d.len() {
+                    self.steps.push_front(Step::Data(d.split_off(n)));
+                }
+                Poll::Ready(Ok(n))
+            }
+        }
+    }
+}
+
+/// A reader that claims to have read more bytes than the slice holds.
+#[derive(Debug)]
+pub struct LyingReader;
+
+impl AsyncRead for LyingReader {
+    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(buf.len() + 1))
+    }
+}
+
+/// A reader that is never ready and counts its polls.
+#[derive(Debug, Default)]
+pub struct NeverReady {
+    pub polls: usize,
+}
+
+impl AsyncRead for NeverReady {
+    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        assert!(!buf.is_empty());
+        self.polls += 1;
+        Poll::Pending
+    }
+}
+
+/// A writer that accepts at most `max` bytes per call, returning `Pending`
+/// before every write if `pending`, and records everything.
+#[derive(Debug, Default)]
+pub struct SlowWriter {
+    pub data: Vec<u8>,
+    pub max: usize,
+    pub pending: bool,
+    flip: bool,
+    pub writes: usize,
+    pub flushes: usize,
+    pub closes: usize,
+}
+
+impl SlowWriter {
+    pub fn new(max: usize, pending: bool) -> Self {
+        SlowWriter {
+            max,
+            pending,
+            ..Default::default()
+        }
+    }
+}
+
+impl AsyncWrite for SlowWriter {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if self.pending {
+            self.flip = !self.flip;
+            if self.flip {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        }
+        self.writes += 1;
+        let n = buf.len().min(self.max);
+        self.data.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.flushes += 1;
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.closes += 1;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Polls `fut` at most `k` times with a waker that does nothing; returns
+/// its output if it completed, otherwise drops it (a cancellation).
+pub fn poll_at_most<F: Future + Unpin>(mut fut: F, k: usize) -> Option<F::Output> {
+    let waker = futures_test::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    for _ in 0..k {
+        if let Poll::Ready(v) = Pin::new(&mut fut).poll(&mut cx) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Runs the same async test on smol's and on async-std's executor.
+pub fn on_both_runtimes<F, Fut>(test: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    smol::block_on(test());
+    async_std::task::block_on(test());
+}
+
+/// A deterministic pseudo-random byte pattern.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// The ways of delivering the same input that every test runs through:
+/// all at once, 1 byte per read, 1 byte with `Pending` between, and small
+/// odd-sized chunks with `Pending`.
+pub fn deliveries(data: &[u8]) -> Vec<(String, ScriptedReader)> {
+    vec![
+        ("one read".into(), ScriptedReader::chunked(data, data.len().max(1), false)),
+        ("1 byte".into(), ScriptedReader::chunked(data, 1, false)),
+        ("1 byte + pending".into(), ScriptedReader::chunked(data, 1, true)),
+        ("3 bytes + pending".into(), ScriptedReader::chunked(data, 3, true)),
+        ("7 bytes".into(), ScriptedReader::chunked(data, 7, false)),
+    ]
+}
