@@ -46,6 +46,9 @@ pub(crate) struct Buffer {
     pub(crate) searched: usize,
     /// The inner reader reported end of stream; it is not polled again.
     pub(crate) eof: bool,
+    /// Bytes handed to the delimiter searcher in all (tests prove linearity).
+    #[cfg(test)]
+    pub(crate) scanned: usize,
 }
 
 impl Buffer {
@@ -58,6 +61,8 @@ impl Buffer {
             capacity,
             searched: 0,
             eof: false,
+            #[cfg(test)]
+            scanned: 0,
         }
     }
 
@@ -242,7 +247,11 @@ mod tests {
         assert_eq!(b.allocated(), 1000);
         fill(&mut b, &[7u8; 1000]);
         let frame = b.take(1000);
-        assert_eq!(b.allocated(), 0, "the large allocation now belongs to the frame");
+        assert_eq!(
+            b.allocated(),
+            0,
+            "the large allocation now belongs to the frame"
+        );
         drop(frame);
         b.prepare(1, 16);
         assert_eq!(b.allocated(), 16);

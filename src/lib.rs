@@ -40,9 +40,14 @@ mod buffer;
 mod error;
 mod reader;
 
+pub use bytes::Bytes;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use error::Error;
 pub use reader::{
     CopyExact, Peek, ReadExactInto, ReadExactly, ReadInto, ReadUntil, Skip, StreamReader,
     DEFAULT_CAPACITY, DEFAULT_LIMIT,
 };
-pub use bytes::Bytes;

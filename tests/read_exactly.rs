@@ -13,7 +13,10 @@ fn read_exactly_same_frames_under_every_delivery() {
             let mut got = Vec::new();
             // Frames smaller than, equal to and larger than the capacity.
             for n in [1usize, 10, 64, 65, 200, 300, 360] {
-                let frame = r.read_exactly(n).await.unwrap_or_else(|e| panic!("{how}: {e}"));
+                let frame = r
+                    .read_exactly(n)
+                    .await
+                    .unwrap_or_else(|e| panic!("{how}: {e}"));
                 assert_eq!(frame.len(), n, "{how}");
                 got.extend_from_slice(&frame);
             }
@@ -32,7 +35,11 @@ fn read_exactly_buffered_frame_does_not_poll_inner() {
         let reads = r.get_ref().reads;
         assert_eq!(&r.read_exactly(2).await.unwrap()[..], b"cd");
         assert_eq!(&r.read_exactly(2).await.unwrap()[..], b"ef");
-        assert_eq!(r.get_ref().reads, reads, "buffered frames must not touch the inner reader");
+        assert_eq!(
+            r.get_ref().reads,
+            reads,
+            "buffered frames must not touch the inner reader"
+        );
     });
 }
 
@@ -85,7 +92,11 @@ fn read_exactly_error_mid_frame_keeps_bytes_and_retry_completes() {
             Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
             other => panic!("{other:?}"),
         }
-        assert_eq!(r.buffer(), b"hel", "bytes received before the error stay buffered");
+        assert_eq!(
+            r.buffer(),
+            b"hel",
+            "bytes received before the error stay buffered"
+        );
         assert_eq!(&r.read_exactly(5).await.unwrap()[..], b"hello");
     });
 }

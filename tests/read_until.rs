@@ -48,7 +48,11 @@ fn read_until_delimiter_split_at_every_offset() {
             for pending in [false, true] {
                 let src = ScriptedReader::split_at(&data, &[cut], pending);
                 let mut r = StreamReader::with_capacity(8, src);
-                assert_eq!(all_lines(&mut r, b"\r\n").await, oracle_lines(&data, b"\r\n"), "cut {cut}");
+                assert_eq!(
+                    all_lines(&mut r, b"\r\n").await,
+                    oracle_lines(&data, b"\r\n"),
+                    "cut {cut}"
+                );
             }
         }
     });
@@ -60,7 +64,11 @@ fn read_until_self_overlapping_delimiter() {
         for data in [&b"aaab"[..], b"xaabaaab", b"aab", b"aaaaaaab-aab"] {
             for (how, src) in deliveries(data) {
                 let mut r = StreamReader::with_capacity(4, src);
-                assert_eq!(all_lines(&mut r, b"aab").await, oracle_lines(data, b"aab"), "{how} {data:?}");
+                assert_eq!(
+                    all_lines(&mut r, b"aab").await,
+                    oracle_lines(data, b"aab"),
+                    "{how} {data:?}"
+                );
             }
         }
     });
@@ -76,7 +84,11 @@ fn read_until_same_lines_under_every_delivery() {
         }
         for (how, src) in deliveries(&data) {
             let mut r = StreamReader::with_capacity(16, src);
-            assert_eq!(all_lines(&mut r, b"\n").await, oracle_lines(&data, b"\n"), "{how}");
+            assert_eq!(
+                all_lines(&mut r, b"\n").await,
+                oracle_lines(&data, b"\n"),
+                "{how}"
+            );
         }
     });
 }
@@ -108,7 +120,10 @@ fn read_until_delimiter_counts_toward_limit() {
         assert_eq!(r.read_until(b"\r\n").await.unwrap().len(), 10);
         // ...one byte more does not, even with the delimiter straddling it.
         let mut r = StreamReader::new(&b"123456789\r\n"[..]).with_limit(10);
-        assert!(matches!(r.read_until(b"\r\n").await, Err(Error::LimitExceeded { limit: 10 })));
+        assert!(matches!(
+            r.read_until(b"\r\n").await,
+            Err(Error::LimitExceeded { limit: 10 })
+        ));
         assert_eq!(r.buffer(), b"123456789\r\n");
     });
 }
@@ -119,9 +134,16 @@ fn read_until_never_arriving_delimiter_bounded_memory() {
         let data = vec![b'x'; 1 << 20];
         let src = ScriptedReader::chunked(&data, 4096, false);
         let mut r = StreamReader::with_capacity(1024, src).with_limit(10_000);
-        assert!(matches!(r.read_until(b"\n").await, Err(Error::LimitExceeded { limit: 10_000 })));
+        assert!(matches!(
+            r.read_until(b"\n").await,
+            Err(Error::LimitExceeded { limit: 10_000 })
+        ));
         // Limit plus at most one read's worth.
-        assert!(r.buffer().len() < 10_000 + 4096, "buffered {}", r.buffer().len());
+        assert!(
+            r.buffer().len() < 10_000 + 4096,
+            "buffered {}",
+            r.buffer().len()
+        );
     });
 }
 
@@ -155,7 +177,10 @@ fn read_until_switching_delimiters_restarts_the_scan() {
     on_both_runtimes(|| async {
         let mut r = StreamReader::with_capacity(4, &b"a,b;c,d;"[..]).with_limit(3);
         // ';' is beyond the limit of 3 for the first search...
-        assert!(matches!(r.read_until(b";").await, Err(Error::LimitExceeded { .. })));
+        assert!(matches!(
+            r.read_until(b";").await,
+            Err(Error::LimitExceeded { .. })
+        ));
         // ...but ',' is found in bytes the ';' search already looked at.
         assert_eq!(&r.read_until(b",").await.unwrap()[..], b"a,");
         assert_eq!(&r.read_until(b";").await.unwrap()[..], b"b;");

@@ -109,12 +109,13 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> Future for CopyExact<
             let chunk = usize::try_from(progress.remaining)
                 .unwrap_or(usize::MAX)
                 .min(buf.len());
-            let written = match ready!(Pin::new(&mut *this.dst).poll_write(cx, &buf.unread()[..chunk])) {
-                Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),
-                Ok(w) => w.min(chunk),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Poll::Ready(Err(Error::Io(e))),
-            };
+            let written =
+                match ready!(Pin::new(&mut *this.dst).poll_write(cx, &buf.unread()[..chunk])) {
+                    Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),
+                    Ok(w) => w.min(chunk),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Poll::Ready(Err(Error::Io(e))),
+                };
             buf.consume(written);
             progress.remaining -= written as u64;
         }

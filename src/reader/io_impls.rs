@@ -11,7 +11,11 @@ use super::{poll_fill, StreamReader};
 impl<R: AsyncRead> AsyncRead for StreamReader<R> {
     /// Buffered bytes first; with nothing buffered, a `buf` at least as
     /// large as the capacity is read into directly (as `BufReader` does).
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         self.poll_read_into(cx, buf)
     }
 }

@@ -13,7 +13,11 @@ impl<R: AsyncRead> StreamReader<R> {
     /// The polling core of [`peek`](StreamReader::peek): ready once at least
     /// `n` bytes are buffered contiguously (or the stream has ended); the
     /// bytes are then in [`buffer`](StreamReader::buffer).
-    pub fn poll_peek(self: Pin<&mut Self>, cx: &mut Context<'_>, n: usize) -> Poll<Result<(), Error>> {
+    pub fn poll_peek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        n: usize,
+    ) -> Poll<Result<(), Error>> {
         let mut this = self.project();
         if n > *this.limit {
             return Poll::Ready(Err(Error::LimitExceeded { limit: *this.limit }));

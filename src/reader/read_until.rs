@@ -22,7 +22,8 @@ pub(super) struct DelimiterSearch {
 
 enum Finder {
     Byte(u8),
-    Seq(memmem::Finder<'static>),
+    // Boxed: the searcher is ~300 bytes and would bloat every reader.
+    Seq(Box<memmem::Finder<'static>>),
 }
 
 impl Finder {
@@ -53,7 +54,7 @@ impl DelimiterSearch {
         if stale {
             self.finder = Some(match delim {
                 [b] => Finder::Byte(*b),
-                _ => Finder::Seq(memmem::Finder::new(delim).into_owned()),
+                _ => Finder::Seq(Box::new(memmem::Finder::new(delim).into_owned())),
             });
         }
         (self.finder.as_ref().expect("set above"), stale)
@@ -84,13 +85,20 @@ impl<R: AsyncRead> StreamReader<R> {
             this.buf.searched = 0;
         }
         loop {
-            let unread = this.buf.unread();
             // Search only up to the limit, and only what was not searched
             // before (minus delim.len() - 1 bytes: a delimiter may straddle
             // the old end).
-            let window = unread.len().min(limit);
-            let from = this.buf.searched.saturating_sub(delim.len() - 1).min(window);
-            if let Some(at) = finder.find(&unread[from..window]) {
+            let window = this.buf.len().min(limit);
+            let from = this
+                .buf
+                .searched
+                .saturating_sub(delim.len() - 1)
+                .min(window);
+            #[cfg(test)]
+            {
+                this.buf.scanned += window - from;
+            }
+            if let Some(at) = finder.find(&this.buf.unread()[from..window]) {
                 let end = from + at + delim.len();
                 if end <= limit {
                     return Poll::Ready(Ok(this.buf.take(end)));
@@ -185,5 +193,66 @@ impl<R: AsyncRead + Unpin> Future for ReadUntil<'_, R> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let delim = self.delim;
         Pin::new(&mut *self.reader).poll_read_until(cx, delim)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Delivers `len` bytes of `b'x'` then `delim`, `step` bytes per read.
+    struct Trickle {
+        sent: usize,
+        len: usize,
+        step: usize,
+        delim: &'static [u8],
+    }
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let total = self.len + self.delim.len();
+            let n = buf.len().min(self.step).min(total - self.sent);
+            for (i, b) in buf[..n].iter_mut().enumerate() {
+                let at = self.sent + i;
+                *b = if at < self.len {
+                    b'x'
+                } else {
+                    self.delim[at - self.len]
+                };
+            }
+            self.sent += n;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    fn scanned_for(len: usize, step: usize, delim: &'static [u8]) -> usize {
+        let src = Trickle {
+            sent: 0,
+            len,
+            step,
+            delim,
+        };
+        let mut r = StreamReader::new(src).with_limit(len + delim.len());
+        let line = futures_lite::future::block_on(r.read_until(delim)).unwrap();
+        assert_eq!(line.len(), len + delim.len());
+        r.buf.scanned
+    }
+
+    #[test]
+    fn long_line_scan_is_linear_not_quadratic() {
+        // 16 MiB arriving 16 bytes per read: each byte is scanned about once
+        // (plus delim.len() - 1 bytes of overlap per read).
+        let len = 16 << 20;
+        let scanned = scanned_for(len, 16, b"\r\n");
+        assert!(
+            scanned <= len + len / 16 + 16,
+            "scanned {scanned} bytes for a {len}-byte line"
+        );
+        let scanned = scanned_for(1 << 16, 1, b"\n");
+        assert!(scanned <= (1 << 16) + 1, "scanned {scanned}");
     }
 }

@@ -19,7 +19,9 @@ impl<R: AsyncRead> StreamReader<R> {
     ) -> Poll<Result<(), Error>> {
         let mut this = self.project();
         loop {
-            let k = usize::try_from(*remaining).unwrap_or(usize::MAX).min(this.buf.len());
+            let k = usize::try_from(*remaining)
+                .unwrap_or(usize::MAX)
+                .min(this.buf.len());
             this.buf.consume(k);
             *remaining -= k as u64;
             if *remaining == 0 {

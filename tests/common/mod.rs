@@ -84,7 +84,11 @@ pub fn chunked_steps(data: &[u8], chunk: usize, pending: bool) -> Vec<Step> {
 }
 
 impl AsyncRead for ScriptedReader {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         assert!(!buf.is_empty(), "reader was handed an empty slice");
         assert!(!self.ended, "reader polled after the end of its script");
         self.reads += 1;
@@ -115,7 +119,11 @@ impl AsyncRead for ScriptedReader {
 pub struct LyingReader;
 
 impl AsyncRead for LyingReader {
-    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         Poll::Ready(Ok(buf.len() + 1))
     }
 }
@@ -127,7 +135,11 @@ pub struct NeverReady {
 }
 
 impl AsyncRead for NeverReady {
-    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         assert!(!buf.is_empty());
         self.polls += 1;
         Poll::Pending
@@ -158,7 +170,11 @@ impl SlowWriter {
 }
 
 impl AsyncWrite for SlowWriter {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if self.pending {
             self.flip = !self.flip;
             if self.flip {
@@ -206,7 +222,9 @@ where
 
 /// A deterministic pseudo-random byte pattern.
 pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             x ^= x << 13;
@@ -222,10 +240,19 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
 /// odd-sized chunks with `Pending`.
 pub fn deliveries(data: &[u8]) -> Vec<(String, ScriptedReader)> {
     vec![
-        ("one read".into(), ScriptedReader::chunked(data, data.len().max(1), false)),
+        (
+            "one read".into(),
+            ScriptedReader::chunked(data, data.len().max(1), false),
+        ),
         ("1 byte".into(), ScriptedReader::chunked(data, 1, false)),
-        ("1 byte + pending".into(), ScriptedReader::chunked(data, 1, true)),
-        ("3 bytes + pending".into(), ScriptedReader::chunked(data, 3, true)),
+        (
+            "1 byte + pending".into(),
+            ScriptedReader::chunked(data, 1, true),
+        ),
+        (
+            "3 bytes + pending".into(),
+            ScriptedReader::chunked(data, 3, true),
+        ),
         ("7 bytes".into(), ScriptedReader::chunked(data, 7, false)),
     ]
 }

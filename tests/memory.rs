@@ -1,0 +1,234 @@
+//! Memory promises, measured with a counting global allocator (this file is
+//! its own test binary, so the allocator sees only these tests). Counters
+//! are per thread, so tests running in parallel do not disturb each other.
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use common::on_both_runtimes;
+use futures_io::AsyncRead;
+use intake::{Error, StreamReader};
+
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+fn grew(size: usize) {
+    let _ = LIVE.try_with(|l| {
+        let now = l.get() + size;
+        l.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+        let _ = LARGEST.try_with(|m| m.set(m.get().max(size)));
+        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+    });
+}
+
+fn shrank(size: usize) {
+    let _ = LIVE.try_with(|l| l.set(l.get().saturating_sub(size)));
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        shrank(layout.size());
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        shrank(layout.size());
+        grew(new_size);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Heap figures since `reset`: (live now, peak, largest single allocation, count).
+struct Meter {
+    base: usize,
+}
+
+impl Meter {
+    fn start() -> Self {
+        let base = LIVE.with(Cell::get);
+        PEAK.with(|p| p.set(base));
+        LARGEST.with(|m| m.set(0));
+        COUNT.with(|c| c.set(0));
+        Meter { base }
+    }
+    fn live(&self) -> usize {
+        LIVE.with(Cell::get).saturating_sub(self.base)
+    }
+    fn peak(&self) -> usize {
+        PEAK.with(Cell::get).saturating_sub(self.base)
+    }
+    fn largest(&self) -> usize {
+        LARGEST.with(Cell::get)
+    }
+    fn count(&self) -> usize {
+        COUNT.with(Cell::get)
+    }
+}
+
+/// A source over a borrowed slice that allocates nothing, returning at most
+/// `chunk` bytes per read.
+struct SliceSource<'a> {
+    data: &'a [u8],
+    chunk: usize,
+    stall_after: Option<usize>,
+}
+
+impl AsyncRead for SliceSource<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.stall_after == Some(0) {
+            return Poll::Pending;
+        }
+        let mut n = buf.len().min(self.chunk).min(self.data.len());
+        if let Some(s) = self.stall_after.as_mut() {
+            n = n.min(*s);
+            *s -= n;
+        }
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Poll::Ready(Ok(n))
+    }
+}
+
+fn source(data: &[u8], chunk: usize) -> SliceSource<'_> {
+    SliceSource {
+        data,
+        chunk,
+        stall_after: None,
+    }
+}
+
+const CAP: usize = 8 * 1024;
+
+#[test]
+fn new_reader_allocates_nothing_before_first_read() {
+    let data = vec![1u8; 16];
+    let m = Meter::start();
+    let r = StreamReader::with_capacity(CAP, source(&data, 16));
+    assert_eq!(m.count(), 0);
+    drop(r);
+}
+
+#[test]
+fn read_exactly_peak_heap_is_at_most_n_plus_capacity() {
+    on_both_runtimes(|| async {
+        let n = 4 << 20;
+        let data = vec![7u8; n + 100];
+        for chunk in [1500usize, 64 * 1024] {
+            let mut r = StreamReader::with_capacity(CAP, source(&data, chunk));
+            r.read_exactly(100).await.unwrap(); // the normal buffer exists
+            let m = Meter::start();
+            let frame = r.read_exactly(n).await.unwrap();
+            assert_eq!(frame.len(), n);
+            // One allocation of n (plus the bytes shared-ownership header).
+            assert!(m.peak() <= n + CAP + 256, "peak {} for n {n}", m.peak());
+            assert!(m.largest() <= n, "largest allocation {}", m.largest());
+            assert!(m.peak() >= n, "the meter saw the frame (same thread)");
+        }
+    });
+}
+
+#[test]
+fn reader_returns_to_normal_capacity_after_large_frame() {
+    on_both_runtimes(|| async {
+        let data = vec![3u8; (2 << 20) + 10_000];
+        let mut r = StreamReader::with_capacity(CAP, source(&data, 64 * 1024));
+        let m = Meter::start();
+        let big = r.read_exactly(2 << 20).await.unwrap();
+        assert!(m.peak() >= 2 << 20, "the meter saw the frame");
+        drop(big);
+        assert!(
+            m.live() <= 256,
+            "large allocation released, live {}",
+            m.live()
+        );
+        for _ in 0..10 {
+            r.read_exactly(1000).await.unwrap();
+        }
+        assert!(
+            m.live() <= CAP + 256,
+            "back to the normal capacity, live {}",
+            m.live()
+        );
+    });
+}
+
+#[test]
+fn held_small_bytes_does_not_grow_the_buffer() {
+    on_both_runtimes(|| async {
+        let data = vec![5u8; 2 << 20];
+        let mut r = StreamReader::with_capacity(CAP, source(&data, 64 * 1024));
+        let m = Meter::start();
+        let held = r.read_exactly(10).await.unwrap();
+        for _ in 0..(2 << 20) / 100 - 1 {
+            drop(r.read_exactly(100).await.unwrap());
+        }
+        // The held frame pins one old allocation; the reader keeps one more.
+        assert!(m.live() <= 2 * CAP + 512, "live {}", m.live());
+        assert!(m.peak() <= 3 * CAP + 512, "peak {}", m.peak());
+        drop(held);
+    });
+}
+
+#[test]
+fn missing_delimiter_memory_bounded_by_limit_plus_one_read() {
+    on_both_runtimes(|| async {
+        let data = vec![b'x'; 1 << 20];
+        let limit = 100_000;
+        let mut r = StreamReader::with_capacity(CAP, source(&data, 16 * 1024)).with_limit(limit);
+        let m = Meter::start();
+        assert!(matches!(
+            r.read_until(b"\n").await,
+            Err(Error::LimitExceeded { .. })
+        ));
+        // Geometric growth up to the limit; old and new buffer coexist
+        // during one copy.
+        assert!(m.largest() <= limit, "largest {}", m.largest());
+        assert!(m.peak() <= 2 * limit + CAP, "peak {}", m.peak());
+    });
+}
+
+#[test]
+fn steady_small_frames_do_not_allocate_per_frame() {
+    on_both_runtimes(|| async {
+        let data = vec![9u8; 1 << 20];
+        let mut r = StreamReader::with_capacity(CAP, source(&data, 64 * 1024));
+        r.read_exactly(64).await.unwrap();
+        let m = Meter::start();
+        let frames = (1 << 20) / 64 - 1;
+        for _ in 0..frames {
+            drop(r.read_exactly(64).await.unwrap());
+        }
+        // Frames are split off a reclaimed buffer: at most one small
+        // bookkeeping allocation per buffer fill, never one per frame.
+        assert!(
+            m.count() <= frames / 50,
+            "{} allocations for {frames} frames",
+            m.count()
+        );
+    });
+}
