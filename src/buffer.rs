@@ -44,6 +44,10 @@ pub(crate) struct Buffer {
     /// How many leading unread bytes a delimiter search has already scanned.
     /// Kept here because every consumption must shift it.
     pub(crate) searched: usize,
+    /// How many buffered bytes the current decoder waits for before it is
+    /// called again. Reset by every consumption, so a stale hint can never
+    /// stall another operation.
+    pub(crate) decode_need: usize,
     /// The inner reader reported end of stream; it is not polled again.
     pub(crate) eof: bool,
     /// Bytes handed to the delimiter searcher in all (tests prove linearity).
@@ -60,6 +64,7 @@ impl Buffer {
             alloc_len: 0,
             capacity,
             searched: 0,
+            decode_need: 0,
             eof: false,
             #[cfg(test)]
             scanned: 0,
@@ -137,6 +142,7 @@ impl Buffer {
 
     fn after_consume(&mut self, n: usize) {
         self.searched = self.searched.saturating_sub(n);
+        self.decode_need = 0;
         if self.filled == 0 && self.alloc_len > self.normal() {
             // Memory hygiene: an oversized allocation (a large frame) is not
             // kept once its bytes are handed out; the frames split off it own
@@ -161,6 +167,7 @@ impl Buffer {
         self.alloc_len = len;
         self.filled = total;
         self.searched = 0;
+        self.decode_need = 0;
     }
 
     /// Makes sure the free tail is non-empty and `unread + free >= min_len`,
@@ -190,9 +197,31 @@ impl Buffer {
                 return;
             }
         }
-        let mut fresh = BytesMut::zeroed(target);
-        fresh[..self.filled].copy_from_slice(&self.buf[..self.filled]);
-        self.buf = fresh;
+        if self.filled > self.normal() {
+            self.grow_in_place(target);
+        } else {
+            // Little to move: a fresh zeroed allocation (lazily faulted zero
+            // pages when large, so no memset) and one small copy.
+            let mut fresh = BytesMut::zeroed(target);
+            fresh[..self.filled].copy_from_slice(&self.buf[..self.filled]);
+            self.buf = fresh;
+            self.alloc_len = target;
+        }
+    }
+
+    /// Grows a buffer holding many unread bytes (a large frame arriving)
+    /// with `realloc`: for large blocks the allocator remaps pages instead
+    /// of copying, and old and new blocks never coexist, so peak memory is
+    /// the new size, not old + new. Only the new part is zeroed.
+    fn grow_in_place(&mut self, target: usize) {
+        // Zero-copy when this handle owns its allocation (the usual case:
+        // nothing has been split off since it was made); otherwise this
+        // copies the bytes once, as a fresh allocation would.
+        let mut v = Vec::from(std::mem::take(&mut self.buf));
+        v.reserve_exact(target.saturating_sub(v.len()));
+        v.resize(target, 0);
+        // Vec -> Bytes -> BytesMut hands the allocation over without copying.
+        self.buf = BytesMut::from(bytes::Bytes::from(v));
         self.alloc_len = target;
     }
 

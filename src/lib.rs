@@ -25,6 +25,10 @@
 //! # }).unwrap();
 //! ```
 //!
+//! Frames: [`StreamReader::read_frame`] with a [`LengthPrefix`], or any
+//! protocol through the [`frame::Decoder`] trait and the
+//! [`frame::FramedRead`] stream.
+//!
 //! The library depends on no runtime: only `futures-io`, `futures-core`,
 //! `bytes`, `memchr` and `pin-project-lite`.
 
@@ -38,6 +42,7 @@
 
 mod buffer;
 mod error;
+pub mod frame;
 mod reader;
 
 pub use bytes::Bytes;
@@ -47,7 +52,8 @@ pub use bytes::Bytes;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 pub use error::Error;
+pub use frame::LengthPrefix;
 pub use reader::{
-    CopyExact, Peek, ReadExactInto, ReadExactly, ReadInto, ReadUntil, Skip, StreamReader,
-    DEFAULT_CAPACITY, DEFAULT_LIMIT,
+    CopyExact, Decode, Peek, ReadExactInto, ReadExactly, ReadFrame, ReadInto, ReadUntil, Skip,
+    StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT,
 };

@@ -232,3 +232,89 @@ fn steady_small_frames_do_not_allocate_per_frame() {
         );
     });
 }
+
+/// A header claiming `claim` bytes, then `sent` payload bytes, then a stall.
+fn stalled(claim: u32, sent: usize) -> Vec<u8> {
+    let mut v = claim.to_be_bytes().to_vec();
+    v.extend(std::iter::repeat(1u8).take(sent));
+    v
+}
+
+#[test]
+fn stalled_huge_header_costs_memory_in_proportion_to_arrived_bytes() {
+    on_both_runtimes(|| async {
+        let prefix = intake::LengthPrefix::new(4);
+        for sent in [0usize, 100, 10_000, 100_000, 1_000_000] {
+            let wire = stalled(8 << 20, sent);
+            let src = SliceSource {
+                data: &wire,
+                chunk: 4096,
+                stall_after: Some(wire.len()),
+            };
+            let mut r = StreamReader::with_capacity(CAP, src);
+            let m = Meter::start();
+            assert!(
+                common::poll_at_most(r.read_frame(&prefix), 10_000).is_none(),
+                "stalled"
+            );
+            assert_eq!(
+                r.buffer().len(),
+                wire.len(),
+                "every arrived byte is buffered"
+            );
+            // At most four times what arrived, plus the normal buffer
+            // (which coexists with the first growth step).
+            let bound = CAP + 4 * (sent + 4) + 256;
+            assert!(
+                m.peak() <= bound,
+                "sent {sent}: peak {} > {bound}",
+                m.peak()
+            );
+        }
+    });
+}
+
+#[test]
+fn all_ones_prefixes_fail_without_a_large_allocation() {
+    on_both_runtimes(|| async {
+        let ones = [0xffu8; 16];
+        for width in [1usize, 2, 3, 4, 8] {
+            for prefix in [
+                intake::LengthPrefix::new(width),
+                intake::LengthPrefix::new(width).little_endian(),
+            ] {
+                let prefix = prefix.max_frame_len(100);
+                let mut r = StreamReader::with_capacity(CAP, source(&ones, 16));
+                let m = Meter::start();
+                assert!(matches!(
+                    r.read_frame(&prefix).await,
+                    Err(Error::FrameTooLarge { .. })
+                ));
+                assert!(m.largest() <= CAP, "largest allocation {}", m.largest());
+            }
+        }
+    });
+}
+
+#[test]
+fn large_read_frame_peak_heap_is_at_most_n_plus_capacity() {
+    on_both_runtimes(|| async {
+        let n = 8 << 20;
+        let mut wire = (n as u32).to_be_bytes().to_vec();
+        wire.extend(std::iter::repeat(2u8).take(n));
+        for chunk in [1500usize, 64 * 1024] {
+            let mut r = StreamReader::with_capacity(CAP, source(&wire, chunk));
+            let m = Meter::start();
+            let frame = r
+                .read_frame(&intake::LengthPrefix::new(4))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(frame.len(), n);
+            assert!(m.peak() >= n, "the meter saw the frame");
+            assert!(m.peak() <= n + 4 + CAP + 256, "peak {} for n {n}", m.peak());
+            drop(frame);
+            assert!(m.live() <= 256, "released, live {}", m.live());
+        }
+    });
+}

@@ -18,16 +18,20 @@ use crate::buffer::Buffer;
 use crate::error::overreport;
 
 mod copy_exact;
+mod decode;
 mod io_impls;
 mod peek;
 mod read_exactly;
+mod read_frame;
 mod read_into;
 mod read_until;
 mod skip;
 
 pub use copy_exact::CopyExact;
+pub use decode::Decode;
 pub use peek::Peek;
 pub use read_exactly::ReadExactly;
+pub use read_frame::ReadFrame;
 pub use read_into::{ReadExactInto, ReadInto};
 pub use read_until::ReadUntil;
 pub use skip::Skip;
@@ -303,4 +307,18 @@ pub(crate) fn poll_read_direct<R: AsyncRead>(
             other => return other,
         }
     }
+}
+
+/// `(min_len, target)` for [`poll_fill`] toward `need` buffered bytes when
+/// `need` came off the wire (a length prefix, a decoder's hint) and may be a
+/// lie: the buffer grows at most fourfold per step, so memory stays in
+/// proportion to the bytes that actually arrived, not to the claim.
+pub(crate) fn toward_untrusted(buf: &Buffer, need: usize) -> (usize, usize) {
+    let normal = buf.normal();
+    if need <= normal {
+        return (need, normal);
+    }
+    let filled = buf.len();
+    let step = need.min(normal.max(filled.saturating_mul(4)));
+    (filled + 1, step.max(filled + 1))
 }

@@ -1,0 +1,192 @@
+//! The `Decoder` trait: any protocol, decoded inside the reader's buffer.
+
+use bytes::Bytes;
+
+use crate::buffer::Buffer;
+use crate::frame::Parsed;
+use crate::{Error, LengthPrefix};
+
+/// A protocol decoder that works inside the reader's one buffer.
+///
+/// [`decode`](Decoder::decode) is shown every buffered byte as one
+/// contiguous slice ([`DecodeBuf::bytes`]). It either takes an item (splitting
+/// zero-copy [`Bytes`] off the buffer, or parsing and
+/// [advancing](DecodeBuf::advance)) and returns `Ok(Some(item))`, or returns
+/// `Ok(None)`: *need more bytes* is a value, not an error. It may say how
+/// many bytes it needs in all with [`DecodeBuf::need`]; the reader then
+/// reserves for them and does not call it again until they are buffered.
+/// A decoder that scans (for a delimiter) keeps its scan offset in itself,
+/// so no byte is scanned twice.
+///
+/// # Examples
+///
+/// A decoder for `u8`-length-prefixed strings:
+///
+/// ```
+/// use intake::frame::{DecodeBuf, Decoder};
+///
+/// struct ShortStrings;
+///
+/// impl Decoder for ShortStrings {
+///     type Item = String;
+///     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<String>, intake::Error> {
+///         let Some(&len) = buf.bytes().first() else { return Ok(None) };
+///         let total = 1 + len as usize;
+///         if buf.len() < total {
+///             buf.need(total); // don't call again until the whole frame is here
+///             return Ok(None);
+///         }
+///         let s = String::from_utf8_lossy(&buf.bytes()[1..total]).into_owned();
+///         buf.advance(total);
+///         Ok(Some(s))
+///     }
+/// }
+///
+/// # futures_lite::future::block_on(async {
+/// use futures_lite::StreamExt;
+/// let framed = intake::frame::FramedRead::new(&b"\x02hi\x03you"[..], ShortStrings);
+/// let items: Vec<String> = framed.map(|r| r.unwrap()).collect().await;
+/// assert_eq!(items, ["hi", "you"]);
+/// # });
+/// ```
+pub trait Decoder {
+    /// What one decoded frame becomes.
+    type Item;
+
+    /// Decodes one item from the front of `buf`, or returns `Ok(None)` if
+    /// more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// Whatever makes the input undecodable. A framed stream ends after its
+    /// first error.
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Error>;
+
+    /// Called once the stream has ended. The default decodes as usual and
+    /// turns leftover bytes that make no item into
+    /// [`Error::UnexpectedEof`], which carries them.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](Decoder::decode), and `UnexpectedEof` for leftovers.
+    fn decode_eof(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Error> {
+        match self.decode(buf)? {
+            Some(item) => Ok(Some(item)),
+            None if buf.is_empty() => Ok(None),
+            None => Err(Error::UnexpectedEof {
+                partial: buf.split_to(buf.len()),
+                expected: buf.needed(),
+            }),
+        }
+    }
+}
+
+/// The decoder's window on the reader's buffer: every buffered, unread
+/// byte, contiguous.
+pub struct DecodeBuf<'a> {
+    buf: &'a mut Buffer,
+    need: Option<usize>,
+}
+
+impl<'a> DecodeBuf<'a> {
+    pub(crate) fn new(buf: &'a mut Buffer) -> Self {
+        DecodeBuf { buf, need: None }
+    }
+
+    /// The buffered bytes.
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.unread()
+    }
+
+    /// Number of buffered bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing is buffered.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.buf.len() == 0
+    }
+
+    /// Splits the first `n` bytes off as a zero-copy [`Bytes`].
+    ///
+    /// # Panics
+    ///
+    /// If `n > self.len()` (a bug in the decoder, like `Bytes::split_to`).
+    #[inline]
+    pub fn split_to(&mut self, n: usize) -> Bytes {
+        assert!(
+            n <= self.len(),
+            "split_to({n}) with {} bytes buffered",
+            self.len()
+        );
+        self.buf.take(n)
+    }
+
+    /// Discards the first `n` bytes.
+    ///
+    /// # Panics
+    ///
+    /// If `n > self.len()`.
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        assert!(
+            n <= self.len(),
+            "advance({n}) with {} bytes buffered",
+            self.len()
+        );
+        self.buf.consume(n);
+    }
+
+    /// Tells the reader that the next item needs at least `total` buffered
+    /// bytes in all: it will reserve room once (growing with the bytes that
+    /// arrive, since `total` may come off the wire) and not call the decoder
+    /// again before they are there.
+    #[inline]
+    pub fn need(&mut self, total: usize) {
+        self.need = Some(total);
+    }
+
+    /// The hint given with [`need`](Self::need), if any.
+    pub fn needed(&self) -> Option<usize> {
+        self.need
+    }
+}
+
+impl std::fmt::Debug for DecodeBuf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeBuf")
+            .field("len", &self.len())
+            .field("need", &self.need)
+            .finish()
+    }
+}
+
+impl Decoder for LengthPrefix {
+    type Item = Bytes;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Error> {
+        match self.parse(buf.bytes())? {
+            Parsed::Frame { header, payload } => {
+                let total = header + payload;
+                if buf.len() < total {
+                    buf.need(total);
+                    return Ok(None);
+                }
+                if self.keeps_header() {
+                    Ok(Some(buf.split_to(total)))
+                } else {
+                    buf.advance(header);
+                    Ok(Some(buf.split_to(payload)))
+                }
+            }
+            Parsed::NeedHeader(n) => {
+                buf.need(n);
+                Ok(None)
+            }
+        }
+    }
+}

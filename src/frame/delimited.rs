@@ -1,0 +1,110 @@
+//! `Delimited`: frames that end with a (multi-byte) delimiter.
+
+use bytes::Bytes;
+use memchr::memmem;
+
+use super::{DecodeBuf, Decoder};
+use crate::Error;
+
+/// A [`Decoder`] for frames that end with a delimiter, such as lines.
+///
+/// The delimiter may be several bytes (`b"\r\n"`). The decoder keeps its
+/// scan offset between calls, so bytes are never scanned twice. Frames
+/// include the delimiter unless [`strip_delimiter`](Self::strip_delimiter)
+/// is set.
+///
+/// Overflow policy: a frame that has not ended within
+/// [`max_length`](Self::max_length) bytes (delimiter included; default
+/// 64 KiB) is [`Error::LimitExceeded`], and a framed stream ends there (it is
+/// fused after its first error). To skip an overlong line and go on, use
+/// [`StreamReader::read_until`](crate::StreamReader::read_until), which
+/// leaves the bytes buffered.
+///
+/// A `Delimited` keeps scan state for one stream; use one per stream.
+///
+/// # Examples
+///
+/// ```
+/// # futures_lite::future::block_on(async {
+/// use futures_lite::StreamExt;
+/// use intake::frame::{Delimited, FramedRead};
+///
+/// let decoder = Delimited::new(b"\r\n").strip_delimiter();
+/// let mut lines = FramedRead::new(&b"a\r\nbc\r\n"[..], decoder);
+/// assert_eq!(&lines.next().await.unwrap()?[..], b"a");
+/// assert_eq!(&lines.next().await.unwrap()?[..], b"bc");
+/// assert!(lines.next().await.is_none());
+/// # Ok::<(), intake::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Delimited {
+    finder: memmem::Finder<'static>,
+    max_length: usize,
+    strip: bool,
+    /// How many leading buffered bytes were already scanned.
+    searched: usize,
+}
+
+impl Delimited {
+    /// Frames ending with `delim`.
+    ///
+    /// # Panics
+    ///
+    /// If `delim` is empty.
+    pub fn new(delim: &[u8]) -> Self {
+        assert!(!delim.is_empty(), "Delimited needs a non-empty delimiter");
+        Delimited {
+            finder: memmem::Finder::new(delim).into_owned(),
+            max_length: crate::reader::DEFAULT_LIMIT,
+            strip: false,
+            searched: 0,
+        }
+    }
+
+    /// Frames end with `\n` (the delimiter is kept unless stripped).
+    pub fn lines() -> Self {
+        Self::new(b"\n")
+    }
+
+    /// The longest frame accepted, delimiter included (default 64 KiB).
+    pub fn max_length(mut self, max: usize) -> Self {
+        self.max_length = max;
+        self
+    }
+
+    /// Return frames without their delimiter.
+    pub fn strip_delimiter(mut self) -> Self {
+        self.strip = true;
+        self
+    }
+}
+
+impl Decoder for Delimited {
+    type Item = Bytes;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Error> {
+        let dlen = self.finder.needle().len();
+        let window = buf.len().min(self.max_length);
+        let from = self.searched.saturating_sub(dlen - 1).min(window);
+        if let Some(at) = self.finder.find(&buf.bytes()[from..window]) {
+            let end = from + at + dlen;
+            self.searched = 0;
+            let frame = if self.strip {
+                let f = buf.split_to(end - dlen);
+                buf.advance(dlen);
+                f
+            } else {
+                buf.split_to(end)
+            };
+            return Ok(Some(frame));
+        }
+        self.searched = window;
+        if window >= self.max_length {
+            return Err(Error::LimitExceeded {
+                limit: self.max_length,
+            });
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,151 @@
+//! `FramedRead`: a `Stream` of decoded items.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::{FusedStream, Stream};
+use futures_io::AsyncRead;
+use pin_project_lite::pin_project;
+
+use super::Decoder;
+use crate::{Error, StreamReader};
+
+/// Items yielded in a row, without the inner reader ever being pending,
+/// before the stream yields to the executor once.
+const BUDGET: u32 = 128;
+
+pin_project! {
+    /// A [`Stream`] of items decoded from a reader by a [`Decoder`].
+    ///
+    /// - Decodes what is already buffered before polling the inner reader.
+    /// - Fused after its first error (and after the end).
+    /// - At end of stream, leftover bytes that make no item are an
+    ///   [`Error::UnexpectedEof`] carrying them (the default
+    ///   [`Decoder::decode_eof`]).
+    /// - Cooperative: after 128 items in a row without the inner reader
+    ///   being pending it wakes itself and returns `Pending` once, so a flood
+    ///   of tiny frames cannot starve other tasks on the executor.
+    ///
+    /// Dropping a `next()` future loses nothing: progress lives in the
+    /// reader's buffer (for decoders that consume only when they return an
+    /// item).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use futures_lite::StreamExt;
+    /// use intake::{frame::FramedRead, LengthPrefix};
+    ///
+    /// let wire = b"\x02hi\x00\x03you";
+    /// let mut frames = FramedRead::new(&wire[..], LengthPrefix::new(1));
+    /// let mut got = Vec::new();
+    /// while let Some(frame) = frames.next().await {
+    ///     got.push(frame?);
+    /// }
+    /// assert_eq!(got, ["hi", "", "you"]);
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub struct FramedRead<R, D> {
+        #[pin]
+        reader: StreamReader<R>,
+        decoder: D,
+        streak: u32,
+        done: bool,
+    }
+}
+
+impl<R, D> FramedRead<R, D> {
+    /// Decodes `inner` with `decoder`, through a default [`StreamReader`].
+    pub fn new(inner: R, decoder: D) -> Self {
+        Self::from_reader(StreamReader::new(inner), decoder)
+    }
+
+    /// Decodes from an existing reader (keeping its buffered bytes,
+    /// capacity and limit).
+    pub fn from_reader(reader: StreamReader<R>, decoder: D) -> Self {
+        FramedRead {
+            reader,
+            decoder,
+            streak: 0,
+            done: false,
+        }
+    }
+
+    /// The reader.
+    pub fn get_ref(&self) -> &StreamReader<R> {
+        &self.reader
+    }
+
+    /// The reader, mutably.
+    pub fn get_mut(&mut self) -> &mut StreamReader<R> {
+        &mut self.reader
+    }
+
+    /// The decoder.
+    pub fn decoder(&self) -> &D {
+        &self.decoder
+    }
+
+    /// The decoder, mutably.
+    pub fn decoder_mut(&mut self) -> &mut D {
+        &mut self.decoder
+    }
+
+    /// The reader (with any buffered bytes) and the decoder.
+    pub fn into_parts(self) -> (StreamReader<R>, D) {
+        (self.reader, self.decoder)
+    }
+}
+
+impl<R: AsyncRead, D: Decoder> Stream for FramedRead<R, D> {
+    type Item = Result<D::Item, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        if *this.streak >= BUDGET {
+            *this.streak = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        match this.reader.poll_decode(cx, this.decoder) {
+            Poll::Pending => {
+                *this.streak = 0;
+                Poll::Pending
+            }
+            Poll::Ready(Ok(Some(item))) => {
+                *this.streak += 1;
+                Poll::Ready(Some(Ok(item)))
+            }
+            Poll::Ready(Ok(None)) => {
+                *this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Err(e)) => {
+                *this.done = true;
+                Poll::Ready(Some(Err(e)))
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead, D: Decoder> FusedStream for FramedRead<R, D> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<R: fmt::Debug, D: fmt::Debug> fmt::Debug for FramedRead<R, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FramedRead")
+            .field("reader", &self.reader)
+            .field("decoder", &self.decoder)
+            .field("done", &self.done)
+            .finish()
+    }
+}

@@ -1,0 +1,489 @@
+//! `LengthPrefix`: how a length-prefixed frame's header is laid out.
+
+use std::io;
+
+use crate::Error;
+
+/// Default maximum frame length: 8 MiB.
+pub const DEFAULT_MAX_FRAME_LEN: usize = 8 * 1024 * 1024;
+
+/// The longest unsigned LEB128 encoding of a `u64`.
+const MAX_VARINT_LEN: usize = 10;
+
+/// Layout of a length-prefixed frame header: a small `Copy` builder.
+///
+/// Defaults: big-endian, header stripped from the returned payload, no
+/// length field offset, no adjustment, maximum frame length 8 MiB.
+/// Nonsense is rejected when the value is built (a width of 5 panics in
+/// [`new`](Self::new); [`try_new`](Self::try_new) returns `None`), never
+/// mid-stream. See the [module docs](crate::frame) for wire diagrams.
+///
+/// # Examples
+///
+/// ```
+/// use intake::LengthPrefix;
+///
+/// // u16 little-endian length, frames of at most 1 KiB.
+/// let prefix = LengthPrefix::new(2).little_endian().max_frame_len(1024);
+/// let header = prefix.encode_header(5)?;
+/// assert_eq!(header.as_ref(), &[5, 0]);
+/// # Ok::<(), intake::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LengthPrefix {
+    /// 1, 2, 3, 4 or 8; 0 means unsigned LEB128.
+    width: u8,
+    little_endian: bool,
+    max: usize,
+    offset: usize,
+    adjustment: i64,
+    keep_header: bool,
+}
+
+/// What a buffer holds, according to a prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Parsed {
+    /// The header is incomplete: at least this many bytes are needed.
+    NeedHeader(usize),
+    /// A frame of `header` bytes of header and `payload` bytes of payload.
+    Frame { header: usize, payload: usize },
+}
+
+impl LengthPrefix {
+    /// A big-endian length field of `width` bytes: 1, 2, 3, 4 or 8.
+    ///
+    /// # Panics
+    ///
+    /// If `width` is not one of those (use [`try_new`](Self::try_new) to
+    /// check a width that comes from configuration).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let prefix = intake::LengthPrefix::new(4);
+    /// assert_eq!(prefix.encode_header(258)?.as_ref(), &[0, 0, 1, 2]);
+    /// # Ok::<(), intake::Error>(())
+    /// ```
+    pub const fn new(width: usize) -> Self {
+        match Self::try_new(width) {
+            Some(p) => p,
+            None => panic!("LengthPrefix width must be 1, 2, 3, 4 or 8"),
+        }
+    }
+
+    /// Like [`new`](Self::new), but `None` for a width other than 1, 2, 3,
+    /// 4 or 8.
+    ///
+    /// ```
+    /// assert!(intake::LengthPrefix::try_new(5).is_none());
+    /// ```
+    pub const fn try_new(width: usize) -> Option<Self> {
+        match width {
+            1 | 2 | 3 | 4 | 8 => Some(LengthPrefix {
+                width: width as u8,
+                little_endian: false,
+                max: DEFAULT_MAX_FRAME_LEN,
+                offset: 0,
+                adjustment: 0,
+                keep_header: false,
+            }),
+            _ => None,
+        }
+    }
+
+    /// An unsigned LEB128 length (protobuf style), 1 to 10 bytes. Byte
+    /// order does not apply to it.
+    ///
+    /// ```
+    /// let prefix = intake::LengthPrefix::varint();
+    /// assert_eq!(prefix.encode_header(300)?.as_ref(), &[0xAC, 0x02]);
+    /// # Ok::<(), intake::Error>(())
+    /// ```
+    pub const fn varint() -> Self {
+        LengthPrefix {
+            width: 0,
+            little_endian: false,
+            max: DEFAULT_MAX_FRAME_LEN,
+            offset: 0,
+            adjustment: 0,
+            keep_header: false,
+        }
+    }
+
+    /// The length field is little-endian (default big-endian). No effect
+    /// on a varint.
+    pub const fn little_endian(mut self) -> Self {
+        self.little_endian = true;
+        self
+    }
+
+    /// The largest payload accepted, after [adjustment](Self::length_adjustment)
+    /// (default 8 MiB). A longer one is [`Error::FrameTooLarge`] before any
+    /// payload memory is allocated.
+    pub const fn max_frame_len(mut self, max: usize) -> Self {
+        self.max = max;
+        self
+    }
+
+    /// `n` bytes come before the length field (a type tag, a version); they
+    /// are part of the header. Default 0.
+    ///
+    /// # Panics
+    ///
+    /// If the header length would overflow `usize`.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// // 1-byte type, 2-byte length, payload; keep the header to see the type.
+    /// let prefix = intake::LengthPrefix::new(2).length_field_offset(1).keep_header();
+    /// let mut r = intake::StreamReader::new(&b"\x07\x00\x02hi"[..]);
+    /// let frame = r.read_frame(&prefix).await?.unwrap();
+    /// assert_eq!(&frame[..], b"\x07\x00\x02hi");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub const fn length_field_offset(mut self, n: usize) -> Self {
+        if n > usize::MAX - 16 {
+            panic!("LengthPrefix length field offset overflows");
+        }
+        self.offset = n;
+        self
+    }
+
+    /// Added to the length field to get the payload length (default 0).
+    /// For a length that counts its own header, use minus the header length.
+    /// Checked arithmetic: a result below zero or above the maximum is an
+    /// error, never a wrap-around.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// // The 2-byte length counts itself: 0x0005 = 2 header + 3 payload.
+    /// let prefix = intake::LengthPrefix::new(2).length_adjustment(-2);
+    /// let mut r = intake::StreamReader::new(&b"\x00\x05abc"[..]);
+    /// assert_eq!(&r.read_frame(&prefix).await?.unwrap()[..], b"abc");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub const fn length_adjustment(mut self, adjustment: i64) -> Self {
+        self.adjustment = adjustment;
+        self
+    }
+
+    /// Return the header together with the payload (default: stripped).
+    pub const fn keep_header(mut self) -> Self {
+        self.keep_header = true;
+        self
+    }
+
+    /// The width of the length field in bytes, or `None` for a varint.
+    pub const fn width(&self) -> Option<usize> {
+        match self.width {
+            0 => None,
+            w => Some(w as usize),
+        }
+    }
+
+    /// The maximum payload length.
+    pub const fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Whether returned frames include their header.
+    pub const fn keeps_header(&self) -> bool {
+        self.keep_header
+    }
+
+    /// Reads the header at the front of `buf`. Nothing is allocated; a
+    /// frame over the maximum is an error as soon as its header is seen.
+    pub(crate) fn parse(&self, buf: &[u8]) -> Result<Parsed, Error> {
+        let (header, value) = match self.width {
+            0 => {
+                let mut value: u64 = 0;
+                let mut i = 0;
+                loop {
+                    let Some(&b) = buf.get(self.offset + i) else {
+                        return Ok(Parsed::NeedHeader(self.offset + i + 1));
+                    };
+                    let bits = u64::from(b & 0x7f);
+                    if i == MAX_VARINT_LEN - 1 && (b & 0x80 != 0 || bits > 1) {
+                        return Err(invalid("varint length prefix overflows 64 bits"));
+                    }
+                    value |= bits << (7 * i);
+                    i += 1;
+                    if b & 0x80 == 0 {
+                        break (self.offset + i, value);
+                    }
+                }
+            }
+            w => {
+                let w = usize::from(w);
+                let header = self.offset + w;
+                let Some(field) = buf.get(self.offset..header) else {
+                    return Ok(Parsed::NeedHeader(header));
+                };
+                let mut value: u64 = 0;
+                if self.little_endian {
+                    for &b in field.iter().rev() {
+                        value = value << 8 | u64::from(b);
+                    }
+                } else {
+                    for &b in field {
+                        value = value << 8 | u64::from(b);
+                    }
+                }
+                (header, value)
+            }
+        };
+        let adjusted = i128::from(value) + i128::from(self.adjustment);
+        if adjusted < 0 {
+            return Err(invalid(format!(
+                "length prefix {value} with adjustment {} is negative",
+                self.adjustment
+            )));
+        }
+        let too_large = || Error::FrameTooLarge {
+            len: u64::try_from(adjusted).unwrap_or(u64::MAX),
+            max: self.max,
+        };
+        let payload = usize::try_from(adjusted).map_err(|_| too_large())?;
+        if payload > self.max || header.checked_add(payload).is_none() {
+            return Err(too_large());
+        }
+        Ok(Parsed::Frame { header, payload })
+    }
+
+    /// The header to send before a payload of `payload_len` bytes.
+    ///
+    /// # Errors
+    ///
+    /// Nothing is written in any of these cases:
+    /// - [`Error::FrameTooLarge`] if `payload_len` exceeds the maximum;
+    /// - [`Error::Io`] (`InvalidInput`) if the length field cannot represent
+    ///   it (e.g. 256 in a 1-byte field, or a negative value after the
+    ///   adjustment), or the prefix has a length field offset (the bytes
+    ///   before the length field are the caller's to write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let prefix = intake::LengthPrefix::new(1);
+    /// assert_eq!(prefix.encode_header(255)?.as_ref(), &[255]);
+    /// assert!(prefix.encode_header(256).is_err());
+    /// # Ok::<(), intake::Error>(())
+    /// ```
+    pub fn encode_header(&self, payload_len: usize) -> Result<Header, Error> {
+        if payload_len > self.max {
+            return Err(Error::FrameTooLarge {
+                len: payload_len as u64,
+                max: self.max,
+            });
+        }
+        if self.offset != 0 {
+            return Err(unrepresentable(
+                "a prefix with a length field offset cannot encode its leading bytes".into(),
+            ));
+        }
+        let value = i128::try_from(payload_len).unwrap_or(i128::MAX) - i128::from(self.adjustment);
+        let value = u64::try_from(value).map_err(|_| {
+            unrepresentable(format!(
+                "payload of {payload_len} bytes with adjustment {} gives a negative length",
+                self.adjustment
+            ))
+        })?;
+        let mut header = Header {
+            bytes: [0; MAX_VARINT_LEN],
+            len: 0,
+        };
+        match self.width {
+            0 => {
+                let mut v = value;
+                loop {
+                    let b = (v & 0x7f) as u8;
+                    v >>= 7;
+                    if v == 0 {
+                        header.bytes[header.len] = b;
+                        header.len += 1;
+                        break;
+                    }
+                    header.bytes[header.len] = b | 0x80;
+                    header.len += 1;
+                }
+            }
+            w => {
+                let w = usize::from(w);
+                if w < 8 && value >> (8 * w) != 0 {
+                    return Err(unrepresentable(format!(
+                        "payload of {payload_len} bytes does not fit a {w}-byte length prefix"
+                    )));
+                }
+                let be = value.to_be_bytes();
+                header.bytes[..w].copy_from_slice(&be[8 - w..]);
+                if self.little_endian {
+                    header.bytes[..w].reverse();
+                }
+                header.len = w;
+            }
+        }
+        Ok(header)
+    }
+}
+
+/// An encoded length header (at most 10 bytes, on the stack).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    bytes: [u8; MAX_VARINT_LEN],
+    len: usize,
+}
+
+impl AsRef<[u8]> for Header {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::Io(io::Error::new(io::ErrorKind::InvalidData, msg.into()))
+}
+
+fn unrepresentable(msg: String) -> Error {
+    Error::Io(io::Error::new(io::ErrorKind::InvalidInput, msg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_width_and_order_round_trips() {
+        for width in [1usize, 2, 3, 4, 8] {
+            for le in [false, true] {
+                let mut p = LengthPrefix::new(width).max_frame_len(usize::MAX);
+                if le {
+                    p = p.little_endian();
+                }
+                let max = if width == 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * width)) - 1
+                };
+                for len in [0u64, 1, 255, max / 2, max] {
+                    let Ok(len) = usize::try_from(len.min(u64::MAX - 16)) else {
+                        continue;
+                    };
+                    let h = p.encode_header(len).unwrap();
+                    assert_eq!(h.as_ref().len(), width);
+                    assert_eq!(
+                        p.parse(h.as_ref()).unwrap(),
+                        Parsed::Frame {
+                            header: width,
+                            payload: len
+                        },
+                        "width {width} le {le} len {len}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn varint_round_trips_and_rejects_overflow() {
+        let p = LengthPrefix::varint().max_frame_len(usize::MAX);
+        for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, usize::MAX - 16] {
+            let h = p.encode_header(len).unwrap();
+            assert_eq!(
+                p.parse(h.as_ref()).unwrap(),
+                Parsed::Frame {
+                    header: h.as_ref().len(),
+                    payload: len
+                }
+            );
+            for cut in 0..h.as_ref().len() {
+                assert_eq!(
+                    p.parse(&h.as_ref()[..cut]).unwrap(),
+                    Parsed::NeedHeader(cut + 1)
+                );
+            }
+        }
+        // A total (header + payload) that overflows usize is too large.
+        let h = p.encode_header(usize::MAX).unwrap();
+        assert!(matches!(
+            p.parse(h.as_ref()),
+            Err(Error::FrameTooLarge { .. })
+        ));
+        assert!(p.parse(&[0xff; 10]).is_err());
+        assert!(p
+            .parse(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02])
+            .is_err());
+    }
+
+    #[test]
+    fn all_ones_prefixes_fail_without_allocating() {
+        for width in [1usize, 2, 3, 4, 8] {
+            for p in [
+                LengthPrefix::new(width),
+                LengthPrefix::new(width).little_endian(),
+            ] {
+                let p = p.max_frame_len(100);
+                match p.parse(&[0xff; 8]) {
+                    Err(Error::FrameTooLarge { len, max: 100 }) => assert!(len > 100),
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn exactly_max_passes_max_plus_one_fails() {
+        let p = LengthPrefix::new(2).max_frame_len(1000);
+        assert_eq!(
+            p.parse(&1000u16.to_be_bytes()).unwrap(),
+            Parsed::Frame {
+                header: 2,
+                payload: 1000
+            }
+        );
+        assert!(matches!(
+            p.parse(&1001u16.to_be_bytes()),
+            Err(Error::FrameTooLarge {
+                len: 1001,
+                max: 1000
+            })
+        ));
+        assert!(p.encode_header(1000).is_ok());
+        assert!(matches!(
+            p.encode_header(1001),
+            Err(Error::FrameTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn adjustment_is_checked_both_ways() {
+        let p = LengthPrefix::new(1).length_adjustment(-2);
+        assert!(
+            matches!(p.parse(&[1]), Err(Error::Io(_))),
+            "negative after adjustment"
+        );
+        assert_eq!(
+            p.parse(&[5]).unwrap(),
+            Parsed::Frame {
+                header: 1,
+                payload: 3
+            }
+        );
+        let p = LengthPrefix::new(8)
+            .length_adjustment(i64::MAX)
+            .max_frame_len(usize::MAX);
+        assert!(matches!(
+            p.parse(&[0xff; 8]),
+            Err(Error::FrameTooLarge { len: u64::MAX, .. })
+        ));
+        let p = LengthPrefix::new(1).length_adjustment(10);
+        assert!(p.encode_header(5).is_err(), "5 - 10 cannot be sent");
+    }
+
+    #[test]
+    #[should_panic(expected = "width must be 1, 2, 3, 4 or 8")]
+    fn width_five_is_rejected_at_build_time() {
+        let _ = LengthPrefix::new(5);
+    }
+}

@@ -1,0 +1,65 @@
+//! Framing: length prefixes, a [`Decoder`] for any protocol, and a
+//! [`FramedRead`] stream.
+//!
+//! A [`LengthPrefix`] describes the header in front of each frame. The
+//! diagrams show input bytes on the left and the decoded frame on the right.
+//!
+//! `LengthPrefix::new(2)`: big-endian `u16` length, header stripped.
+//!
+//! ```text
+//! +-- len --+--- payload ---+          +--- payload ---+
+//! | \x00\x0B |  hello world  |   -->    |  hello world  |
+//! +----------+---------------+          +---------------+
+//! ```
+//!
+//! `LengthPrefix::new(4).little_endian()`: little-endian `u32` length.
+//!
+//! ```text
+//! +------ len -------+- payload -+          +- payload -+
+//! | \x05\x00\x00\x00 |   hello   |   -->    |   hello   |
+//! +------------------+-----------+          +-----------+
+//! ```
+//!
+//! `LengthPrefix::varint()`: unsigned LEB128 length (protobuf style).
+//!
+//! ```text
+//! +-- len ---+-- 300-byte payload --+          +-- 300-byte payload --+
+//! | \xAC\x02 |         ...          |   -->    |         ...          |
+//! +----------+----------------------+          +----------------------+
+//! ```
+//!
+//! `LengthPrefix::new(2).length_adjustment(-2)`: the length counts its own
+//! 2-byte header (0x000D = 2 + 11).
+//!
+//! ```text
+//! +-- len ---+--- payload ---+          +--- payload ---+
+//! | \x00\x0D |  hello world  |   -->    |  hello world  |
+//! +----------+---------------+          +---------------+
+//! ```
+//!
+//! `LengthPrefix::new(2).length_field_offset(1).keep_header()`: a 1-byte
+//! type before the length, whole frame returned.
+//!
+//! ```text
+//! +type+-- len ---+- payload -+          +type+-- len ---+- payload -+
+//! |\x07| \x00\x05 |   hello   |   -->    |\x07| \x00\x05 |   hello   |
+//! +----+----------+-----------+          +----+----------+-----------+
+//! ```
+//!
+//! A length over [`LengthPrefix::max_frame_len`] (default 8 MiB) is
+//! [`Error::FrameTooLarge`](crate::Error::FrameTooLarge) as soon as the
+//! header is seen, before any payload memory is allocated. A length-prefixed
+//! stream cannot resynchronise after that: the reader keeps the bad header
+//! buffered and reports the same error again, and a [`FramedRead`] ends.
+
+mod decoder;
+mod delimited;
+mod framed_read;
+mod length_prefix;
+
+pub use decoder::{DecodeBuf, Decoder};
+pub use delimited::Delimited;
+pub use framed_read::FramedRead;
+pub use length_prefix::{Header, LengthPrefix, DEFAULT_MAX_FRAME_LEN};
+
+pub(crate) use length_prefix::Parsed;

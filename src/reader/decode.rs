@@ -1,0 +1,114 @@
+//! `decode`: one item of any protocol, through a [`Decoder`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_io::AsyncRead;
+
+use super::{poll_fill, toward_untrusted, StreamReader};
+use crate::frame::{DecodeBuf, Decoder};
+use crate::Error;
+
+impl<R: AsyncRead> StreamReader<R> {
+    /// The polling core of [`decode`](StreamReader::decode), and of
+    /// [`FramedRead`](crate::frame::FramedRead).
+    ///
+    /// Decodes what is already buffered before polling the inner reader; a
+    /// decoder that asked for `n` bytes is not called again before `n` are
+    /// buffered. `Ok(None)` means the stream ended cleanly.
+    pub fn poll_decode<D: Decoder>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        decoder: &mut D,
+    ) -> Poll<Result<Option<D::Item>, Error>> {
+        let mut this = self.project();
+        loop {
+            if this.buf.len() >= this.buf.decode_need {
+                let mut window = DecodeBuf::new(this.buf);
+                let item = decoder.decode(&mut window)?;
+                let hint = window.needed();
+                if let Some(item) = item {
+                    this.buf.decode_need = 0;
+                    return Poll::Ready(Ok(Some(item)));
+                }
+                // Not before at least one more byte, or the decoder's hint.
+                this.buf.decode_need = hint.unwrap_or(0).max(this.buf.len() + 1);
+            }
+            let (min_len, target) = toward_untrusted(this.buf, this.buf.decode_need);
+            match ready!(poll_fill(
+                this.buf,
+                this.inner.as_mut(),
+                cx,
+                min_len,
+                target
+            )) {
+                Ok(0) => {
+                    this.buf.decode_need = 0;
+                    if this.buf.len() == 0 {
+                        return Poll::Ready(Ok(None));
+                    }
+                    return Poll::Ready(decoder.decode_eof(&mut DecodeBuf::new(this.buf)));
+                }
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Decodes one item with `decoder`, any protocol (see [`Decoder`]).
+    /// `Ok(None)` means the stream ended cleanly between items.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the decoder returns; [`Error::UnexpectedEof`] (from the
+    /// default [`Decoder::decode_eof`]) carrying leftover bytes if the
+    /// stream ends inside an item; [`Error::Io`] if the inner reader fails
+    /// (bytes stay buffered).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe as long as the decoder consumes bytes only when it
+    /// returns an item (as `LengthPrefix` and `Delimited` do): nothing is
+    /// consumed before an item is complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use intake::{frame::Delimited, StreamReader};
+    ///
+    /// let mut reader = StreamReader::new(&b"one;two;"[..]);
+    /// let mut semis = Delimited::new(b";");
+    /// assert_eq!(&reader.decode(&mut semis).await?.unwrap()[..], b"one;");
+    /// assert_eq!(&reader.decode(&mut semis).await?.unwrap()[..], b"two;");
+    /// assert!(reader.decode(&mut semis).await?.is_none());
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn decode<'a, D: Decoder>(&'a mut self, decoder: &'a mut D) -> Decode<'a, R, D> {
+        Decode {
+            reader: self,
+            decoder,
+        }
+    }
+}
+
+/// Future of [`StreamReader::decode`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct Decode<'a, R, D> {
+    reader: &'a mut StreamReader<R>,
+    decoder: &'a mut D,
+}
+
+impl<R: AsyncRead + Unpin, D: Decoder> Future for Decode<'_, R, D> {
+    type Output = Result<Option<D::Item>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        Pin::new(&mut *this.reader).poll_decode(cx, this.decoder)
+    }
+}

@@ -1,0 +1,133 @@
+//! `read_frame`: one length-prefixed frame.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use futures_io::AsyncRead;
+
+use super::{poll_fill, toward_untrusted, StreamReader};
+use crate::frame::Parsed;
+use crate::{Error, LengthPrefix};
+
+impl<R: AsyncRead> StreamReader<R> {
+    /// The polling core of [`read_frame`](StreamReader::read_frame).
+    pub fn poll_read_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        prefix: &LengthPrefix,
+    ) -> Poll<Result<Option<Bytes>, Error>> {
+        let mut this = self.project();
+        loop {
+            // The header is parsed from the buffered bytes in place; nothing
+            // is consumed until the whole frame is there.
+            let (need, frame_len) = match prefix.parse(this.buf.unread())? {
+                Parsed::Frame { header, payload } => {
+                    let total = header + payload; // checked in parse
+                    if this.buf.len() >= total {
+                        let frame = if prefix.keeps_header() {
+                            this.buf.take(total)
+                        } else {
+                            this.buf.consume(header);
+                            this.buf.take(payload)
+                        };
+                        return Poll::Ready(Ok(Some(frame)));
+                    }
+                    (total, Some(total))
+                }
+                Parsed::NeedHeader(n) => (n, None),
+            };
+            let (min_len, target) = toward_untrusted(this.buf, need);
+            match ready!(poll_fill(
+                this.buf,
+                this.inner.as_mut(),
+                cx,
+                min_len,
+                target
+            )) {
+                Ok(0) if this.buf.len() == 0 => return Poll::Ready(Ok(None)),
+                Ok(0) => {
+                    return Poll::Ready(Err(Error::UnexpectedEof {
+                        partial: this.buf.take_all(),
+                        expected: frame_len,
+                    }))
+                }
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Reads one length-prefixed frame and returns its payload (or the
+    /// whole frame with [`LengthPrefix::keep_header`]) as one zero-copy
+    /// [`Bytes`]. `Ok(None)` means the stream ended cleanly between frames.
+    ///
+    /// The length is checked against the prefix's maximum as soon as the
+    /// header is buffered, before any payload memory is allocated. While a
+    /// large payload arrives, memory grows with the bytes that actually
+    /// arrive (at most fourfold per step), never with the length the header
+    /// claims: a hostile header that announces 8 MiB and stalls costs what
+    /// it sent, not 8 MiB.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::FrameTooLarge`] if the header announces more than the
+    ///   maximum. Nothing is consumed: the header stays buffered and every
+    ///   later call returns the same error, because a length-prefixed
+    ///   stream cannot resynchronise after a bad length. Use
+    ///   [`into_parts`](StreamReader::into_parts) to take the bytes.
+    /// - [`Error::Io`] with kind `InvalidData` for a length that is negative
+    ///   after adjustment or a varint over 64 bits (nothing consumed either).
+    /// - [`Error::UnexpectedEof`] if the stream ends inside a header or
+    ///   payload; `partial` holds every byte of the frame that arrived,
+    ///   header included, and `expected` the frame's total length (header
+    ///   plus payload) if the header was complete, `None` otherwise.
+    /// - [`Error::Io`] if the inner reader fails; bytes stay buffered and a
+    ///   retry continues.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: nothing is consumed until the whole frame is buffered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use intake::{LengthPrefix, StreamReader};
+    ///
+    /// let wire = b"\x00\x00\x00\x05hello\x00\x00\x00\x00";
+    /// let prefix = LengthPrefix::new(4);
+    /// let mut reader = StreamReader::new(&wire[..]);
+    /// assert_eq!(&reader.read_frame(&prefix).await?.unwrap()[..], b"hello");
+    /// assert_eq!(&reader.read_frame(&prefix).await?.unwrap()[..], b"");
+    /// assert!(reader.read_frame(&prefix).await?.is_none()); // clean end
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_frame<'a>(&'a mut self, prefix: &'a LengthPrefix) -> ReadFrame<'a, R> {
+        ReadFrame {
+            reader: self,
+            prefix,
+        }
+    }
+}
+
+/// Future of [`StreamReader::read_frame`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct ReadFrame<'a, R> {
+    reader: &'a mut StreamReader<R>,
+    prefix: &'a LengthPrefix,
+}
+
+impl<R: AsyncRead + Unpin> Future for ReadFrame<'_, R> {
+    type Output = Result<Option<Bytes>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let prefix = self.prefix;
+        Pin::new(&mut *self.reader).poll_read_frame(cx, prefix)
+    }
+}
