@@ -44,6 +44,7 @@ mod buffer;
 mod error;
 pub mod frame;
 mod reader;
+mod writer;
 
 pub use bytes::Bytes;
 
@@ -56,4 +57,7 @@ pub use frame::LengthPrefix;
 pub use reader::{
     CopyExact, Decode, Peek, ReadExactInto, ReadExactly, ReadFrame, ReadInto, ReadUntil, Skip,
     StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT,
+};
+pub use writer::{
+    Flush, Send, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING, MAX_IOVECS,
 };

@@ -73,6 +73,16 @@ impl Delimited {
         self
     }
 
+    /// The delimiter.
+    pub fn delimiter(&self) -> &[u8] {
+        self.finder.needle()
+    }
+
+    /// The longest frame accepted, delimiter included.
+    pub fn max(&self) -> usize {
+        self.max_length
+    }
+
     /// Return frames without their delimiter.
     pub fn strip_delimiter(mut self) -> Self {
         self.strip = true;

@@ -1,5 +1,5 @@
-//! Framing: length prefixes, a [`Decoder`] for any protocol, and a
-//! [`FramedRead`] stream.
+//! Framing: length prefixes, a [`Decoder`] for any protocol and a
+//! [`FramedRead`] stream, an [`Encoder`] and a [`FramedWrite`] sink.
 //!
 //! A [`LengthPrefix`] describes the header in front of each frame. The
 //! diagrams show input bytes on the left and the decoded frame on the right.
@@ -54,11 +54,14 @@
 
 mod decoder;
 mod delimited;
+mod encoder;
 mod framed_read;
 mod length_prefix;
 
+pub use crate::writer::EncodeBuf;
 pub use decoder::{DecodeBuf, Decoder};
 pub use delimited::Delimited;
+pub use encoder::{Encoder, FramedWrite};
 pub use framed_read::FramedRead;
 pub use length_prefix::{Header, LengthPrefix, DEFAULT_MAX_FRAME_LEN};
 

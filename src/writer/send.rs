@@ -1,0 +1,198 @@
+//! `send`, `send_frame` and `flush`: the writer's async methods.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use futures_io::AsyncWrite;
+
+use super::StreamWriter;
+use crate::frame::Header;
+use crate::{Error, LengthPrefix};
+
+impl<W: AsyncWrite + Unpin> StreamWriter<W> {
+    /// Queues `data`: copied into the coalescing buffer if small, kept as it
+    /// is (no copy) if at least the copy threshold. Nothing is written until
+    /// the cap is reached or [`flush`](Self::flush) is called.
+    ///
+    /// Waits (backpressure), writing pending bytes to the inner writer,
+    /// while accepting `data` would exceed the cap; an item larger than the
+    /// cap is accepted once nothing else is pending.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the inner writer fails while making room (`WriteZero`
+    /// for a write of zero bytes). `data` was not queued; `pending()` counts
+    /// exactly the bytes still queued.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe in the sense that `data` is queued whole or not at all:
+    /// if the future is dropped before it completes, `data` was not queued
+    /// (and is dropped with the future); bytes written while making room
+    /// are gone from `pending()`, never sent twice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use bytes::Bytes;
+    /// let mut w = intake::StreamWriter::new(Vec::new());
+    /// w.send(Bytes::from_static(b"small, copied; ")).await?;
+    /// w.send(Bytes::from(vec![b'x'; 8192])).await?; // large: queued as is
+    /// w.flush().await?;
+    /// assert_eq!(w.get_ref().len(), 15 + 8192);
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn send(&mut self, data: Bytes) -> Send<'_, W> {
+        Send {
+            writer: self,
+            data: Some(data),
+        }
+    }
+
+    /// Queues a length header for `payload`, then `payload`, so they go out
+    /// in the same vectored write without being concatenated. The pair is
+    /// accepted whole or not at all, under the same cap as
+    /// [`send`](Self::send).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::FrameTooLarge`] if `payload` exceeds the prefix's maximum,
+    ///   or [`Error::Io`] (`InvalidInput`) if the length field cannot
+    ///   represent it: nothing is written or queued.
+    /// - [`Error::Io`] if the inner writer fails while making room.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send`](Self::send): header and payload are queued together or
+    /// not at all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use bytes::Bytes;
+    /// use intake::{LengthPrefix, StreamWriter};
+    ///
+    /// let prefix = LengthPrefix::new(2);
+    /// let mut w = StreamWriter::new(Vec::new());
+    /// w.send_frame(&prefix, Bytes::from_static(b"hi")).await?;
+    /// w.flush().await?;
+    /// assert_eq!(w.get_ref(), b"\x00\x02hi");
+    ///
+    /// let too_big = Bytes::from(vec![0; 70_000]);
+    /// assert!(w.send_frame(&prefix, too_big).await.is_err()); // nothing written
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn send_frame(&mut self, prefix: &LengthPrefix, payload: Bytes) -> SendFrame<'_, W> {
+        let header = prefix.encode_header(payload.len());
+        SendFrame {
+            writer: self,
+            frame: Some(header.map(|h| (h, payload))),
+        }
+    }
+
+    /// Writes everything pending, then flushes the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the inner writer fails; `pending()` is exact
+    /// afterwards and calling `flush` again sends the rest exactly once.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: progress is kept in the writer; a later `flush`
+    /// continues where this one stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut w = intake::StreamWriter::new(Vec::new());
+    /// w.send(bytes::Bytes::from_static(b"abc")).await?;
+    /// w.flush().await?;
+    /// assert_eq!(w.get_ref(), b"abc");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn flush(&mut self) -> Flush<'_, W> {
+        Flush { writer: self }
+    }
+}
+
+/// Future of [`StreamWriter::send`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct Send<'a, W> {
+    writer: &'a mut StreamWriter<W>,
+    data: Option<Bytes>,
+}
+
+impl<W: AsyncWrite + Unpin> Future for Send<'_, W> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let len = this.data.as_ref().map_or(0, Bytes::len);
+        let mut writer = Pin::new(&mut *this.writer);
+        ready!(writer.as_mut().poll_room_for(cx, len))?;
+        if let Some(data) = this.data.take() {
+            writer.encode_buf().push(data);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Future of [`StreamWriter::send_frame`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct SendFrame<'a, W> {
+    writer: &'a mut StreamWriter<W>,
+    frame: Option<Result<(Header, Bytes), Error>>,
+}
+
+impl<W: AsyncWrite + Unpin> Future for SendFrame<'_, W> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let len = match &this.frame {
+            Some(Ok((h, p))) => h.as_ref().len() + p.len(),
+            Some(Err(_)) => 0,
+            None => return Poll::Ready(Ok(())),
+        };
+        let mut writer = Pin::new(&mut *this.writer);
+        if matches!(this.frame, Some(Ok(_))) {
+            ready!(writer.as_mut().poll_room_for(cx, len))?;
+        }
+        match this.frame.take() {
+            Some(Ok((header, payload))) => {
+                let mut dst = writer.encode_buf();
+                dst.extend_from_slice(header.as_ref());
+                dst.push(payload);
+                Poll::Ready(Ok(()))
+            }
+            Some(Err(e)) => Poll::Ready(Err(e)),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// Future of [`StreamWriter::flush`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct Flush<'a, W> {
+    writer: &'a mut StreamWriter<W>,
+}
+
+impl<W: AsyncWrite + Unpin> Future for Flush<'_, W> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        AsyncWrite::poll_flush(Pin::new(&mut *self.writer), cx).map_err(Error::Io)
+    }
+}

@@ -1,0 +1,396 @@
+//! StreamWriter: coalescing, the cap, errors, close, cancellation, sockets.
+mod common;
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use common::*;
+use futures_io::AsyncWrite;
+use futures_lite::AsyncWriteExt;
+use intake::{Error, LengthPrefix, StreamReader, StreamWriter};
+
+/// A writer that records every call, writes all vectored slices it is
+/// given (up to `max` bytes per call), and fails on chosen calls.
+#[derive(Debug, Default)]
+struct Recorder {
+    data: Vec<u8>,
+    max: usize,
+    calls: usize,
+    fail_calls: Vec<usize>,
+    ready: bool,
+    flushes: usize,
+    closes: usize,
+}
+
+impl Recorder {
+    fn new(max: usize) -> Self {
+        Recorder {
+            max,
+            ready: true,
+            ..Default::default()
+        }
+    }
+    fn take(&mut self, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        if !self.ready {
+            return Poll::Pending;
+        }
+        self.calls += 1;
+        if self.fail_calls.contains(&self.calls) {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        let mut n = 0;
+        for b in bufs {
+            let k = b.len().min(self.max - n);
+            self.data.extend_from_slice(&b[..k]);
+            n += k;
+            if n == self.max {
+                break;
+            }
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for Recorder {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.take(&[IoSlice::new(buf)])
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.take(bufs)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.ready {
+            return Poll::Pending;
+        }
+        self.flushes += 1;
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.closes += 1;
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn items() -> Vec<Bytes> {
+    (0..300)
+        .map(|i| Bytes::from(pattern([1usize, 10, 64, 5000, 70_000][i % 5], i as u64)))
+        .collect()
+}
+
+#[test]
+fn writer_one_byte_per_poll_with_pending_receives_exact_bytes() {
+    on_both_runtimes(|| async {
+        let items: Vec<Bytes> = items().into_iter().take(40).collect();
+        let mut w = StreamWriter::new(SlowWriter::new(1, true)).with_max_pending(100_000);
+        for it in &items {
+            w.send(it.clone()).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        assert_eq!(w.pending(), 0);
+        assert_eq!(w.get_ref().data, items.concat());
+    });
+}
+
+#[test]
+fn writer_small_writes_coalesce_into_few_vectored_calls() {
+    on_both_runtimes(|| async {
+        let mut w = StreamWriter::new(Recorder::new(usize::MAX));
+        for i in 0..10_000u32 {
+            w.send(Bytes::from(i.to_be_bytes().to_vec())).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref().data.len(), 40_000);
+        assert_eq!(w.get_ref().calls, 1, "10,000 small sends, one write call");
+        // Through AsyncWrite as well.
+        let mut w = StreamWriter::new(Recorder::new(usize::MAX));
+        for i in 0..10_000u32 {
+            w.write_all(&i.to_be_bytes()).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref().calls, 1);
+    });
+}
+
+#[test]
+fn writer_large_bytes_go_out_without_copy_in_vectored_writes() {
+    on_both_runtimes(|| async {
+        let mut w = StreamWriter::new(Recorder::new(usize::MAX)).with_max_pending(usize::MAX);
+        let big: Vec<Bytes> = (0..10).map(|i| Bytes::from(pattern(100_000, i))).collect();
+        for b in &big {
+            w.send(Bytes::from_static(b"hdr:")).await.unwrap();
+            w.send(b.clone()).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        let expected: Vec<u8> = big
+            .iter()
+            .flat_map(|b| [&b"hdr:"[..], &b[..]].concat())
+            .collect();
+        assert_eq!(w.get_ref().data, expected);
+        assert_eq!(w.get_ref().calls, 1, "20 items in one vectored write");
+    });
+}
+
+#[test]
+fn writer_write_zero_is_an_error() {
+    on_both_runtimes(|| async {
+        let mut w = StreamWriter::new(SlowWriter::new(0, false));
+        w.send(Bytes::from_static(b"abc")).await.unwrap();
+        match w.flush().await {
+            Err(Error::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::WriteZero),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(w.pending(), 3);
+    });
+}
+
+#[test]
+fn writer_error_mid_flush_keeps_pending_exact_and_retry_sends_rest_once() {
+    on_both_runtimes(|| async {
+        let items = items();
+        let total: usize = items.iter().map(Bytes::len).sum();
+        let mut rec = Recorder::new(3000);
+        rec.fail_calls = vec![3, 7, 8, 20];
+        let mut w = StreamWriter::new(rec).with_max_pending(usize::MAX);
+        for it in &items {
+            w.send(it.clone()).await.unwrap();
+        }
+        let mut errors = 0;
+        while let Err(e) = w.flush().await {
+            assert!(matches!(e, Error::Io(ref e) if e.kind() == io::ErrorKind::ConnectionReset));
+            errors += 1;
+            assert_eq!(
+                w.pending(),
+                total - w.get_ref().data.len(),
+                "pending is exact"
+            );
+        }
+        assert_eq!(errors, 4);
+        assert_eq!(
+            w.get_ref().data,
+            items.concat(),
+            "nothing lost or sent twice"
+        );
+    });
+}
+
+#[test]
+fn writer_every_entry_point_obeys_the_cap_with_a_stuck_writer() {
+    let cap = 10_000;
+    // send
+    let mut rec = Recorder::new(usize::MAX);
+    rec.ready = false;
+    let mut w = StreamWriter::new(rec).with_max_pending(cap);
+    let mut accepted = 0;
+    for it in items() {
+        match poll_at_most(w.send(it.clone()), 3) {
+            Some(r) => {
+                r.unwrap();
+                accepted += 1;
+            }
+            None => break,
+        }
+        assert!(
+            w.pending() <= cap || accepted == 1,
+            "pending {}",
+            w.pending()
+        );
+    }
+    assert!(w.pending() <= cap);
+    // send_frame
+    let prefix = LengthPrefix::new(4).max_frame_len(usize::MAX);
+    while let Some(r) = poll_at_most(w.send_frame(&prefix, Bytes::from(vec![1u8; 900])), 3) {
+        r.unwrap();
+    }
+    assert!(w.pending() <= cap);
+    // AsyncWrite
+    while let Some(r) = poll_at_most(w.write(&[2u8; 100]), 3) {
+        assert_eq!(r.unwrap(), 100);
+    }
+    assert!(w.pending() <= cap, "pending {}", w.pending());
+    assert!(w.pending() > cap - 1000, "filled up to the cap");
+}
+
+#[test]
+fn writer_item_larger_than_cap_accepted_when_nothing_pending() {
+    on_both_runtimes(|| async {
+        let mut w = StreamWriter::new(Recorder::new(usize::MAX)).with_max_pending(1000);
+        w.send(Bytes::from(vec![1u8; 5000])).await.unwrap();
+        assert_eq!(w.pending(), 5000);
+        // The next item waits for it to be written first.
+        w.send(Bytes::from_static(b"x")).await.unwrap();
+        assert_eq!(w.pending(), 1);
+        assert_eq!(w.get_ref().data.len(), 5000);
+    });
+}
+
+#[test]
+fn writer_close_flushes_then_closes_inner_once() {
+    on_both_runtimes(|| async {
+        let mut w = StreamWriter::new(Recorder::new(7));
+        w.send(Bytes::from_static(b"goodbye")).await.unwrap();
+        w.write_all(b", world").await.unwrap();
+        w.close().await.unwrap();
+        w.close().await.unwrap();
+        assert_eq!(w.get_ref().data, b"goodbye, world");
+        assert_eq!(w.get_ref().closes, 1);
+    });
+}
+
+#[test]
+fn writer_send_frame_rejects_unrepresentable_payload_writing_nothing() {
+    on_both_runtimes(|| async {
+        let mut w = StreamWriter::new(Recorder::new(usize::MAX));
+        let p1 = LengthPrefix::new(1);
+        assert!(matches!(
+            w.send_frame(&p1, Bytes::from(vec![0; 256])).await,
+            Err(Error::Io(_))
+        ));
+        let small_max = LengthPrefix::new(4).max_frame_len(10);
+        assert!(matches!(
+            w.send_frame(&small_max, Bytes::from(vec![0; 11])).await,
+            Err(Error::FrameTooLarge { len: 11, max: 10 })
+        ));
+        w.flush().await.unwrap();
+        assert!(w.get_ref().data.is_empty());
+        assert_eq!(w.pending(), 0);
+    });
+}
+
+#[test]
+fn writer_send_frame_header_and_payload_in_one_vectored_write() {
+    on_both_runtimes(|| async {
+        let prefix = LengthPrefix::new(4).max_frame_len(1 << 20);
+        let mut w = StreamWriter::new(Recorder::new(usize::MAX));
+        let payload = Bytes::from(pattern(100_000, 3));
+        w.send_frame(&prefix, payload.clone()).await.unwrap();
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref().calls, 1);
+        assert_eq!(&w.get_ref().data[..4], &100_000u32.to_be_bytes());
+        assert_eq!(&w.get_ref().data[4..], &payload[..]);
+    });
+}
+
+#[test]
+fn cancel_send_and_flush_at_every_poll_loses_and_duplicates_nothing() {
+    on_both_runtimes(|| async {
+        let items: Vec<Bytes> = items().into_iter().take(30).collect();
+        for k in 0..12 {
+            let mut w = StreamWriter::new(SlowWriter::new(3000, true)).with_max_pending(8000);
+            for it in &items {
+                // A cancelled send queued nothing: send it again.
+                if poll_at_most(w.send(it.clone()), k).is_none() {
+                    w.send(it.clone()).await.unwrap();
+                }
+            }
+            let _ = poll_at_most(w.flush(), k);
+            w.flush().await.unwrap();
+            assert_eq!(w.get_ref().data, items.concat(), "k = {k}");
+        }
+    });
+}
+
+#[test]
+fn writer_and_reader_over_loopback_tcp_on_both_runtimes() {
+    let prefix = LengthPrefix::new(4).max_frame_len(1 << 20);
+    let frames: Vec<Bytes> = (0..400)
+        .map(|i| Bytes::from(pattern(i * 211 % 200_000, i as u64)))
+        .collect();
+    async fn run<S, R>(client: S, server: R, prefix: LengthPrefix, frames: Vec<Bytes>)
+    where
+        S: AsyncWrite + Unpin,
+        R: futures_io::AsyncRead + Unpin,
+    {
+        let send = async {
+            let mut w = StreamWriter::new(client).with_max_pending(256 * 1024);
+            for f in &frames {
+                w.send_frame(&prefix, f.clone()).await.unwrap();
+            }
+            w.close().await.unwrap();
+        };
+        let recv = async {
+            let mut r = StreamReader::new(server);
+            for f in &frames {
+                assert_eq!(r.read_frame(&prefix).await.unwrap().unwrap(), f);
+            }
+            assert!(r.read_frame(&prefix).await.unwrap().is_none());
+        };
+        futures_lite::future::zip(send, recv).await;
+    }
+    smol::block_on(async {
+        let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (c, s) = futures_lite::future::zip(
+            smol::net::TcpStream::connect(l.local_addr().unwrap()),
+            l.accept(),
+        )
+        .await;
+        run(c.unwrap(), s.unwrap().0, prefix, frames.clone()).await;
+    });
+    async_std::task::block_on(async {
+        let l = async_std::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let (c, s) = futures_lite::future::zip(
+            async_std::net::TcpStream::connect(l.local_addr().unwrap()),
+            l.accept(),
+        )
+        .await;
+        run(c.unwrap(), s.unwrap().0, prefix, frames).await;
+    });
+}
+
+#[test]
+fn many_producers_through_a_channel_into_one_writer() {
+    on_both_runtimes(|| async {
+        let (tx, rx) = async_channel::bounded::<Bytes>(16);
+        let producers = (0..8u8).map(|p| {
+            let tx = tx.clone();
+            async move {
+                for i in 0..200u8 {
+                    tx.send(Bytes::from(vec![p, i, b'\n'])).await.unwrap();
+                }
+            }
+        });
+        let producers: Vec<_> = producers.collect();
+        drop(tx);
+        let all_producers = async {
+            for p in producers {
+                p.await;
+            }
+        };
+        let writer = async {
+            let mut w = StreamWriter::new(Recorder::new(usize::MAX)).with_max_pending(1024);
+            while let Ok(msg) = rx.recv().await {
+                w.send(msg).await.unwrap();
+                assert!(w.pending() <= 1024);
+                if rx.is_empty() {
+                    w.flush().await.unwrap();
+                }
+            }
+            w.flush().await.unwrap();
+            w.into_inner()
+        };
+        let (_, rec) = futures_lite::future::zip(all_producers, writer).await;
+        assert_eq!(rec.data.len(), 8 * 200 * 3);
+        // Each producer's messages arrive whole and in its own order.
+        for p in 0..8u8 {
+            let seq: Vec<u8> = rec
+                .data
+                .chunks(3)
+                .filter(|m| m[0] == p)
+                .map(|m| m[1])
+                .collect();
+            assert_eq!(seq, (0..200u8).collect::<Vec<_>>());
+        }
+        assert!(rec.calls < 8 * 200, "coalesced: {} calls", rec.calls);
+    });
+}
