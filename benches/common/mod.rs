@@ -1,0 +1,553 @@
+//! Workloads and candidates shared by every bench file: the criterion
+//! benches time them, `memory.rs` measures their heap. Each candidate is
+//! written the way its users would write it, and returns a [`Check`] of what
+//! it produced, compared with the expected one so none can skip work.
+#![allow(dead_code)]
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_lite::future::block_on;
+use futures_lite::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, StreamExt};
+
+/// What a candidate produced: frame count, byte count, and a sample of
+/// each frame's first and last bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Check {
+    pub frames: u64,
+    pub bytes: u64,
+    pub sample: u64,
+}
+
+impl Check {
+    #[inline]
+    pub fn add(&mut self, frame: &[u8]) {
+        self.frames += 1;
+        self.bytes += frame.len() as u64;
+        if let (Some(&a), Some(&b)) = (frame.first(), frame.last()) {
+            self.sample = self.sample.wrapping_mul(31).wrapping_add(u64::from(a) << 8 | u64::from(b));
+        }
+    }
+}
+
+/// An in-memory source returning at most `chunk` bytes per read.
+pub struct Source<'a> {
+    data: &'a [u8],
+    chunk: usize,
+}
+
+pub fn source(data: &[u8], chunk: usize) -> Source<'_> {
+    Source { data, chunk }
+}
+
+impl AsyncRead for Source<'_> {
+    #[inline]
+    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let n = buf.len().min(self.chunk).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Poll::Ready(Ok(n))
+    }
+}
+
+// ---------------------------------------------------------------- inputs
+
+/// `count` payloads of `size` bytes, each behind a 4-byte big-endian length.
+pub fn frames_input(size: usize, count: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity((size + 4) * count);
+    for i in 0..count {
+        v.extend_from_slice(&(size as u32).to_be_bytes());
+        let start = v.len();
+        v.resize(start + size, 0);
+        v[start] = i as u8;
+        v[start + size - 1] = (i >> 8) as u8;
+    }
+    v
+}
+
+/// `count` lines of 90 to 110 bytes ending in `\n`.
+pub fn lines_input(count: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(count * 101);
+    for i in 0..count {
+        let len = 90 + i % 21;
+        v.extend(std::iter::repeat(b'a' + (i % 26) as u8).take(len - 1));
+        v.push(b'\n');
+    }
+    v
+}
+
+// ------------------------------------------------- length-prefixed frames
+
+pub fn frames_intake(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let prefix = intake::LengthPrefix::new(4).max_frame_len(usize::MAX >> 1);
+        let mut r = intake::StreamReader::new(source(input, chunk));
+        let mut c = Check::default();
+        while let Some(f) = r.read_frame(&prefix).await.unwrap() {
+            c.add(&f);
+        }
+        c
+    })
+}
+
+pub fn frames_intake_framed(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let prefix = intake::LengthPrefix::new(4).max_frame_len(usize::MAX >> 1);
+        let mut s = intake::frame::FramedRead::new(source(input, chunk), prefix);
+        let mut c = Check::default();
+        while let Some(f) = s.next().await {
+            c.add(&f.unwrap());
+        }
+        c
+    })
+}
+
+pub fn frames_futures_lite(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut r = futures_lite::io::BufReader::new(source(input, chunk));
+        let mut c = Check::default();
+        let mut header = [0u8; 4];
+        loop {
+            match r.read_exact(&mut header).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                Err(e) => panic!("{e}"),
+            }
+            let mut frame = vec![0u8; u32::from_be_bytes(header) as usize];
+            r.read_exact(&mut frame).await.unwrap();
+            c.add(&frame);
+        }
+        c
+    })
+}
+
+pub fn frames_async_std(input: &[u8], chunk: usize) -> Check {
+    use async_std::io::ReadExt;
+    block_on(async {
+        let mut r = async_std::io::BufReader::new(source(input, chunk));
+        let mut c = Check::default();
+        let mut header = [0u8; 4];
+        loop {
+            match ReadExt::read_exact(&mut r, &mut header).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                Err(e) => panic!("{e}"),
+            }
+            let mut frame = vec![0u8; u32::from_be_bytes(header) as usize];
+            ReadExt::read_exact(&mut r, &mut frame).await.unwrap();
+            c.add(&frame);
+        }
+        c
+    })
+}
+
+pub fn frames_tokio_util(input: &[u8], chunk: usize) -> Check {
+    use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
+    use tokio_util::compat::FuturesAsyncReadCompatExt;
+    block_on(async {
+        let codec = LengthDelimitedCodec::builder().length_field_length(4).max_frame_length(usize::MAX >> 1).new_codec();
+        let mut s = FramedRead::new(source(input, chunk).compat(), codec);
+        let mut c = Check::default();
+        while let Some(f) = s.next().await {
+            c.add(&f.unwrap());
+        }
+        c
+    })
+}
+
+/// asynchronous-codec ships only a u64 `LengthCodec`; its users write a
+/// decoder like this one.
+pub struct Len4;
+
+impl asynchronous_codec::Decoder for Len4 {
+    type Item = Bytes;
+    type Error = io::Error;
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, io::Error> {
+        if src.len() < 4 {
+            return Ok(None);
+        }
+        let len = u32::from_be_bytes(src[..4].try_into().unwrap()) as usize;
+        if src.len() < 4 + len {
+            src.reserve(4 + len - src.len());
+            return Ok(None);
+        }
+        let _ = src.split_to(4);
+        Ok(Some(src.split_to(len).freeze()))
+    }
+}
+
+pub fn frames_asynchronous_codec(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut s = asynchronous_codec::FramedRead::new(source(input, chunk), Len4);
+        let mut c = Check::default();
+        while let Some(f) = s.next().await {
+            c.add(&f.unwrap());
+        }
+        c
+    })
+}
+
+/// The design intake replaces: read 8 KiB blocks, keep a list of them, join
+/// them into the frame at the end (the frame is held twice while joining).
+struct Blocks<'a> {
+    src: Source<'a>,
+    leftover: Vec<u8>,
+    eof: bool,
+}
+
+impl Blocks<'_> {
+    async fn take(&mut self, want: usize) -> Vec<u8> {
+        let mut have = self.leftover.len();
+        let mut blocks = vec![std::mem::take(&mut self.leftover)];
+        while have < want && !self.eof {
+            let mut block = vec![0u8; 8192];
+            let n = self.src.read(&mut block).await.unwrap();
+            self.eof = n == 0;
+            block.truncate(n);
+            have += n;
+            blocks.push(block);
+        }
+        let mut joined = blocks.concat();
+        if joined.len() > want {
+            self.leftover = joined.split_off(want);
+        }
+        joined
+    }
+}
+
+pub fn frames_joined_blocks(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut b = Blocks { src: source(input, chunk), leftover: Vec::new(), eof: false };
+        let mut c = Check::default();
+        loop {
+            let header = b.take(4).await;
+            if header.len() < 4 {
+                break;
+            }
+            let len = u32::from_be_bytes(header[..4].try_into().unwrap()) as usize;
+            let frame = b.take(len).await;
+            c.add(&frame);
+        }
+        c
+    })
+}
+
+/// The floor: one memcpy per frame from the input into a reused buffer.
+pub fn frames_memcpy(input: &[u8], _chunk: usize) -> Check {
+    let mut c = Check::default();
+    let mut dst = Vec::new();
+    let mut pos = 0;
+    while pos + 4 <= input.len() {
+        let len = u32::from_be_bytes(input[pos..pos + 4].try_into().unwrap()) as usize;
+        pos += 4;
+        dst.clear();
+        dst.extend_from_slice(&input[pos..pos + len]);
+        pos += len;
+        c.add(std::hint::black_box(&dst));
+    }
+    c
+}
+
+/// The floor for large frames: one memcpy per frame into fresh memory.
+pub fn frames_memcpy_fresh(input: &[u8], _chunk: usize) -> Check {
+    let mut c = Check::default();
+    let mut pos = 0;
+    while pos + 4 <= input.len() {
+        let len = u32::from_be_bytes(input[pos..pos + 4].try_into().unwrap()) as usize;
+        pos += 4;
+        let frame = input[pos..pos + len].to_vec();
+        pos += len;
+        c.add(std::hint::black_box(&frame));
+    }
+    c
+}
+
+pub type Candidate = (&'static str, fn(&[u8], usize) -> Check);
+
+pub const FRAME_CANDIDATES: &[Candidate] = &[
+    ("intake read_frame", frames_intake),
+    ("intake FramedRead", frames_intake_framed),
+    ("futures-lite BufReader", frames_futures_lite),
+    ("async-std BufReader", frames_async_std),
+    ("tokio-util FramedRead", frames_tokio_util),
+    ("asynchronous-codec", frames_asynchronous_codec),
+    ("joined blocks", frames_joined_blocks),
+    ("memcpy (floor)", frames_memcpy),
+    ("memcpy fresh (floor)", frames_memcpy_fresh),
+];
+
+// ------------------------------------------------------------------ lines
+
+pub fn lines_intake(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut r = intake::StreamReader::new(source(input, chunk));
+        let mut c = Check::default();
+        loop {
+            let line = r.read_until(b"\n").await.unwrap();
+            if line.is_empty() {
+                break;
+            }
+            c.add(&line);
+        }
+        c
+    })
+}
+
+pub fn lines_futures_lite(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut r = futures_lite::io::BufReader::new(source(input, chunk));
+        let mut c = Check::default();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if r.read_until(b'\n', &mut line).await.unwrap() == 0 {
+                break;
+            }
+            c.add(&line);
+        }
+        c
+    })
+}
+
+pub fn lines_async_std(input: &[u8], chunk: usize) -> Check {
+    use async_std::io::BufReadExt;
+    block_on(async {
+        let mut r = async_std::io::BufReader::new(source(input, chunk));
+        let mut c = Check::default();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if BufReadExt::read_until(&mut r, b'\n', &mut line).await.unwrap() == 0 {
+                break;
+            }
+            c.add(&line);
+        }
+        c
+    })
+}
+
+pub fn lines_tokio_util(input: &[u8], chunk: usize) -> Check {
+    use tokio_util::codec::{FramedRead, LinesCodec};
+    use tokio_util::compat::FuturesAsyncReadCompatExt;
+    block_on(async {
+        let mut s = FramedRead::new(source(input, chunk).compat(), LinesCodec::new());
+        let mut c = Check::default();
+        while let Some(line) = s.next().await {
+            // LinesCodec strips the newline; count it back for the check.
+            let line = line.unwrap();
+            let mut with_nl = line.into_bytes();
+            with_nl.push(b'\n');
+            c.add(&with_nl);
+        }
+        c
+    })
+}
+
+/// The floor: memchr for each newline, one memcpy of each line.
+pub fn lines_memchr(input: &[u8], _chunk: usize) -> Check {
+    let mut c = Check::default();
+    let mut dst = Vec::new();
+    let mut pos = 0;
+    while let Some(at) = memchr::memchr(b'\n', &input[pos..]) {
+        dst.clear();
+        dst.extend_from_slice(&input[pos..pos + at + 1]);
+        pos += at + 1;
+        c.add(std::hint::black_box(&dst));
+    }
+    c
+}
+
+pub const LINE_CANDIDATES: &[Candidate] = &[
+    ("intake read_until", lines_intake),
+    ("futures-lite read_until", lines_futures_lite),
+    ("async-std read_until", lines_async_std),
+    ("tokio-util LinesCodec", lines_tokio_util),
+    ("memchr + memcpy (floor)", lines_memchr),
+];
+
+// --------------------------------------------------------- caller memory
+
+pub const PIECE: usize = 1 << 20;
+
+pub fn into_intake(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut r = intake::StreamReader::new(source(input, chunk));
+        let mut dst = vec![0u8; PIECE];
+        let mut c = Check::default();
+        for _ in 0..input.len() / PIECE {
+            r.read_exact_into(&mut dst).await.unwrap();
+            c.add(&dst);
+        }
+        c
+    })
+}
+
+pub fn into_futures_lite(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut r = futures_lite::io::BufReader::new(source(input, chunk));
+        let mut dst = vec![0u8; PIECE];
+        let mut c = Check::default();
+        for _ in 0..input.len() / PIECE {
+            r.read_exact(&mut dst).await.unwrap();
+            c.add(&dst);
+        }
+        c
+    })
+}
+
+pub fn into_async_std(input: &[u8], chunk: usize) -> Check {
+    use async_std::io::ReadExt;
+    block_on(async {
+        let mut r = async_std::io::BufReader::new(source(input, chunk));
+        let mut dst = vec![0u8; PIECE];
+        let mut c = Check::default();
+        for _ in 0..input.len() / PIECE {
+            ReadExt::read_exact(&mut r, &mut dst).await.unwrap();
+            c.add(&dst);
+        }
+        c
+    })
+}
+
+/// The floor: memcpy each piece into the caller's buffer.
+pub fn into_memcpy(input: &[u8], _chunk: usize) -> Check {
+    let mut dst = vec![0u8; PIECE];
+    let mut c = Check::default();
+    for piece in input.chunks_exact(PIECE) {
+        dst.copy_from_slice(piece);
+        c.add(std::hint::black_box(&dst));
+    }
+    c
+}
+
+pub const INTO_CANDIDATES: &[Candidate] = &[
+    ("intake read_exact_into", into_intake),
+    ("futures-lite read_exact", into_futures_lite),
+    ("async-std read_exact", into_async_std),
+    ("memcpy (floor)", into_memcpy),
+];
+
+// ------------------------------------------------------------------ writes
+
+/// A writer that counts its calls and bytes, and samples what it is given.
+#[derive(Default)]
+pub struct CountingWriter {
+    pub calls: u64,
+    pub check: Check,
+}
+
+impl AsyncWrite for CountingWriter {
+    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.calls += 1;
+        self.check.add(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_write_vectored(mut self: Pin<&mut Self>, _: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        self.calls += 1;
+        let mut n = 0;
+        for b in bufs {
+            self.check.add(b);
+            n += b.len();
+        }
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for CountingWriter {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        AsyncWrite::poll_write(self, cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Bytes written and write calls made; the check is of total bytes only
+/// (writers split data differently).
+pub type WriteResult = (u64, u64);
+
+pub fn writes_intake(msgs: &[Bytes]) -> WriteResult {
+    block_on(async {
+        let mut w = intake::StreamWriter::new(CountingWriter::default());
+        for m in msgs {
+            w.send(m.clone()).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        let inner = w.into_inner();
+        (inner.check.bytes, inner.calls)
+    })
+}
+
+pub fn writes_futures_lite(msgs: &[Bytes]) -> WriteResult {
+    block_on(async {
+        let mut w = futures_lite::io::BufWriter::new(CountingWriter::default());
+        for m in msgs {
+            w.write_all(m).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        let inner = w.into_inner();
+        (inner.check.bytes, inner.calls)
+    })
+}
+
+pub fn writes_tokio_util(msgs: &[Bytes]) -> WriteResult {
+    use futures_lite::future::poll_fn;
+    use futures_sink::Sink;
+    use tokio_util::codec::{BytesCodec, FramedWrite};
+    block_on(async {
+        let mut w = FramedWrite::new(CountingWriter::default(), BytesCodec::new());
+        for m in msgs {
+            poll_fn(|cx| <_ as Sink<Bytes>>::poll_ready(Pin::new(&mut w), cx)).await.unwrap();
+            <_ as Sink<Bytes>>::start_send(Pin::new(&mut w), m.clone()).unwrap();
+        }
+        poll_fn(|cx| <_ as Sink<Bytes>>::poll_flush(Pin::new(&mut w), cx)).await.unwrap();
+        let inner = w.into_inner();
+        (inner.check.bytes, inner.calls)
+    })
+}
+
+/// The floor: copy every message into one growing Vec.
+pub fn writes_memcpy(msgs: &[Bytes]) -> WriteResult {
+    let mut out = Vec::new();
+    for m in msgs {
+        out.extend_from_slice(m);
+    }
+    (std::hint::black_box(&out).len() as u64, 1)
+}
+
+pub type WriteCandidate = (&'static str, fn(&[Bytes]) -> WriteResult);
+
+pub const WRITE_CANDIDATES: &[WriteCandidate] = &[
+    ("intake StreamWriter", writes_intake),
+    ("futures-lite BufWriter", writes_futures_lite),
+    ("tokio-util FramedWrite", writes_tokio_util),
+    ("memcpy (floor)", writes_memcpy),
+];
+
+/// `count` messages of `size` bytes, sliced from one shared buffer (as
+/// frames split off a read buffer are): cloning one is a reference count
+/// increment, for every candidate alike.
+fn messages(count: usize, size: usize) -> Vec<Bytes> {
+    let all = Bytes::from((0..count * size).map(|i| (i / size) as u8).collect::<Vec<u8>>());
+    (0..count).map(|i| all.slice(i * size..(i + 1) * size)).collect()
+}
+
+pub fn small_messages(count: usize) -> Vec<Bytes> {
+    messages(count, 64)
+}
+
+pub fn large_payloads(count: usize) -> Vec<Bytes> {
+    messages(count, 1 << 20)
+}
