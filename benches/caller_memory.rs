@@ -12,9 +12,15 @@ fn bench(c: &mut Criterion) {
     for chunk in [64 * 1024, 1500] {
         let mut g = c.benchmark_group(format!("caller memory 256MiB C={chunk}"));
         g.throughput(Throughput::Bytes(input.len() as u64));
-        g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
         for &(candidate, run) in INTO_CANDIDATES {
-            assert_eq!(run(&input, chunk), expected, "{candidate} produced wrong bytes");
+            assert_eq!(
+                run(&input, chunk),
+                expected,
+                "{candidate} produced wrong bytes"
+            );
             g.bench_function(candidate, |b| b.iter(|| run(&input, chunk)));
         }
         g.finish();

@@ -14,6 +14,14 @@ pub const FRAME_WORKLOADS: &[(&str, usize, usize)] = &[
     ("medium 16KiB", 16 << 10, 4096),
 ];
 
+/// tokio-util through `compat` (how futures-io users reach it) zeroes the
+/// whole spare capacity of its growing buffer on every read: with 64 MiB
+/// frames in 1500-byte reads that is quadratic (over a minute per frame),
+/// so that one cell is not run. At C = 64 KiB it is measured.
+pub fn skipped(candidate: &str, size: usize, chunk: usize) -> bool {
+    candidate.starts_with("tokio-util") && size >= 64 << 20 && chunk < 64 * 1024
+}
+
 fn bench(c: &mut Criterion) {
     for &(name, size, count) in FRAME_WORKLOADS {
         let input = frames_input(size, count);
@@ -21,9 +29,19 @@ fn bench(c: &mut Criterion) {
         for chunk in [64 * 1024, 1500] {
             let mut g = c.benchmark_group(format!("frames {name} C={chunk}"));
             g.throughput(Throughput::Elements(count as u64));
-            g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+            g.sample_size(10)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_secs(3));
             for &(candidate, run) in FRAME_CANDIDATES {
-                assert_eq!(run(&input, chunk), expected, "{candidate} produced wrong frames");
+                if skipped(candidate, size, chunk) {
+                    println!("{name} C={chunk}/{candidate}: not run (see `skipped`)");
+                    continue;
+                }
+                assert_eq!(
+                    run(&input, chunk),
+                    expected,
+                    "{candidate} produced wrong frames"
+                );
                 g.bench_function(candidate, |b| b.iter(|| run(&input, chunk)));
             }
             g.finish();

@@ -11,9 +11,15 @@ fn bench(c: &mut Criterion) {
     for chunk in [64 * 1024, 1500] {
         let mut g = c.benchmark_group(format!("lines 1M C={chunk}"));
         g.throughput(Throughput::Elements(1_000_000));
-        g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
         for &(candidate, run) in LINE_CANDIDATES {
-            assert_eq!(run(&input, chunk), expected, "{candidate} produced wrong lines");
+            assert_eq!(
+                run(&input, chunk),
+                expected,
+                "{candidate} produced wrong lines"
+            );
             g.bench_function(candidate, |b| b.iter(|| run(&input, chunk)));
         }
         g.finish();

@@ -43,7 +43,10 @@ async fn receive<R: AsyncRead + Unpin>(candidate: &str, r: R) -> u64 {
         }
         "tokio-util FramedRead" => {
             use tokio_util::compat::FuturesAsyncReadCompatExt;
-            let codec = tokio_util::codec::LengthDelimitedCodec::builder().length_field_length(4).max_frame_length(FRAME).new_codec();
+            let codec = tokio_util::codec::LengthDelimitedCodec::builder()
+                .length_field_length(4)
+                .max_frame_length(FRAME)
+                .new_codec();
             let mut s = tokio_util::codec::FramedRead::new(r.compat(), codec);
             while let Some(f) = s.next().await {
                 total += f.unwrap().len() as u64;
@@ -66,18 +69,29 @@ async fn receive<R: AsyncRead + Unpin>(candidate: &str, r: R) -> u64 {
     total
 }
 
-const CANDIDATES: &[&str] = &["intake read_frame", "futures-lite BufReader", "tokio-util FramedRead", "raw read loop (floor)"];
+const CANDIDATES: &[&str] = &[
+    "intake read_frame",
+    "futures-lite BufReader",
+    "tokio-util FramedRead",
+    "raw read loop (floor)",
+];
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("tcp 1GiB of 1MiB frames smol");
     g.throughput(Throughput::Bytes((FRAME * FRAMES) as u64));
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
     for &candidate in CANDIDATES {
         g.bench_function(candidate, |b| {
             b.iter(|| {
                 smol::block_on(async {
                     let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    let (c, s) = zip(smol::net::TcpStream::connect(l.local_addr().unwrap()), l.accept()).await;
+                    let (c, s) = zip(
+                        smol::net::TcpStream::connect(l.local_addr().unwrap()),
+                        l.accept(),
+                    )
+                    .await;
                     let (_, got) = zip(send(c.unwrap()), receive(candidate, s.unwrap().0)).await;
                     assert_eq!(got, (FRAME * FRAMES) as u64, "{candidate}");
                 })
@@ -87,13 +101,21 @@ fn bench(c: &mut Criterion) {
     g.finish();
     let mut g = c.benchmark_group("tcp 1GiB of 1MiB frames async-std");
     g.throughput(Throughput::Bytes((FRAME * FRAMES) as u64));
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
     for &candidate in CANDIDATES {
         g.bench_function(candidate, |b| {
             b.iter(|| {
                 async_std::task::block_on(async {
-                    let l = async_std::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    let (c, s) = zip(async_std::net::TcpStream::connect(l.local_addr().unwrap()), l.accept()).await;
+                    let l = async_std::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .unwrap();
+                    let (c, s) = zip(
+                        async_std::net::TcpStream::connect(l.local_addr().unwrap()),
+                        l.accept(),
+                    )
+                    .await;
                     let (_, got) = zip(send(c.unwrap()), receive(candidate, s.unwrap().0)).await;
                     assert_eq!(got, (FRAME * FRAMES) as u64, "{candidate}");
                 })

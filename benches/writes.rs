@@ -7,11 +7,16 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 
 fn bench(c: &mut Criterion) {
-    for (name, msgs) in [("writes 1M x 64B", small_messages(1_000_000)), ("writes 256 x 1MiB", large_payloads(256))] {
+    for (name, msgs) in [
+        ("writes 1M x 64B", small_messages(1_000_000)),
+        ("writes 256 x 1MiB", large_payloads(256)),
+    ] {
         let total: u64 = msgs.iter().map(|m| m.len() as u64).sum();
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Elements(msgs.len() as u64));
-        g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
         for &(candidate, run) in WRITE_CANDIDATES {
             let (bytes, calls) = run(&msgs);
             assert_eq!(bytes, total, "{candidate} wrote the wrong amount");

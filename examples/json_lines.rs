@@ -95,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let addr = listener.local_addr()?;
         let server = async {
             let (sock, _) = listener.accept().await?;
-            Ok::<_, Error>(serve(sock).await?)
+            serve(sock).await
         };
         let client = async {
             let sock = smol::net::TcpStream::connect(addr).await?;

@@ -32,7 +32,7 @@
 //! The library depends on no runtime: only `futures-io`, `futures-core`,
 //! `bytes`, `memchr` and `pin-project-lite`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(
     missing_docs,
     missing_debug_implementations,

@@ -28,7 +28,10 @@ impl Check {
         self.frames += 1;
         self.bytes += frame.len() as u64;
         if let (Some(&a), Some(&b)) = (frame.first(), frame.last()) {
-            self.sample = self.sample.wrapping_mul(31).wrapping_add(u64::from(a) << 8 | u64::from(b));
+            self.sample = self
+                .sample
+                .wrapping_mul(31)
+                .wrapping_add(u64::from(a) << 8 | u64::from(b));
         }
     }
 }
@@ -45,7 +48,11 @@ pub fn source(data: &[u8], chunk: usize) -> Source<'_> {
 
 impl AsyncRead for Source<'_> {
     #[inline]
-    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let n = buf.len().min(self.chunk).min(self.data.len());
         buf[..n].copy_from_slice(&self.data[..n]);
         self.data = &self.data[n..];
@@ -88,6 +95,26 @@ pub fn frames_intake(input: &[u8], chunk: usize) -> Check {
         let mut c = Check::default();
         while let Some(f) = r.read_frame(&prefix).await.unwrap() {
             c.add(&f);
+        }
+        c
+    })
+}
+
+/// The caller trusts the length (it checked it itself): `read_exactly`
+/// makes one zeroed allocation of exactly `n` (lazily faulted pages, no
+/// memset) and the source writes straight into it.
+pub fn frames_intake_exactly(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut r = intake::StreamReader::new(source(input, chunk));
+        let mut c = Check::default();
+        loop {
+            let header = match r.read_exactly(4).await {
+                Ok(h) => h,
+                Err(intake::Error::UnexpectedEof { .. }) => break,
+                Err(e) => panic!("{e}"),
+            };
+            let len = u32::from_be_bytes(header[..].try_into().unwrap()) as usize;
+            c.add(&r.read_exactly(len).await.unwrap());
         }
         c
     })
@@ -148,7 +175,10 @@ pub fn frames_tokio_util(input: &[u8], chunk: usize) -> Check {
     use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
     use tokio_util::compat::FuturesAsyncReadCompatExt;
     block_on(async {
-        let codec = LengthDelimitedCodec::builder().length_field_length(4).max_frame_length(usize::MAX >> 1).new_codec();
+        let codec = LengthDelimitedCodec::builder()
+            .length_field_length(4)
+            .max_frame_length(usize::MAX >> 1)
+            .new_codec();
         let mut s = FramedRead::new(source(input, chunk).compat(), codec);
         let mut c = Check::default();
         while let Some(f) = s.next().await {
@@ -220,7 +250,11 @@ impl Blocks<'_> {
 
 pub fn frames_joined_blocks(input: &[u8], chunk: usize) -> Check {
     block_on(async {
-        let mut b = Blocks { src: source(input, chunk), leftover: Vec::new(), eof: false };
+        let mut b = Blocks {
+            src: source(input, chunk),
+            leftover: Vec::new(),
+            eof: false,
+        };
         let mut c = Check::default();
         loop {
             let header = b.take(4).await;
@@ -270,6 +304,7 @@ pub type Candidate = (&'static str, fn(&[u8], usize) -> Check);
 pub const FRAME_CANDIDATES: &[Candidate] = &[
     ("intake read_frame", frames_intake),
     ("intake FramedRead", frames_intake_framed),
+    ("intake read_exactly", frames_intake_exactly),
     ("futures-lite BufReader", frames_futures_lite),
     ("async-std BufReader", frames_async_std),
     ("tokio-util FramedRead", frames_tokio_util),
@@ -320,7 +355,11 @@ pub fn lines_async_std(input: &[u8], chunk: usize) -> Check {
         let mut line = Vec::new();
         loop {
             line.clear();
-            if BufReadExt::read_until(&mut r, b'\n', &mut line).await.unwrap() == 0 {
+            if BufReadExt::read_until(&mut r, b'\n', &mut line)
+                .await
+                .unwrap()
+                == 0
+            {
                 break;
             }
             c.add(&line);
@@ -440,12 +479,20 @@ pub struct CountingWriter {
 }
 
 impl AsyncWrite for CountingWriter {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.calls += 1;
         self.check.add(buf);
         Poll::Ready(Ok(buf.len()))
     }
-    fn poll_write_vectored(mut self: Pin<&mut Self>, _: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         self.calls += 1;
         let mut n = 0;
         for b in bufs {
@@ -463,7 +510,11 @@ impl AsyncWrite for CountingWriter {
 }
 
 impl tokio::io::AsyncWrite for CountingWriter {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         AsyncWrite::poll_write(self, cx, buf)
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -509,10 +560,14 @@ pub fn writes_tokio_util(msgs: &[Bytes]) -> WriteResult {
     block_on(async {
         let mut w = FramedWrite::new(CountingWriter::default(), BytesCodec::new());
         for m in msgs {
-            poll_fn(|cx| <_ as Sink<Bytes>>::poll_ready(Pin::new(&mut w), cx)).await.unwrap();
+            poll_fn(|cx| <_ as Sink<Bytes>>::poll_ready(Pin::new(&mut w), cx))
+                .await
+                .unwrap();
             <_ as Sink<Bytes>>::start_send(Pin::new(&mut w), m.clone()).unwrap();
         }
-        poll_fn(|cx| <_ as Sink<Bytes>>::poll_flush(Pin::new(&mut w), cx)).await.unwrap();
+        poll_fn(|cx| <_ as Sink<Bytes>>::poll_flush(Pin::new(&mut w), cx))
+            .await
+            .unwrap();
         let inner = w.into_inner();
         (inner.check.bytes, inner.calls)
     })
@@ -540,8 +595,14 @@ pub const WRITE_CANDIDATES: &[WriteCandidate] = &[
 /// frames split off a read buffer are): cloning one is a reference count
 /// increment, for every candidate alike.
 fn messages(count: usize, size: usize) -> Vec<Bytes> {
-    let all = Bytes::from((0..count * size).map(|i| (i / size) as u8).collect::<Vec<u8>>());
-    (0..count).map(|i| all.slice(i * size..(i + 1) * size)).collect()
+    let all = Bytes::from(
+        (0..count * size)
+            .map(|i| (i / size) as u8)
+            .collect::<Vec<u8>>(),
+    );
+    (0..count)
+        .map(|i| all.slice(i * size..(i + 1) * size))
+        .collect()
 }
 
 pub fn small_messages(count: usize) -> Vec<Bytes> {

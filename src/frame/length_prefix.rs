@@ -176,6 +176,7 @@ impl LengthPrefix {
     }
 
     /// The width of the length field in bytes, or `None` for a varint.
+    #[inline]
     pub const fn width(&self) -> Option<usize> {
         match self.width {
             0 => None,
@@ -184,18 +185,54 @@ impl LengthPrefix {
     }
 
     /// The maximum payload length.
+    #[inline]
     pub const fn max(&self) -> usize {
         self.max
     }
 
     /// Whether returned frames include their header.
+    #[inline]
     pub const fn keeps_header(&self) -> bool {
         self.keep_header
     }
 
     /// Reads the header at the front of `buf`. Nothing is allocated; a
     /// frame over the maximum is an error as soon as its header is seen.
+    #[inline]
     pub(crate) fn parse(&self, buf: &[u8]) -> Result<Parsed, Error> {
+        // Fast path, the common case: a 2- or 4-byte field at the front, no
+        // adjustment, within the maximum. Everything else takes the general
+        // path below, which gives the same answers.
+        if self.offset == 0 && self.adjustment == 0 {
+            let value = match (self.width, self.little_endian) {
+                (4, false) => buf
+                    .get(..4)
+                    .map(|f| u32::from_be_bytes([f[0], f[1], f[2], f[3]]) as usize),
+                (4, true) => buf
+                    .get(..4)
+                    .map(|f| u32::from_le_bytes([f[0], f[1], f[2], f[3]]) as usize),
+                (2, false) => buf
+                    .get(..2)
+                    .map(|f| usize::from(u16::from_be_bytes([f[0], f[1]]))),
+                (2, true) => buf
+                    .get(..2)
+                    .map(|f| usize::from(u16::from_le_bytes([f[0], f[1]]))),
+                _ => None,
+            };
+            if let Some(payload) = value {
+                if payload <= self.max {
+                    return Ok(Parsed::Frame {
+                        header: usize::from(self.width),
+                        payload,
+                    });
+                }
+            }
+        }
+        self.parse_general(buf)
+    }
+
+    #[cold]
+    fn parse_general(&self, buf: &[u8]) -> Result<Parsed, Error> {
         let (header, value) = match self.width {
             0 => {
                 let mut value: u64 = 0;
@@ -221,17 +258,12 @@ impl LengthPrefix {
                 let Some(field) = buf.get(self.offset..header) else {
                     return Ok(Parsed::NeedHeader(header));
                 };
-                let mut value: u64 = 0;
+                let mut be = [0u8; 8];
+                be[8 - w..].copy_from_slice(field);
                 if self.little_endian {
-                    for &b in field.iter().rev() {
-                        value = value << 8 | u64::from(b);
-                    }
-                } else {
-                    for &b in field {
-                        value = value << 8 | u64::from(b);
-                    }
+                    be[8 - w..].reverse();
                 }
-                (header, value)
+                (header, u64::from_be_bytes(be))
             }
         };
         let adjusted = i128::from(value) + i128::from(self.adjustment);

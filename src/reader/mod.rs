@@ -311,14 +311,18 @@ pub(crate) fn poll_read_direct<R: AsyncRead>(
 
 /// `(min_len, target)` for [`poll_fill`] toward `need` buffered bytes when
 /// `need` came off the wire (a length prefix, a decoder's hint) and may be a
-/// lie: the buffer grows at most fourfold per step, so memory stays in
-/// proportion to the bytes that actually arrived, not to the claim.
+/// lie: the buffer never grows past four times the bytes that actually
+/// arrived, so memory stays in proportion to them, not to the claim. Below
+/// that bound it may grow past `need` up to the size it keeps anyway
+/// ([`Buffer::keep_limit`]), leaving room for the next frames.
+#[inline]
 pub(crate) fn toward_untrusted(buf: &Buffer, need: usize) -> (usize, usize) {
     let normal = buf.normal();
     if need <= normal {
         return (need, normal);
     }
     let filled = buf.len();
-    let step = need.min(normal.max(filled.saturating_mul(4)));
+    let justified = normal.max(filled.saturating_mul(4));
+    let step = justified.min(need.max(buf.keep_limit()));
     (filled + 1, step.max(filled + 1))
 }

@@ -29,8 +29,7 @@ impl<R: AsyncRead> StreamReader<R> {
                         let frame = if prefix.keeps_header() {
                             this.buf.take(total)
                         } else {
-                            this.buf.consume(header);
-                            this.buf.take(payload)
+                            this.buf.take_payload(header, payload)
                         };
                         return Poll::Ready(Ok(Some(frame)));
                     }
