@@ -184,6 +184,14 @@ impl Buffer {
         }
     }
 
+    /// Lets go of the allocation if nothing is unread (an idle reader).
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.filled == 0 && self.alloc_len != 0 {
+            self.buf = BytesMut::new();
+            self.alloc_len = 0;
+        }
+    }
+
     /// Puts `bytes` back in front of the unread bytes (cancellation of a
     /// read into caller memory). Rare path: allocates a fresh buffer.
     pub(crate) fn unread_front(&mut self, bytes: &[u8]) {
@@ -360,6 +368,39 @@ mod tests {
             b.consume(15);
             assert!(b.allocated() <= 16);
         }
+    }
+
+    #[test]
+    fn reuse_after_growth_exposes_only_initialized_memory() {
+        // Grow in place past the capacity, hand the bytes out, drop them,
+        // and reuse the allocation without re-zeroing: every byte of the
+        // free tail must be readable (Miri checks this).
+        let mut b = Buffer::new(8);
+        for round in 0..4u8 {
+            b.prepare(1, 8);
+            fill(&mut b, &[round; 8]);
+            b.prepare(9, 24); // grows: unread bytes beyond the capacity
+            fill(&mut b, &[round; 16]);
+            let frame = b.take(b.len());
+            assert!(frame.iter().all(|&x| x == round));
+            drop(frame);
+            b.prepare(1, 8);
+            let tail = b.free_tail();
+            let sum: u32 = tail.iter().map(|&x| u32::from(x)).sum();
+            assert!(sum < u32::MAX);
+        }
+    }
+
+    #[test]
+    fn idle_release_and_refill() {
+        let mut b = Buffer::new(16);
+        b.prepare(1, 16);
+        b.release_if_empty();
+        assert_eq!(b.allocated(), 0);
+        b.prepare(1, 16);
+        fill(&mut b, b"x");
+        b.release_if_empty();
+        assert_eq!(b.unread(), b"x", "unread bytes keep their buffer");
     }
 
     #[test]

@@ -277,6 +277,13 @@ pub(crate) fn poll_fill<R: AsyncRead>(
                 return Poll::Ready(Ok(n));
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Poll::Pending => {
+                // An idle reader holds no buffer: with nothing unread, the
+                // memory goes back until data arrives (10,000 idle
+                // connections then cost their structs, not 10,000 buffers).
+                buf.release_if_empty();
+                return Poll::Pending;
+            }
             other => return other,
         }
     }
