@@ -1,0 +1,119 @@
+//! A random mix of read_exactly / read_until / peek / skip / read_into /
+//! read_exact_into over scripted I/O, checked against a cursor over the
+//! input (the oracle).
+#![no_main]
+
+use futures_lite::future::block_on;
+use intake::{Error, StreamReader};
+use intake_fuzz::{retry, split, Control, ScriptedReader};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &[u8]| {
+    let (control, data) = split(input);
+    let (io, ops) = control.split_at(control.len() / 2);
+    let mut ops = Control::new(ops);
+    let limit = 40;
+    let capacity = [0, 1, 7, 64, 8192][ops.next() as usize % 5];
+    let mut r =
+        StreamReader::with_capacity(capacity, ScriptedReader::new(data, io)).with_limit(limit);
+    let mut pos = 0usize;
+    block_on(async {
+        for _ in 0..64 {
+            let rest = &data[pos..];
+            let arg = ops.next() as usize;
+            match ops.next() % 6 {
+                0 => match retry!(r.read_exactly(arg % 50).await) {
+                    Ok(b) => {
+                        assert_eq!(&b[..], &rest[..arg % 50]);
+                        pos += b.len();
+                    }
+                    Err(Error::UnexpectedEof { partial, .. }) => {
+                        assert_eq!(&partial[..], rest);
+                        return;
+                    }
+                    Err(e) => panic!("{e}"),
+                },
+                1 => {
+                    let delim: &[u8] = [&b"\n"[..], b"\r\n", b"aab"][arg % 3];
+                    let found = (0..rest.len().saturating_sub(delim.len() - 1))
+                        .find(|&i| &rest[i..i + delim.len()] == delim)
+                        .map(|i| i + delim.len())
+                        .filter(|&end| end <= limit);
+                    match retry!(r.read_until(delim).await) {
+                        Ok(b) if b.is_empty() => {
+                            assert!(rest.is_empty());
+                            return;
+                        }
+                        Ok(b) => {
+                            assert_eq!(Some(b.len()), found);
+                            assert_eq!(&b[..], &rest[..b.len()]);
+                            pos += b.len();
+                        }
+                        Err(Error::LimitExceeded { .. }) => {
+                            assert_eq!(found, None);
+                            assert_eq!(r.buffer(), &rest[..r.buffer().len()]);
+                        }
+                        Err(Error::UnexpectedEof { partial, .. }) => {
+                            assert_eq!(found, None);
+                            assert_eq!(&partial[..], rest);
+                            return;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                2 => {
+                    let n = arg % 45;
+                    match retry!(r.peek(n).await.map(|b| b.to_vec())) {
+                        Ok(seen) => {
+                            assert!(seen.len() >= n.min(rest.len()));
+                            assert_eq!(&seen[..], &rest[..seen.len()]);
+                        }
+                        Err(Error::LimitExceeded { .. }) => assert!(n > limit),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                3 => {
+                    let n = arg % 30;
+                    // `skip` is documented as not restartable: after an I/O
+                    // error the bytes it discarded stay discarded, so the
+                    // oracle cannot follow; stop there.
+                    match r.skip(n as u64).await {
+                        Ok(()) => pos += n,
+                        Err(Error::Io(e)) if e.kind() == intake_fuzz::ERR_KIND => return,
+                        Err(Error::UnexpectedEof { .. }) => {
+                            assert!(rest.len() < n);
+                            return;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                4 => {
+                    let mut dst = vec![0u8; arg % 20 + 1];
+                    let n = retry!(r.read_into(&mut dst).await).unwrap();
+                    assert_eq!(&dst[..n], &rest[..n]);
+                    assert!(n > 0 || rest.is_empty());
+                    if n == 0 {
+                        return;
+                    }
+                    pos += n;
+                }
+                _ => {
+                    let mut dst = vec![0u8; arg % 90];
+                    match retry!(r.read_exact_into(&mut dst).await) {
+                        Ok(()) => {
+                            assert_eq!(&dst[..], &rest[..dst.len()]);
+                            pos += dst.len();
+                        }
+                        Err(Error::UnexpectedEof { partial, .. }) => {
+                            assert_eq!(&partial[..], rest);
+                            return;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+        }
+        let (_, buffered) = r.into_parts();
+        assert_eq!(&buffered[..], &data[pos..pos + buffered.len()]);
+    });
+});

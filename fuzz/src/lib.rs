@@ -1,0 +1,171 @@
+//! Shared by the fuzz targets: an input that scripts both the bytes and the
+//! I/O (chunk sizes, `Pending`, errors), and a reader and writer that play it.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// Splits fuzz input into a control stream and a data stream: the first
+/// byte says how long the control part is.
+pub fn split(input: &[u8]) -> (&[u8], &[u8]) {
+    match input.split_first() {
+        Some((&n, rest)) => rest.split_at((n as usize).min(rest.len())),
+        None => (&[], &[]),
+    }
+}
+
+/// Cycles through control bytes, with a default when there are none.
+pub struct Control<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Control<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Control { bytes, at: 0 }
+    }
+    pub fn next(&mut self) -> u8 {
+        if self.bytes.is_empty() {
+            return 200;
+        }
+        let b = self.bytes[self.at % self.bytes.len()];
+        self.at += 1;
+        b
+    }
+}
+
+/// What a scripted step did, as the oracle needs to know.
+pub const ERR_KIND: io::ErrorKind = io::ErrorKind::ConnectionReset;
+
+/// A reader delivering `data` in chunks chosen by the control stream, with
+/// `Pending` (self-waking), `Interrupted` and a few `ConnectionReset`
+/// errors in between. Panics if handed an empty slice or polled after EOF.
+pub struct ScriptedReader<'a> {
+    data: &'a [u8],
+    control: Control<'a>,
+    errors_left: u32,
+    ended: bool,
+    /// Non-data steps in a row; capped so the script always progresses.
+    stalls: u32,
+}
+
+impl<'a> ScriptedReader<'a> {
+    pub fn new(data: &'a [u8], control: &'a [u8]) -> Self {
+        ScriptedReader {
+            data,
+            control: Control::new(control),
+            errors_left: 4,
+            ended: false,
+            stalls: 0,
+        }
+    }
+}
+
+impl AsyncRead for ScriptedReader<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        assert!(!buf.is_empty(), "handed an empty slice");
+        assert!(!self.ended, "polled after end of stream");
+        let c = self.control.next();
+        let stalled = self.stalls >= 4;
+        self.stalls = if stalled { 0 } else { self.stalls + 1 };
+        match c % 16 {
+            _ if stalled => {}
+            0 | 1 => {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            2 => return Poll::Ready(Err(io::ErrorKind::Interrupted.into())),
+            3 if self.errors_left > 0 => {
+                self.errors_left -= 1;
+                return Poll::Ready(Err(ERR_KIND.into()));
+            }
+            _ => {}
+        }
+        self.stalls = 0;
+        let n = (c as usize / 16 + 1).min(buf.len()).min(self.data.len());
+        if n == 0 {
+            self.ended = true;
+            return Poll::Ready(Ok(0));
+        }
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// A writer accepting chunk sizes chosen by the control stream, with
+/// `Pending` and a few errors; records what it accepted.
+pub struct ScriptedWriter<'a> {
+    pub out: Vec<u8>,
+    control: Control<'a>,
+    errors_left: u32,
+    pub closes: u32,
+    stalls: u32,
+}
+
+impl<'a> ScriptedWriter<'a> {
+    pub fn new(control: &'a [u8]) -> Self {
+        ScriptedWriter {
+            out: Vec::new(),
+            control: Control::new(control),
+            errors_left: 4,
+            closes: 0,
+            stalls: 0,
+        }
+    }
+}
+
+impl AsyncWrite for ScriptedWriter<'_> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let c = self.control.next();
+        let stalled = self.stalls >= 4;
+        self.stalls = if stalled { 0 } else { self.stalls + 1 };
+        match c % 16 {
+            _ if stalled => {}
+            0 => {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            1 if self.errors_left > 0 => {
+                self.errors_left -= 1;
+                return Poll::Ready(Err(ERR_KIND.into()));
+            }
+            _ => {}
+        }
+        self.stalls = 0;
+        let n = (c as usize * 3 + 1).min(buf.len());
+        self.out.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.closes += 1;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Retries `op` while it fails with the scripted error: errors must never
+/// lose bytes, so a retry continues where the failed call stopped.
+#[macro_export]
+macro_rules! retry {
+    ($op:expr) => {
+        loop {
+            match $op {
+                Err(intake::Error::Io(e)) if e.kind() == $crate::ERR_KIND => continue,
+                other => break other,
+            }
+        }
+    };
+}
