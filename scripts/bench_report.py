@@ -43,11 +43,22 @@ def load_memory():
 
 
 def rate(secs, tp):
+    """Per-second rate: bytes for byte throughput, items (frames, lines,
+    messages) otherwise."""
     if "Bytes" in tp:
-        return tp["Bytes"] / secs / 1e9, "GB/s"
+        return tp["Bytes"] / secs, "B/s"
     if "Elements" in tp:
-        return tp["Elements"] / secs / 1e6, "M/s"
+        return tp["Elements"] / secs, "/s"
     return 1 / secs, "runs/s"
+
+
+def show(value, unit):
+    if unit == "B/s":
+        return f"{value / 1e9:.2f} GB/s"
+    for scale, prefix in ((1e6, "M"), (1e3, "K")):
+        if value >= scale:
+            return f"{value / scale:.2f} {prefix}{unit}"
+    return f"{value:.2f} {unit}"
 
 
 def human(n):
@@ -83,13 +94,14 @@ def main():
         best = max(rate(s, tp)[0] for s, tp in cands.values())
         for name, (secs, tp) in sorted(cands.items(), key=lambda kv: kv[1][0]):
             r, unit = rate(secs, tp)
+            shown = show(r, unit)
             vs_i = f"{intake[0] / secs:.2f}x" if intake else "-"
             vs_f = f"{floor[0] / secs:.2f}x" if floor else "-"
             mem = memory.get((group, name))
             peak = human(mem["peak_bytes"]) if mem else "-"
             allocs = f"{mem['allocs_per_unit']:.3f}" if mem else "-"
             bold = "**" if name.startswith("intake") else ""
-            print(f"| {bold}{name}{bold} | {r:.2f} {unit} | {vs_i} | {vs_f} | {peak} | {allocs} |")
+            print(f"| {bold}{name}{bold} | {shown} | {vs_i} | {vs_f} | {peak} | {allocs} |")
             chart.append((group, name, r / best))
         print()
     write_svg(chart, os.path.join(ROOT, "docs", "bench.svg"))

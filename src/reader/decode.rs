@@ -6,7 +6,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_io::AsyncRead;
 
-use super::{poll_fill, toward_untrusted, StreamReader};
+use super::{poll_fill_untrusted, StreamReader};
 use crate::frame::{DecodeBuf, Decoder};
 use crate::Error;
 
@@ -35,13 +35,11 @@ impl<R: AsyncRead> StreamReader<R> {
                 // Not before at least one more byte, or the decoder's hint.
                 this.buf.decode_need = hint.unwrap_or(0).max(this.buf.len() + 1);
             }
-            let (min_len, target) = toward_untrusted(this.buf, this.buf.decode_need);
-            match ready!(poll_fill(
+            match ready!(poll_fill_untrusted(
                 this.buf,
                 this.inner.as_mut(),
                 cx,
-                min_len,
-                target
+                this.buf.decode_need
             )) {
                 Ok(0) => {
                     this.buf.decode_need = 0;

@@ -316,6 +316,19 @@ pub(crate) fn poll_read_direct<R: AsyncRead>(
     }
 }
 
+/// [`poll_fill`] toward `need` buffered bytes whose number came off the
+/// wire: see [`toward_untrusted`].
+#[inline]
+pub(crate) fn poll_fill_untrusted<R: AsyncRead>(
+    buf: &mut Buffer,
+    inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    need: usize,
+) -> Poll<io::Result<usize>> {
+    let (min_len, target) = toward_untrusted(buf, need);
+    poll_fill(buf, inner, cx, min_len, target)
+}
+
 /// `(min_len, target)` for [`poll_fill`] toward `need` buffered bytes when
 /// `need` came off the wire (a length prefix, a decoder's hint) and may be a
 /// lie: the buffer never grows past four times the bytes that actually

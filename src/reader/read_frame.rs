@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use futures_io::AsyncRead;
 
-use super::{poll_fill, toward_untrusted, StreamReader};
+use super::{poll_fill_untrusted, StreamReader};
 use crate::frame::Parsed;
 use crate::{Error, LengthPrefix};
 
@@ -37,14 +37,7 @@ impl<R: AsyncRead> StreamReader<R> {
                 }
                 Parsed::NeedHeader(n) => (n, None),
             };
-            let (min_len, target) = toward_untrusted(this.buf, need);
-            match ready!(poll_fill(
-                this.buf,
-                this.inner.as_mut(),
-                cx,
-                min_len,
-                target
-            )) {
+            match ready!(poll_fill_untrusted(this.buf, this.inner.as_mut(), cx, need)) {
                 Ok(0) if this.buf.len() == 0 => return Poll::Ready(Ok(None)),
                 Ok(0) => {
                     return Poll::Ready(Err(Error::UnexpectedEof {

@@ -27,13 +27,6 @@ enum Finder {
 }
 
 impl Finder {
-    fn needle(&self) -> &[u8] {
-        match self {
-            Finder::Byte(b) => std::slice::from_ref(b),
-            Finder::Seq(f) => f.needle(),
-        }
-    }
-
     #[inline]
     fn find(&self, haystack: &[u8]) -> Option<usize> {
         match self {
@@ -46,10 +39,12 @@ impl Finder {
 impl DelimiterSearch {
     /// The searcher for `delim`, and whether it was (re)built, in which case
     /// earlier scan progress does not apply.
+    #[inline]
     fn finder_for(&mut self, delim: &[u8]) -> (&Finder, bool) {
-        let stale = match &self.finder {
-            Some(f) => f.needle() != delim,
-            None => true,
+        let stale = match (&self.finder, delim) {
+            (Some(Finder::Byte(b)), [d]) => b != d,
+            (Some(Finder::Seq(f)), _) => f.needle() != delim,
+            _ => true,
         };
         if stale {
             self.finder = Some(match delim {
