@@ -53,37 +53,17 @@ async fn receive<R: AsyncRead + Unpin>(r: R, frames: Vec<Vec<u8>>) {
 #[test]
 fn loopback_tcp_frames_and_lines_on_smol() {
     smol::block_on(async {
-        let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (client, server) = common::smol_pair().await;
         let (wire, frames) = wire();
-        let server = async {
-            let (s, _) = listener.accept().await.unwrap();
-            receive(s, frames).await;
-        };
-        let client = async {
-            let c = smol::net::TcpStream::connect(addr).await.unwrap();
-            send(c, wire).await;
-        };
-        zip(server, client).await;
+        zip(receive(server, frames), send(client, wire)).await;
     });
 }
 
 #[test]
 fn loopback_tcp_frames_and_lines_on_async_std() {
     async_std::task::block_on(async {
-        let listener = async_std::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (client, server) = common::async_std_pair().await;
         let (wire, frames) = wire();
-        let server = async {
-            let (s, _) = listener.accept().await.unwrap();
-            receive(s, frames).await;
-        };
-        let client = async {
-            let c = async_std::net::TcpStream::connect(addr).await.unwrap();
-            send(c, wire).await;
-        };
-        zip(server, client).await;
+        zip(receive(server, frames), send(client, wire)).await;
     });
 }

@@ -327,24 +327,12 @@ fn writer_and_reader_over_loopback_tcp_on_both_runtimes() {
         futures_lite::future::zip(send, recv).await;
     }
     smol::block_on(async {
-        let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let (c, s) = futures_lite::future::zip(
-            smol::net::TcpStream::connect(l.local_addr().unwrap()),
-            l.accept(),
-        )
-        .await;
-        run(c.unwrap(), s.unwrap().0, prefix, frames.clone()).await;
+        let (c, s) = smol_pair().await;
+        run(c, s, prefix, frames.clone()).await;
     });
     async_std::task::block_on(async {
-        let l = async_std::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap();
-        let (c, s) = futures_lite::future::zip(
-            async_std::net::TcpStream::connect(l.local_addr().unwrap()),
-            l.accept(),
-        )
-        .await;
-        run(c.unwrap(), s.unwrap().0, prefix, frames).await;
+        let (c, s) = async_std_pair().await;
+        run(c, s, prefix, frames).await;
     });
 }
 

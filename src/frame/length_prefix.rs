@@ -112,6 +112,12 @@ impl LengthPrefix {
 
     /// The length field is little-endian (default big-endian). No effect
     /// on a varint.
+    ///
+    /// ```
+    /// let p = intake::LengthPrefix::new(2).little_endian();
+    /// assert_eq!(p.encode_header(1)?.as_ref(), &[1, 0]);
+    /// # Ok::<(), intake::Error>(())
+    /// ```
     pub const fn little_endian(mut self) -> Self {
         self.little_endian = true;
         self
@@ -120,6 +126,12 @@ impl LengthPrefix {
     /// The largest payload accepted, after [adjustment](Self::length_adjustment)
     /// (default 8 MiB). A longer one is [`Error::FrameTooLarge`] before any
     /// payload memory is allocated.
+    ///
+    /// ```
+    /// let p = intake::LengthPrefix::new(4).max_frame_len(1024);
+    /// assert_eq!(p.max(), 1024);
+    /// assert!(p.encode_header(1025).is_err());
+    /// ```
     pub const fn max_frame_len(mut self, max: usize) -> Self {
         self.max = max;
         self
@@ -170,12 +182,27 @@ impl LengthPrefix {
     }
 
     /// Return the header together with the payload (default: stripped).
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let p = intake::LengthPrefix::new(1).keep_header();
+    /// assert!(p.keeps_header());
+    /// let mut r = intake::StreamReader::new(&b"\x02hi"[..]);
+    /// assert_eq!(&r.read_frame(&p).await?.unwrap()[..], b"\x02hi");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub const fn keep_header(mut self) -> Self {
         self.keep_header = true;
         self
     }
 
     /// The width of the length field in bytes, or `None` for a varint.
+    ///
+    /// ```
+    /// assert_eq!(intake::LengthPrefix::new(3).width(), Some(3));
+    /// assert_eq!(intake::LengthPrefix::varint().width(), None);
+    /// ```
     #[inline]
     pub const fn width(&self) -> Option<usize> {
         match self.width {

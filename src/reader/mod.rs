@@ -149,11 +149,20 @@ impl<R> StreamReader<R> {
     }
 
     /// The search and peek limit, in bytes.
+    ///
+    /// ```
+    /// let reader = intake::StreamReader::new(&b""[..]).with_limit(1024);
+    /// assert_eq!(reader.limit(), 1024);
+    /// ```
     pub fn limit(&self) -> usize {
         self.limit
     }
 
     /// The normal buffer capacity, in bytes.
+    ///
+    /// ```
+    /// assert_eq!(intake::StreamReader::new(&b""[..]).capacity(), intake::DEFAULT_CAPACITY);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }
@@ -193,17 +202,34 @@ impl<R> StreamReader<R> {
     }
 
     /// The inner reader.
+    ///
+    /// ```
+    /// let reader = intake::StreamReader::new(&b"abc"[..]);
+    /// assert_eq!(*reader.get_ref(), b"abc");
+    /// ```
     pub fn get_ref(&self) -> &R {
         &self.inner
     }
 
     /// The inner reader, mutably. Reading from it directly skips the bytes
     /// buffered here.
+    ///
+    /// ```
+    /// let mut reader = intake::StreamReader::new(&b"abc"[..]);
+    /// *reader.get_mut() = &b"xyz"[..];
+    /// assert_eq!(*reader.get_ref(), b"xyz");
+    /// ```
     pub fn get_mut(&mut self) -> &mut R {
         &mut self.inner
     }
 
     /// The pinned inner reader.
+    ///
+    /// ```
+    /// let reader = intake::StreamReader::new(&b"abc"[..]);
+    /// futures_lite::pin!(reader);
+    /// assert_eq!(*reader.as_mut().get_pin_mut(), b"abc");
+    /// ```
     pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut R> {
         self.project().inner
     }
@@ -230,6 +256,11 @@ impl<R> StreamReader<R> {
 
     /// Unwraps the reader, dropping any buffered bytes. Prefer
     /// [`into_parts`](Self::into_parts).
+    ///
+    /// ```
+    /// let reader = intake::StreamReader::new(&b"abc"[..]);
+    /// assert_eq!(reader.into_inner(), b"abc");
+    /// ```
     pub fn into_inner(self) -> R {
         self.inner
     }

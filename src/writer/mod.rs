@@ -137,6 +137,11 @@ impl<W> StreamWriter<W> {
 
     /// Items of at least `n` bytes are queued as they are (no copy); smaller
     /// ones are copied into the coalescing buffer (default 1 KiB, the crossover measured over loopback TCP by `benches/writes.rs`: copying wins for 512-byte items, queueing from 2 KiB up).
+    ///
+    /// ```
+    /// let w = intake::StreamWriter::new(Vec::<u8>::new()).with_copy_threshold(16 * 1024);
+    /// # drop(w);
+    /// ```
     pub fn with_copy_threshold(mut self, n: usize) -> Self {
         self.copy_threshold = n;
         self
@@ -159,17 +164,32 @@ impl<W> StreamWriter<W> {
     }
 
     /// The cap on pending bytes.
+    ///
+    /// ```
+    /// assert_eq!(intake::StreamWriter::new(Vec::<u8>::new()).max_pending(), intake::DEFAULT_MAX_PENDING);
+    /// ```
     pub fn max_pending(&self) -> usize {
         self.max_pending
     }
 
     /// The inner writer.
+    ///
+    /// ```
+    /// let w = intake::StreamWriter::new(vec![1u8]);
+    /// assert_eq!(w.get_ref(), &[1]);
+    /// ```
     pub fn get_ref(&self) -> &W {
         &self.inner
     }
 
     /// The inner writer, mutably. Writing to it directly jumps ahead of
     /// the pending bytes.
+    ///
+    /// ```
+    /// let mut w = intake::StreamWriter::new(Vec::<u8>::new());
+    /// w.get_mut().push(1);
+    /// assert_eq!(w.get_ref(), &[1]);
+    /// ```
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.inner
     }
@@ -180,6 +200,16 @@ impl<W> StreamWriter<W> {
     }
 
     /// Unwraps the writer, dropping pending bytes: flush first.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut w = intake::StreamWriter::new(Vec::new());
+    /// w.send(bytes::Bytes::from_static(b"done")).await?;
+    /// w.flush().await?;
+    /// assert_eq!(w.into_inner(), b"done");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn into_inner(self) -> W {
         self.inner
     }
