@@ -541,6 +541,20 @@ pub fn writes_intake(msgs: &[Bytes]) -> WriteResult {
     })
 }
 
+/// The same writer through `AsyncWrite::write_all` on borrowed slices: the
+/// way to send small messages one does not own as `Bytes`.
+pub fn writes_intake_write_all(msgs: &[Bytes]) -> WriteResult {
+    block_on(async {
+        let mut w = intake::StreamWriter::new(CountingWriter::default());
+        for m in msgs {
+            w.write_all(m).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        let inner = w.into_inner();
+        (inner.check.bytes, inner.calls)
+    })
+}
+
 pub fn writes_futures_lite(msgs: &[Bytes]) -> WriteResult {
     block_on(async {
         let mut w = futures_lite::io::BufWriter::new(CountingWriter::default());
@@ -586,6 +600,7 @@ pub type WriteCandidate = (&'static str, fn(&[Bytes]) -> WriteResult);
 
 pub const WRITE_CANDIDATES: &[WriteCandidate] = &[
     ("intake StreamWriter", writes_intake),
+    ("intake StreamWriter write_all", writes_intake_write_all),
     ("futures-lite BufWriter", writes_futures_lite),
     ("tokio-util FramedWrite", writes_tokio_util),
     ("memcpy (floor)", writes_memcpy),
