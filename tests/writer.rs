@@ -382,3 +382,29 @@ fn many_producers_through_a_channel_into_one_writer() {
         assert!(rec.calls < 8 * 200, "coalesced: {} calls", rec.calls);
     });
 }
+
+#[test]
+fn writer_medium_borrowed_writes_coalesce_large_ones_pass_through() {
+    on_both_runtimes(|| async {
+        let mut w = StreamWriter::new(Recorder::new(usize::MAX));
+        let chunk = pattern(2048, 40);
+        for _ in 0..200 {
+            w.write_all(&chunk).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref().data.len(), 200 * 2048);
+        assert_eq!(w.get_ref().calls, 1, "2 KiB writes coalesce");
+        let big = pattern(intake::DIRECT_WRITE, 41);
+        w.write_all(b"head").await.unwrap();
+        w.write_all(&big).await.unwrap();
+        assert_eq!(
+            w.pending(),
+            0,
+            "a 64 KiB write goes straight through, after what was pending"
+        );
+        assert_eq!(
+            &w.get_ref().data[200 * 2048..],
+            [&b"head"[..], &big[..]].concat()
+        );
+    });
+}

@@ -26,6 +26,12 @@ pub const DEFAULT_MAX_PENDING: usize = 1024 * 1024;
 /// Default size from which a `Bytes` is queued as it is instead of being
 /// copied into the coalescing buffer (see `benches/writer.rs`).
 pub const DEFAULT_COPY_THRESHOLD: usize = 1024;
+/// A borrowed write (`AsyncWrite::poll_write`) of at least this many bytes
+/// goes straight to the inner writer once pending bytes are out: it fills a
+/// system call by itself, so copying it would buy nothing. Smaller ones are
+/// copied and coalesced (a borrowed slice must be copied either way, so the
+/// copy threshold for `Bytes` does not apply).
+pub const DIRECT_WRITE: usize = 64 * 1024;
 /// Most slices handed to one `poll_write_vectored` call (Linux's `UIO_MAXIOV`
 /// is 1024; 64 keeps the stack array small and is plenty per call).
 pub const MAX_IOVECS: usize = 64;
@@ -364,10 +370,10 @@ impl<W: AsyncWrite> StreamWriter<W> {
 }
 
 impl<W: AsyncWrite> AsyncWrite for StreamWriter<W> {
-    /// Small writes are copied into the coalescing buffer. With nothing
-    /// pending, a write of at least the copy threshold goes straight to the
-    /// inner writer (copying it would buy nothing). Waits while the cap would
-    /// be exceeded; a write larger than the cap is passed through.
+    /// Writes are copied into the coalescing buffer, except one of at least
+    /// [`DIRECT_WRITE`] (64 KiB) or larger than the cap, which goes straight
+    /// to the inner writer after the pending bytes (copying it would buy
+    /// nothing). Waits while the cap would be exceeded.
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -376,7 +382,7 @@ impl<W: AsyncWrite> AsyncWrite for StreamWriter<W> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        if buf.len() >= self.copy_threshold || buf.len() > self.max_pending {
+        if buf.len() >= DIRECT_WRITE || buf.len() > self.max_pending {
             ready!(self.as_mut().poll_write_pending(cx))?;
             return self.project().inner.poll_write(cx, buf);
         }
