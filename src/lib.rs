@@ -59,6 +59,6 @@ pub use reader::{
     StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT,
 };
 pub use writer::{
-    Flush, Send, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,
+    Flush, SendBytes, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,
     DIRECT_WRITE, MAX_IOVECS,
 };

@@ -408,3 +408,25 @@ fn writer_medium_borrowed_writes_coalesce_large_ones_pass_through() {
         );
     });
 }
+
+/// `use intake::*` must not shadow std's prelude (`Send`, `Result`, ...):
+/// futures returned by the API are `Send` when their reader/writer is.
+mod glob_import {
+    #[allow(unused_imports)]
+    use intake::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn glob_import_keeps_the_send_trait_and_futures_are_send() {
+        let mut w = StreamWriter::new(Vec::<u8>::new());
+        let fut = w.send(bytes::Bytes::from_static(b"x"));
+        assert_send(&fut);
+        drop(fut);
+        let mut r = StreamReader::new(&b"abc"[..]);
+        let prefix = LengthPrefix::new(1);
+        assert_send(&r.read_frame(&prefix));
+        assert_send(&r.read_exactly(1));
+        assert_send(&r.read_until(b"\n"));
+    }
+}

@@ -19,7 +19,7 @@ use pin_project_lite::pin_project;
 
 mod send;
 
-pub use send::{Flush, Send, SendFrame};
+pub use send::{Flush, SendBytes, SendFrame};
 
 /// Default cap on pending bytes: 1 MiB.
 pub const DEFAULT_MAX_PENDING: usize = 1024 * 1024;

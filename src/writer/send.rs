@@ -46,8 +46,8 @@ impl<W: AsyncWrite + Unpin> StreamWriter<W> {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn send(&mut self, data: Bytes) -> Send<'_, W> {
-        Send {
+    pub fn send(&mut self, data: Bytes) -> SendBytes<'_, W> {
+        SendBytes {
             writer: self,
             data: Some(data),
         }
@@ -127,12 +127,13 @@ impl<W: AsyncWrite + Unpin> StreamWriter<W> {
 /// Future of [`StreamWriter::send`].
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
-pub struct Send<'a, W> {
+/// (Not named `Send`: that would shadow the `Send` trait under `use intake::*`.)
+pub struct SendBytes<'a, W> {
     writer: &'a mut StreamWriter<W>,
     data: Option<Bytes>,
 }
 
-impl<W: AsyncWrite + Unpin> Future for Send<'_, W> {
+impl<W: AsyncWrite + Unpin> Future for SendBytes<'_, W> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
