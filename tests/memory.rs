@@ -318,3 +318,31 @@ fn large_read_frame_peak_heap_is_at_most_n_plus_capacity() {
         }
     });
 }
+
+#[test]
+fn absurd_read_exactly_allocates_with_arrival_and_never_panics() {
+    on_both_runtimes(|| async {
+        let data = vec![1u8; 10_000];
+        for n in [
+            usize::MAX,
+            usize::MAX / 2,
+            1 << 40,
+            intake::EXACT_ALLOC_MAX + 1,
+        ] {
+            let mut r = StreamReader::with_capacity(CAP, source(&data, 1500));
+            let m = Meter::start();
+            match r.read_exactly(n).await {
+                Err(Error::UnexpectedEof { partial, expected }) => {
+                    assert_eq!(partial.len(), 10_000);
+                    assert_eq!(expected, Some(n));
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(
+                m.peak() <= CAP + 4 * 10_000 + 256,
+                "n = {n}: peak {}",
+                m.peak()
+            );
+        }
+    });
+}

@@ -30,7 +30,7 @@ mod skip;
 pub use copy_exact::CopyExact;
 pub use decode::Decode;
 pub use peek::Peek;
-pub use read_exactly::ReadExactly;
+pub use read_exactly::{ReadExactly, EXACT_ALLOC_MAX};
 pub use read_frame::ReadFrame;
 pub use read_into::{ReadExactInto, ReadInto};
 pub use read_until::ReadUntil;

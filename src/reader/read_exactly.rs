@@ -7,8 +7,14 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use futures_io::AsyncRead;
 
-use super::{poll_fill, StreamReader};
+use super::{poll_fill, toward_untrusted, StreamReader};
 use crate::Error;
+
+/// Up to this size `read_exactly` makes one zeroed allocation of exactly
+/// `n` bytes up front (lazily faulted pages: the fastest way to get fresh
+/// memory); above it the buffer grows with the bytes that arrive, so a huge
+/// `n` costs nothing until the data is really there.
+pub const EXACT_ALLOC_MAX: usize = 64 * 1024 * 1024;
 
 impl<R: AsyncRead> StreamReader<R> {
     /// The polling core of [`read_exactly`](StreamReader::read_exactly).
@@ -29,8 +35,23 @@ impl<R: AsyncRead> StreamReader<R> {
             // around it; a larger one gets exactly its own size, once, and
             // the inner reader writes straight into it.
             let normal = this.buf.normal();
-            let target = if n <= normal { normal } else { n };
-            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, n, target)) {
+            let (min_len, target) = if n <= normal {
+                (n, normal)
+            } else if n <= EXACT_ALLOC_MAX {
+                (n, n)
+            } else {
+                // An absurd `n` (a length decoded without a check) must not
+                // reserve gigabytes before a byte arrives, nor overflow:
+                // grow with the bytes that do arrive.
+                toward_untrusted(this.buf, n)
+            };
+            match ready!(poll_fill(
+                this.buf,
+                this.inner.as_mut(),
+                cx,
+                min_len,
+                target
+            )) {
                 Ok(0) => {
                     return Poll::Ready(Err(Error::UnexpectedEof {
                         partial: this.buf.take_all(),
@@ -51,7 +72,9 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// without copying and without polling the inner reader. Otherwise the
     /// buffer is made big enough once and the inner reader writes straight
     /// into it: a frame larger than the capacity costs one allocation of `n`
-    /// bytes, and peak heap stays at most `n` plus the capacity. `n == 0`
+    /// bytes (up to [`EXACT_ALLOC_MAX`], 64 MiB; beyond it memory grows with
+    /// the bytes that arrive), and peak heap stays at most `n` plus the
+    /// capacity. `n == 0`
     /// returns an empty `Bytes` without touching the inner reader.
     ///
     /// # Errors
