@@ -30,6 +30,8 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use crate::search::{Finder, Scan};
+
 /// The reader's buffer. See the module docs for the layout.
 pub(crate) struct Buffer {
     /// INVARIANT: `buf[..filled]` are the unread bytes, in stream order;
@@ -55,9 +57,6 @@ pub(crate) struct Buffer {
     pub(crate) decode_need: usize,
     /// The inner reader reported end of stream; it is not polled again.
     pub(crate) eof: bool,
-    /// Bytes handed to the delimiter searcher in all (tests prove linearity).
-    #[cfg(test)]
-    pub(crate) scanned: usize,
 }
 
 impl Buffer {
@@ -71,8 +70,6 @@ impl Buffer {
             searched: 0,
             decode_need: 0,
             eof: false,
-            #[cfg(test)]
-            scanned: 0,
         }
     }
 
@@ -160,6 +157,13 @@ impl Buffer {
     /// Splits off every unread byte.
     pub(crate) fn take_all(&mut self) -> Bytes {
         self.take(self.filled)
+    }
+
+    /// Searches the unread bytes with `finder`, up to `limit`, resuming where
+    /// the last search for the same delimiter stopped.
+    #[inline]
+    pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
+        finder.scan(&self.buf[..self.filled], &mut self.searched, limit)
     }
 
     /// Copies unread bytes into `dst` and consumes them. Returns the count.

@@ -44,6 +44,7 @@ mod buffer;
 mod error;
 pub mod frame;
 mod reader;
+mod search;
 mod writer;
 
 pub use bytes::Bytes;

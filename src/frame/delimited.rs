@@ -1,9 +1,9 @@
 //! `Delimited`: frames that end with a (multi-byte) delimiter.
 
 use bytes::Bytes;
-use memchr::memmem;
 
 use super::{DecodeBuf, Decoder};
+use crate::search::{Finder, Scan};
 use crate::Error;
 
 /// A [`Decoder`] for frames that end with a delimiter, such as lines.
@@ -39,7 +39,7 @@ use crate::Error;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Delimited {
-    finder: memmem::Finder<'static>,
+    finder: Finder,
     max_length: usize,
     strip: bool,
     /// How many leading buffered bytes were already scanned.
@@ -55,7 +55,7 @@ impl Delimited {
     pub fn new(delim: &[u8]) -> Self {
         assert!(!delim.is_empty(), "Delimited needs a non-empty delimiter");
         Delimited {
-            finder: memmem::Finder::new(delim).into_owned(),
+            finder: Finder::new(delim),
             max_length: crate::reader::DEFAULT_LIMIT,
             strip: false,
             searched: 0,
@@ -94,27 +94,26 @@ impl Decoder for Delimited {
     type Item = Bytes;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Error> {
-        let dlen = self.finder.needle().len();
-        let window = buf.len().min(self.max_length);
-        let from = self.searched.saturating_sub(dlen - 1).min(window);
-        if let Some(at) = self.finder.find(&buf.bytes()[from..window]) {
-            let end = from + at + dlen;
-            self.searched = 0;
-            let frame = if self.strip {
-                let f = buf.split_to(end - dlen);
-                buf.advance(dlen);
-                f
-            } else {
-                buf.split_to(end)
-            };
-            return Ok(Some(frame));
-        }
-        self.searched = window;
-        if window >= self.max_length {
-            return Err(Error::LimitExceeded {
+        match self
+            .finder
+            .scan(buf.bytes(), &mut self.searched, self.max_length)
+        {
+            Scan::Found(end) => {
+                self.searched = 0;
+                let frame = if self.strip {
+                    let dlen = self.finder.needle().len();
+                    let f = buf.split_to(end - dlen);
+                    buf.advance(dlen);
+                    f
+                } else {
+                    buf.split_to(end)
+                };
+                Ok(Some(frame))
+            }
+            Scan::More => Ok(None),
+            Scan::Limit => Err(Error::LimitExceeded {
                 limit: self.max_length,
-            });
+            }),
         }
-        Ok(None)
     }
 }

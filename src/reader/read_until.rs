@@ -7,33 +7,16 @@ use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use futures_io::AsyncRead;
-use memchr::memmem;
 
 use super::{poll_fill, StreamReader};
+use crate::search::{Finder, Scan};
 use crate::Error;
 
-/// The cached searcher for the last delimiter used. Building a `memmem`
-/// searcher costs more than scanning a short line, so it is built once per
+/// The cached searcher for the last delimiter used, so it is built once per
 /// delimiter, not once per call.
 #[derive(Default)]
 pub(super) struct DelimiterSearch {
     finder: Option<Finder>,
-}
-
-enum Finder {
-    Byte(u8),
-    // Boxed: the searcher is ~300 bytes and would bloat every reader.
-    Seq(Box<memmem::Finder<'static>>),
-}
-
-impl Finder {
-    #[inline]
-    fn find(&self, haystack: &[u8]) -> Option<usize> {
-        match self {
-            Finder::Byte(b) => memchr::memchr(*b, haystack),
-            Finder::Seq(f) => f.find(haystack),
-        }
-    }
 }
 
 impl DelimiterSearch {
@@ -43,14 +26,11 @@ impl DelimiterSearch {
     fn finder_for(&mut self, delim: &[u8]) -> (&Finder, bool) {
         let stale = match (&self.finder, delim) {
             (Some(Finder::Byte(b)), [d]) => b != d,
-            (Some(Finder::Seq(f)), _) => f.needle() != delim,
+            (Some(f), _) => f.needle() != delim,
             _ => true,
         };
         if stale {
-            self.finder = Some(match delim {
-                [b] => Finder::Byte(*b),
-                _ => Finder::Seq(Box::new(memmem::Finder::new(delim).into_owned())),
-            });
+            self.finder = Some(Finder::new(delim));
         }
         (self.finder.as_ref().expect("set above"), stale)
     }
@@ -80,28 +60,10 @@ impl<R: AsyncRead> StreamReader<R> {
             this.buf.searched = 0;
         }
         loop {
-            // Search only up to the limit, and only what was not searched
-            // before (minus delim.len() - 1 bytes: a delimiter may straddle
-            // the old end).
-            let window = this.buf.len().min(limit);
-            let from = this
-                .buf
-                .searched
-                .saturating_sub(delim.len() - 1)
-                .min(window);
-            #[cfg(test)]
-            {
-                this.buf.scanned += window - from;
-            }
-            if let Some(at) = finder.find(&this.buf.unread()[from..window]) {
-                let end = from + at + delim.len();
-                if end <= limit {
-                    return Poll::Ready(Ok(this.buf.take(end)));
-                }
-            }
-            this.buf.searched = window;
-            if window >= limit {
-                return Poll::Ready(Err(Error::LimitExceeded { limit }));
+            match this.buf.scan(finder, limit) {
+                Scan::Found(end) => return Poll::Ready(Ok(this.buf.take(end))),
+                Scan::Limit => return Poll::Ready(Err(Error::LimitExceeded { limit })),
+                Scan::More => {}
             }
             // Grow geometrically up to the limit, so a long line costs
             // amortized linear copying, and memory stays within the limit
@@ -232,9 +194,10 @@ mod tests {
             delim,
         };
         let mut r = StreamReader::new(src).with_limit(len + delim.len());
+        let before = crate::search::SCANNED.with(|s| s.get());
         let line = futures_lite::future::block_on(r.read_until(delim)).unwrap();
         assert_eq!(line.len(), len + delim.len());
-        r.buf.scanned
+        crate::search::SCANNED.with(|s| s.get()) - before
     }
 
     #[test]
