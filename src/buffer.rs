@@ -277,9 +277,16 @@ impl Buffer {
     }
 
     /// The free tail the inner reader writes into. Non-empty after `prepare`.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn free_tail(&mut self) -> &mut [u8] {
         &mut self.buf[self.filled..]
+    }
+
+    /// The free tail and the end-of-stream flag, borrowed together for one
+    /// read from the inner reader.
+    #[inline]
+    pub(crate) fn free_tail_and_eof(&mut self) -> (&mut [u8], &mut bool) {
+        (&mut self.buf[self.filled..], &mut self.eof)
     }
 
     /// Records that the inner reader wrote `n` bytes into the free tail.

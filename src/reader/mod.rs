@@ -280,12 +280,9 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 /// One read from `inner` into the buffer's free tail, after making sure the
 /// free tail is non-empty and `unread + free >= min_len` (growing to `target`
 /// if needed). `Ok(0)` means end of stream, which is remembered.
-///
-/// `Interrupted` is retried; an inner reader that reports more bytes than
-/// its slice held gets `InvalidData`.
 pub(crate) fn poll_fill<R: AsyncRead>(
     buf: &mut Buffer,
-    mut inner: Pin<&mut R>,
+    inner: Pin<&mut R>,
     cx: &mut Context<'_>,
     min_len: usize,
     target: usize,
@@ -294,48 +291,51 @@ pub(crate) fn poll_fill<R: AsyncRead>(
         return Poll::Ready(Ok(0));
     }
     buf.prepare(min_len, target);
-    loop {
-        let tail = buf.free_tail();
-        let room = tail.len();
-        match inner.as_mut().poll_read(cx, tail) {
-            Poll::Ready(Ok(0)) => {
-                buf.eof = true;
-                return Poll::Ready(Ok(0));
-            }
-            Poll::Ready(Ok(n)) if n > room => return Poll::Ready(Err(overreport(n, room))),
-            Poll::Ready(Ok(n)) => {
-                buf.commit(n);
-                return Poll::Ready(Ok(n));
-            }
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Poll::Pending => {
-                // An idle reader holds no buffer: with nothing unread, the
-                // memory goes back until data arrives (10,000 idle
-                // connections then cost their structs, not 10,000 buffers).
-                buf.release_if_empty();
-                return Poll::Pending;
-            }
-            other => return other,
+    let (tail, eof) = buf.free_tail_and_eof();
+    match poll_read_checked(inner, cx, tail, eof) {
+        Poll::Ready(Ok(n)) => {
+            buf.commit(n);
+            Poll::Ready(Ok(n))
         }
+        Poll::Pending => {
+            // An idle reader holds no buffer: with nothing unread, the
+            // memory goes back until data arrives (10,000 idle connections
+            // then cost their structs, not 10,000 buffers).
+            buf.release_if_empty();
+            Poll::Pending
+        }
+        err => err,
     }
 }
 
-/// One read from `inner` straight into caller memory (bypassing the buffer),
-/// with the same rules as [`poll_fill`]. `dst` must be non-empty.
+/// One read from `inner` straight into caller memory (bypassing the
+/// buffer), with the same rules as [`poll_fill`]. `dst` must be non-empty.
 pub(crate) fn poll_read_direct<R: AsyncRead>(
     buf: &mut Buffer,
-    mut inner: Pin<&mut R>,
+    inner: Pin<&mut R>,
     cx: &mut Context<'_>,
     dst: &mut [u8],
 ) -> Poll<io::Result<usize>> {
-    debug_assert!(!dst.is_empty());
     if buf.eof {
         return Poll::Ready(Ok(0));
     }
+    poll_read_checked(inner, cx, dst, &mut buf.eof)
+}
+
+/// The one place the inner reader is read: `dst` is non-empty, `Ok(0)` sets
+/// `*eof`, `Interrupted` is retried, and a reader that reports more bytes
+/// than `dst` holds gets `InvalidData` instead of being trusted.
+fn poll_read_checked<R: AsyncRead>(
+    mut inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    dst: &mut [u8],
+    eof: &mut bool,
+) -> Poll<io::Result<usize>> {
+    debug_assert!(!dst.is_empty());
     loop {
         match inner.as_mut().poll_read(cx, dst) {
             Poll::Ready(Ok(0)) => {
-                buf.eof = true;
+                *eof = true;
                 return Poll::Ready(Ok(0));
             }
             Poll::Ready(Ok(n)) if n > dst.len() => {
