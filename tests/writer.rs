@@ -430,3 +430,27 @@ mod glob_import {
         assert_send(&r.read_until(b"\n"));
     }
 }
+
+#[test]
+fn cancel_send_frame_at_every_poll_queues_whole_frames_or_nothing() {
+    on_both_runtimes(|| async {
+        let prefix = LengthPrefix::new(2);
+        let payloads: Vec<Bytes> = (0..20)
+            .map(|i| Bytes::from(pattern(i * 300 % 5000, i as u64)))
+            .collect();
+        for k in 0..12 {
+            let mut w = StreamWriter::new(SlowWriter::new(700, true)).with_max_pending(4000);
+            let mut expected = Vec::new();
+            for p in &payloads {
+                // A cancelled send_frame queued neither header nor payload.
+                if poll_at_most(w.send_frame(&prefix, p.clone()), k).is_none() {
+                    w.send_frame(&prefix, p.clone()).await.unwrap();
+                }
+                expected.extend_from_slice(&(p.len() as u16).to_be_bytes());
+                expected.extend_from_slice(p);
+            }
+            w.flush().await.unwrap();
+            assert_eq!(w.get_ref().data, expected, "k = {k}");
+        }
+    });
+}
