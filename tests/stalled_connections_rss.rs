@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use futures_io::AsyncRead;
-use futures_lite::future::{or, zip};
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_lite::future::or;
 use futures_lite::AsyncWriteExt;
 use intake::{LengthPrefix, StreamReader};
 
@@ -56,6 +56,29 @@ fn report(runtime: &str, before: usize, after: usize) -> usize {
     grew
 }
 
+/// Opens `CONNECTIONS` pairs with `pair`, has each client send a hostile
+/// header and stall, reads every server side until it stalls, and returns
+/// how much RSS grew, with the connections (kept alive by the caller).
+async fn stall_all<S, F, Fut>(runtime: &str, mut pair: F) -> (usize, Vec<S>, Vec<StreamReader<S>>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (S, S)>,
+{
+    let (mut clients, mut readers) = (Vec::new(), Vec::new());
+    for _ in 0..CONNECTIONS {
+        let (mut c, s) = pair().await;
+        c.write_all(&hostile_bytes()).await.unwrap();
+        clients.push(c); // held open: the peer stalls, never closes
+        readers.push(StreamReader::new(s));
+    }
+    let before = rss_bytes();
+    for r in &mut readers {
+        read_until_stalled(r).await;
+    }
+    (report(runtime, before, rss_bytes()), clients, readers)
+}
+
 #[test]
 fn stalled_connections_rss_grows_with_arrived_bytes_not_claims() {
     // Budget: the normal 8 KiB buffer, growth steps, socket and task
@@ -64,46 +87,8 @@ fn stalled_connections_rss_grows_with_arrived_bytes_not_claims() {
     let budget = CONNECTIONS * 64 * 1024;
 
     // Kept alive to the end, so the async-std run cannot reuse their memory.
-    let _smol_connections = smol::block_on(async {
-        let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (mut clients, mut readers) = (Vec::new(), Vec::new());
-        for _ in 0..CONNECTIONS {
-            // Accept as we connect: the listen backlog is smaller than 200.
-            let (c, s) = zip(smol::net::TcpStream::connect(addr), listener.accept()).await;
-            let mut c = c.unwrap();
-            c.write_all(&hostile_bytes()).await.unwrap();
-            clients.push(c); // held open: the peer stalls, never closes
-            readers.push(StreamReader::new(s.unwrap().0));
-        }
-        let before = rss_bytes();
-        for r in &mut readers {
-            read_until_stalled(r).await;
-        }
-        let grew = report("smol", before, rss_bytes());
-        assert!(grew < budget, "RSS grew {grew} bytes");
-        (clients, readers)
-    });
-
-    async_std::task::block_on(async {
-        let listener = async_std::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (mut clients, mut readers) = (Vec::new(), Vec::new());
-        for _ in 0..CONNECTIONS {
-            // Accept as we connect: the listen backlog is smaller than 200.
-            let (c, s) = zip(async_std::net::TcpStream::connect(addr), listener.accept()).await;
-            let mut c = c.unwrap();
-            c.write_all(&hostile_bytes()).await.unwrap();
-            clients.push(c); // held open: the peer stalls, never closes
-            readers.push(StreamReader::new(s.unwrap().0));
-        }
-        let before = rss_bytes();
-        for r in &mut readers {
-            read_until_stalled(r).await;
-        }
-        let grew = report("async-std", before, rss_bytes());
-        assert!(grew < budget, "RSS grew {grew} bytes");
-    });
+    let (grew, _smol_clients, _smol_readers) = smol::block_on(stall_all("smol", common::smol_pair));
+    assert!(grew < budget, "smol: RSS grew {grew} bytes");
+    let (grew, _, _) = async_std::task::block_on(stall_all("async-std", common::async_std_pair));
+    assert!(grew < budget, "async-std: RSS grew {grew} bytes");
 }
