@@ -76,53 +76,41 @@ const CANDIDATES: &[&str] = &[
     "raw read loop (floor)",
 ];
 
+/// One candidate receiving 1 GiB over a fresh loopback pair.
+async fn transfer<S, Fut>(candidate: &str, pair: impl FnOnce() -> Fut)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    Fut: std::future::Future<Output = (S, S)>,
+{
+    let (client, server) = pair().await;
+    let (_, got) = zip(send(client), receive(candidate, server)).await;
+    assert_eq!(got, (FRAME * FRAMES) as u64, "{candidate}");
+}
+
+/// Runs one candidate's transfer on one runtime.
+type Runner<'a> = &'a dyn Fn(&str);
+
 fn bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("tcp 1GiB of 1MiB frames smol");
-    g.throughput(Throughput::Bytes((FRAME * FRAMES) as u64));
-    g.sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(5));
-    for &candidate in CANDIDATES {
-        g.bench_function(candidate, |b| {
-            b.iter(|| {
-                smol::block_on(async {
-                    let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    let (c, s) = zip(
-                        smol::net::TcpStream::connect(l.local_addr().unwrap()),
-                        l.accept(),
-                    )
-                    .await;
-                    let (_, got) = zip(send(c.unwrap()), receive(candidate, s.unwrap().0)).await;
-                    assert_eq!(got, (FRAME * FRAMES) as u64, "{candidate}");
-                })
-            })
-        });
+    // The same transfers, driven by each runtime's executor and sockets.
+    let runtimes: [(&str, Runner<'_>); 2] = [
+        ("smol", &|cand| {
+            smol::block_on(transfer(cand, common::smol_pair))
+        }),
+        ("async-std", &|cand| {
+            async_std::task::block_on(transfer(cand, common::async_std_pair))
+        }),
+    ];
+    for (runtime, run) in runtimes {
+        let mut g = c.benchmark_group(format!("tcp 1GiB of 1MiB frames {runtime}"));
+        g.throughput(Throughput::Bytes((FRAME * FRAMES) as u64));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(5));
+        for &candidate in CANDIDATES {
+            g.bench_function(candidate, |b| b.iter(|| run(candidate)));
+        }
+        g.finish();
     }
-    g.finish();
-    let mut g = c.benchmark_group("tcp 1GiB of 1MiB frames async-std");
-    g.throughput(Throughput::Bytes((FRAME * FRAMES) as u64));
-    g.sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(5));
-    for &candidate in CANDIDATES {
-        g.bench_function(candidate, |b| {
-            b.iter(|| {
-                async_std::task::block_on(async {
-                    let l = async_std::net::TcpListener::bind("127.0.0.1:0")
-                        .await
-                        .unwrap();
-                    let (c, s) = zip(
-                        async_std::net::TcpStream::connect(l.local_addr().unwrap()),
-                        l.accept(),
-                    )
-                    .await;
-                    let (_, got) = zip(send(c.unwrap()), receive(candidate, s.unwrap().0)).await;
-                    assert_eq!(got, (FRAME * FRAMES) as u64, "{candidate}");
-                })
-            })
-        });
-    }
-    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -51,22 +51,15 @@ fn threshold(c: &mut Criterion) {
             g.bench_function(format!("threshold {t}"), |b| {
                 b.iter(|| {
                     smol::block_on(async {
-                        let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                        let (c, s) = zip(
-                            smol::net::TcpStream::connect(l.local_addr().unwrap()),
-                            l.accept(),
-                        )
-                        .await;
+                        let (c, mut s) = smol_pair().await;
                         let send = async {
-                            let mut w =
-                                intake::StreamWriter::new(c.unwrap()).with_copy_threshold(t);
+                            let mut w = intake::StreamWriter::new(c).with_copy_threshold(t);
                             for m in &msgs {
                                 w.send(m.clone()).await.unwrap();
                             }
                             w.flush().await.unwrap();
                         };
                         let recv = async {
-                            let mut s = s.unwrap().0;
                             let mut buf = vec![0u8; 1 << 20];
                             let mut total = 0;
                             while total < count * size {
