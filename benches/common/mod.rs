@@ -4,6 +4,11 @@
 //! it produced, compared with the expected one so none can skip work.
 #![allow(dead_code)]
 
+#[path = "../../tests/common/pairs.rs"]
+mod pairs;
+#[allow(unused_imports)] // not every binary sharing this kit uses both
+pub use pairs::{async_std_pair, smol_pair};
+
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -626,23 +631,4 @@ pub fn small_messages(count: usize) -> Vec<Bytes> {
 
 pub fn large_payloads(count: usize) -> Vec<Bytes> {
     messages(count, 1 << 20)
-}
-
-/// A connected (client, server) pair of smol TCP sockets on 127.0.0.1.
-pub async fn smol_pair() -> (smol::net::TcpStream, smol::net::TcpStream) {
-    let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let (c, s) = futures_lite::future::zip(smol::net::TcpStream::connect(addr), l.accept()).await;
-    (c.unwrap(), s.unwrap().0)
-}
-
-/// A connected (client, server) pair of async-std TCP sockets on 127.0.0.1.
-pub async fn async_std_pair() -> (async_std::net::TcpStream, async_std::net::TcpStream) {
-    let l = async_std::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap();
-    let addr = l.local_addr().unwrap();
-    let (c, s) =
-        futures_lite::future::zip(async_std::net::TcpStream::connect(addr), l.accept()).await;
-    (c.unwrap(), s.unwrap().0)
 }

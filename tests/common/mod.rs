@@ -2,6 +2,11 @@
 //! integration test file.
 #![allow(dead_code, unreachable_pub)]
 
+#[path = "pairs.rs"]
+mod pairs;
+#[allow(unused_imports)] // not every binary sharing this kit uses both
+pub use pairs::{async_std_pair, smol_pair};
+
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
@@ -255,23 +260,4 @@ pub fn deliveries(data: &[u8]) -> Vec<(String, ScriptedReader)> {
         ),
         ("7 bytes".into(), ScriptedReader::chunked(data, 7, false)),
     ]
-}
-
-/// A connected (client, server) pair of smol TCP sockets on 127.0.0.1.
-pub async fn smol_pair() -> (smol::net::TcpStream, smol::net::TcpStream) {
-    let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let (c, s) = futures_lite::future::zip(smol::net::TcpStream::connect(addr), l.accept()).await;
-    (c.unwrap(), s.unwrap().0)
-}
-
-/// A connected (client, server) pair of async-std TCP sockets on 127.0.0.1.
-pub async fn async_std_pair() -> (async_std::net::TcpStream, async_std::net::TcpStream) {
-    let l = async_std::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap();
-    let addr = l.local_addr().unwrap();
-    let (c, s) =
-        futures_lite::future::zip(async_std::net::TcpStream::connect(addr), l.accept()).await;
-    (c.unwrap(), s.unwrap().0)
 }
