@@ -3,14 +3,19 @@
 //! Layout of `buf` (a `BytesMut` whose whole length is initialized memory):
 //!
 //! ```text
-//!  buf[..filled]          buf[filled..]
-//! +----------------------+------------------------------+
-//! | unread bytes         | free tail (zeroed or stale)  |
-//! +----------------------+------------------------------+
-//!   ^ frames are split      ^ the inner reader writes here
-//!     off the front as        directly: no staging copy
-//!     zero-copy `Bytes`
+//!  buf[..head]   buf[head..filled]      buf[filled..]
+//! +-------------+----------------------+------------------------------+
+//! | consumed    | unread bytes         | free tail (zeroed or stale)  |
+//! +-------------+----------------------+------------------------------+
+//!                 ^ frames are split      ^ the inner reader writes here
+//!                   off the front as        directly: no staging copy
+//!                   zero-copy `Bytes`
 //! ```
+//!
+//! Consuming bytes (`consume`, a borrowed line) only moves `head`: moving
+//! the `BytesMut` start costs several times more, which shows on short
+//! lines. The consumed prefix is dropped from `buf` when a frame is split
+//! off or room is made, and forgotten for free when nothing is unread.
 //!
 //! The free tail is always *initialized* memory, because `AsyncRead::poll_read`
 //! takes `&mut [u8]`: new memory is zeroed once when it is allocated (large
@@ -34,9 +39,12 @@ use crate::search::{Finder, Scan};
 
 /// The reader's buffer. See the module docs for the layout.
 pub(crate) struct Buffer {
-    /// INVARIANT: `buf[..filled]` are the unread bytes, in stream order;
-    /// `buf[filled..]` is initialized free space for the next read.
+    /// INVARIANT: `buf[head..filled]` are the unread bytes, in stream
+    /// order; `buf[filled..]` is initialized free space for the next read;
+    /// `buf[..head]` were consumed and are garbage.
     buf: BytesMut,
+    /// INVARIANT: `head <= filled`.
+    head: usize,
     /// INVARIANT: `filled <= buf.len()`.
     filled: usize,
     /// Size of the allocation `buf` was carved from; 0 before the first one.
@@ -64,6 +72,7 @@ impl Buffer {
     pub(crate) fn new(capacity: usize) -> Self {
         Buffer {
             buf: BytesMut::new(),
+            head: 0,
             filled: 0,
             alloc_len: 0,
             capacity,
@@ -97,13 +106,13 @@ impl Buffer {
     /// The unread bytes.
     #[inline]
     pub(crate) fn unread(&self) -> &[u8] {
-        &self.buf[..self.filled]
+        &self.buf[self.head..self.filled]
     }
 
     /// Number of unread bytes.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.filled
+        self.filled - self.head
     }
 
     /// Size of the allocation currently held (0 if none). For tests of the
@@ -116,10 +125,26 @@ impl Buffer {
     /// Discards up to `n` unread bytes (clamped, never panics).
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
-        let n = n.min(self.filled);
-        self.buf.advance(n);
-        self.filled -= n;
+        let n = n.min(self.len());
+        self.head += n;
+        if self.head == self.filled {
+            // Nothing unread: the next read starts at the front again, with
+            // no `BytesMut` bookkeeping at all.
+            self.head = 0;
+            self.filled = 0;
+        }
         self.after_consume(n);
+    }
+
+    /// Drops the consumed prefix from `buf`, so that `buf` starts at the
+    /// first unread byte (needed before splitting or reclaiming).
+    #[inline]
+    fn drop_consumed(&mut self) {
+        if self.head != 0 {
+            self.buf.advance(self.head);
+            self.filled -= self.head;
+            self.head = 0;
+        }
     }
 
     /// Splits the first `n` unread bytes off as a zero-copy `Bytes`.
@@ -127,10 +152,11 @@ impl Buffer {
     /// `n` must not exceed `len()`; callers check first.
     #[inline]
     pub(crate) fn take(&mut self, n: usize) -> Bytes {
-        debug_assert!(n <= self.filled);
+        debug_assert!(n <= self.len());
         if n == 0 {
             return Bytes::new();
         }
+        self.drop_consumed();
         let out = self.buf.split_to(n).freeze();
         self.filled -= n;
         self.after_consume(n);
@@ -142,11 +168,12 @@ impl Buffer {
     #[inline]
     pub(crate) fn take_payload(&mut self, header: usize, payload: usize) -> Bytes {
         let total = header + payload;
-        debug_assert!(total <= self.filled);
+        debug_assert!(total <= self.len());
         if payload == 0 {
             self.consume(header);
             return Bytes::new();
         }
+        self.drop_consumed();
         let mut frame = self.buf.split_to(total);
         frame.advance(header);
         self.filled -= total;
@@ -156,21 +183,21 @@ impl Buffer {
 
     /// Splits off every unread byte.
     pub(crate) fn take_all(&mut self) -> Bytes {
-        self.take(self.filled)
+        self.take(self.len())
     }
 
     /// Searches the unread bytes with `finder`, up to `limit`, resuming where
     /// the last search for the same delimiter stopped.
     #[inline]
     pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
-        finder.scan(&self.buf[..self.filled], &mut self.searched, limit)
+        finder.scan(&self.buf[self.head..self.filled], &mut self.searched, limit)
     }
 
     /// Copies unread bytes into `dst` and consumes them. Returns the count.
     #[inline]
     pub(crate) fn copy_to(&mut self, dst: &mut [u8]) -> usize {
-        let n = dst.len().min(self.filled);
-        dst[..n].copy_from_slice(&self.buf[..n]);
+        let n = dst.len().min(self.len());
+        dst[..n].copy_from_slice(&self.unread()[..n]);
         self.consume(n);
         n
     }
@@ -179,20 +206,24 @@ impl Buffer {
     fn after_consume(&mut self, n: usize) {
         self.searched = self.searched.saturating_sub(n);
         self.decode_need = 0;
-        if self.filled == 0 && self.alloc_len > self.keep_limit() {
+        if self.len() == 0 && self.alloc_len > self.keep_limit() {
             // Memory hygiene: an oversized allocation (a large frame) is not
             // kept once its bytes are handed out; the frames split off it own
             // it now, and it is freed when they are dropped.
             self.buf = BytesMut::new();
             self.alloc_len = 0;
+            self.head = 0;
+            self.filled = 0;
         }
     }
 
     /// Lets go of the allocation if nothing is unread (an idle reader).
     pub(crate) fn release_if_empty(&mut self) {
-        if self.filled == 0 && self.alloc_len != 0 {
+        if self.len() == 0 && self.alloc_len != 0 {
             self.buf = BytesMut::new();
             self.alloc_len = 0;
+            self.head = 0;
+            self.filled = 0;
         }
     }
 
@@ -202,13 +233,14 @@ impl Buffer {
         if bytes.is_empty() {
             return;
         }
-        let total = bytes.len() + self.filled;
+        let total = bytes.len() + self.len();
         let len = total.max(self.normal());
         let mut fresh = zeroed(len);
         fresh[..bytes.len()].copy_from_slice(bytes);
         fresh[bytes.len()..total].copy_from_slice(self.unread());
         self.alloc_len = fresh.len();
         self.buf = fresh;
+        self.head = 0;
         self.filled = total;
         self.searched = 0;
         self.decode_need = 0;
@@ -220,7 +252,7 @@ impl Buffer {
     /// `target` must be at least `min_len` and more than `len()`.
     #[inline]
     pub(crate) fn prepare(&mut self, min_len: usize, target: usize) {
-        if self.buf.len() == self.filled || self.buf.len() < min_len {
+        if self.buf.len() == self.filled || self.buf.len() - self.head < min_len {
             self.make_room(target.max(min_len));
         }
         debug_assert!(self.buf.len() > self.filled);
@@ -228,6 +260,7 @@ impl Buffer {
 
     #[cold]
     fn make_room(&mut self, target: usize) {
+        self.drop_consumed();
         debug_assert!(target > self.filled);
         // Reuse the current allocation in place unless it is oversized for
         // what is wanted now (memory hygiene, see the module docs).
@@ -366,6 +399,32 @@ mod tests {
         b.prepare(8, 16);
         assert_eq!(b.unread(), &[1u8; 4]);
         assert_eq!(b.unread().as_ptr(), base, "the same allocation was reused");
+    }
+
+    #[test]
+    fn consume_moves_only_the_head_and_rewinds_when_empty() {
+        let mut b = Buffer::new(16);
+        b.prepare(1, 16);
+        fill(&mut b, b"line one\nline");
+        let base = b.unread().as_ptr();
+        b.consume(9);
+        assert_eq!(b.unread(), b"line");
+        // A split after a consume starts at the first unread byte.
+        let two = b.take(2);
+        assert_eq!(&two[..], b"li");
+        b.consume(2);
+        assert_eq!(b.len(), 0);
+        drop(two);
+        // Nothing unread: the next read lands at the front again.
+        b.prepare(1, 16);
+        fill(&mut b, b"abc");
+        assert_eq!(b.unread(), b"abc");
+        assert_eq!(b.unread().as_ptr(), base.wrapping_add(11));
+        b.consume(1);
+        // Making room drops the consumed prefix and keeps the unread bytes.
+        b.prepare(15, 16);
+        assert_eq!(b.unread(), b"bc");
+        assert!(b.free_tail().len() >= 13);
     }
 
     #[test]
