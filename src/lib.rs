@@ -56,8 +56,8 @@ struct ReadmeDoctests;
 pub use error::Error;
 pub use frame::LengthPrefix;
 pub use reader::{
-    CopyExact, Decode, Peek, ReadExactInto, ReadExactly, ReadFrame, ReadInto, ReadUntil, Skip,
-    StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX,
+    CopyExact, Decode, Peek, PeekUntil, ReadExactInto, ReadExactly, ReadFrame, ReadInto, ReadUntil,
+    Skip, StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX,
 };
 pub use writer::{
     Flush, SendBytes, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,

@@ -11,22 +11,28 @@ use proptest::prelude::*;
 enum Op {
     Exactly(usize),
     Until(Vec<u8>),
+    /// `peek_until`, then consume this many bytes of the line (clamped).
+    PeekUntil(Vec<u8>, usize),
     Peek(usize),
     Skip(usize),
     Into(usize),
     ExactInto(usize),
 }
 
+fn delim() -> impl Strategy<Value = Vec<u8>> {
+    prop::sample::select(vec![
+        b"\n".to_vec(),
+        b"\r\n".to_vec(),
+        b"aab".to_vec(),
+        b"a".to_vec(),
+    ])
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0usize..40).prop_map(Op::Exactly),
-        prop::sample::select(vec![
-            b"\n".to_vec(),
-            b"\r\n".to_vec(),
-            b"aab".to_vec(),
-            b"a".to_vec()
-        ])
-        .prop_map(Op::Until),
+        delim().prop_map(Op::Until),
+        (delim(), 0usize..40).prop_map(|(d, k)| Op::PeekUntil(d, k)),
         (0usize..20).prop_map(Op::Peek),
         (0usize..30).prop_map(Op::Skip),
         (1usize..25).prop_map(Op::Into),
@@ -95,6 +101,29 @@ async fn run(data: Vec<u8>, cuts: Vec<usize>, pending: bool, capacity: usize, op
                         assert_eq!(found, None);
                         assert!(o.rest().len() < limit);
                         assert_eq!(&partial[..], &o.take(usize::MAX)[..]);
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            Op::PeekUntil(d, k) => {
+                let found = o.until(&d, limit);
+                match r.peek_until(&d).await {
+                    Ok([]) => assert!(o.rest().is_empty()),
+                    Ok(line) => {
+                        assert_eq!(Some(line.len()), found);
+                        assert_eq!(line, &o.rest()[..line.len()]);
+                        let k = k.min(line.len());
+                        r.consume(k);
+                        o.take(k);
+                    }
+                    Err(Error::LimitExceeded { .. }) => {
+                        assert_eq!(found, None);
+                        assert_eq!(r.buffer(), &o.rest()[..r.buffer().len()]);
+                    }
+                    Err(Error::UnexpectedEof { partial, .. }) => {
+                        assert_eq!(found, None);
+                        assert_eq!(&partial[..], o.rest());
+                        assert_eq!(r.buffer(), o.rest(), "a peek consumes nothing");
                     }
                     Err(e) => panic!("{e}"),
                 }

@@ -1,4 +1,5 @@
-//! `read_until`: delimiters split across reads, overlap, limits, end of stream.
+//! `read_until` and `peek_until`: delimiters split across reads, overlap,
+//! limits, end of stream.
 mod common;
 
 use common::*;
@@ -26,6 +27,16 @@ async fn all_lines<R: futures_io::AsyncRead + Unpin>(
     r: &mut StreamReader<R>,
     delim: &[u8],
 ) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let (lines, rest) = lines_by_read(r, delim).await;
+    // Nothing may be left behind, whichever way the lines ended.
+    assert!(r.buffer().is_empty());
+    (lines, rest)
+}
+
+async fn lines_by_read<R: futures_io::AsyncRead + Unpin>(
+    r: &mut StreamReader<R>,
+    delim: &[u8],
+) -> (Vec<Vec<u8>>, Vec<u8>) {
     let mut lines = Vec::new();
     loop {
         match r.read_until(delim).await {
@@ -33,6 +44,34 @@ async fn all_lines<R: futures_io::AsyncRead + Unpin>(
             Ok(l) => lines.push(l.to_vec()),
             Err(Error::UnexpectedEof { partial, expected }) => {
                 assert_eq!(expected, None);
+                return (lines, partial.to_vec());
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// The same lines through `peek_until` + `consume`. At an unclean end the
+/// partial bytes are a copy and stay buffered, so they are checked against
+/// the buffer and then consumed.
+async fn all_lines_peeked<R: futures_io::AsyncRead + Unpin>(
+    r: &mut StreamReader<R>,
+    delim: &[u8],
+) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let mut lines = Vec::new();
+    loop {
+        match r.peek_until(delim).await {
+            Ok([]) => return (lines, Vec::new()),
+            Ok(l) => {
+                assert!(l.ends_with(delim));
+                lines.push(l.to_vec());
+                let used = l.len();
+                r.consume(used);
+            }
+            Err(Error::UnexpectedEof { partial, expected }) => {
+                assert_eq!(expected, None);
+                assert_eq!(r.buffer(), &partial[..], "a peek consumes nothing");
+                r.consume(partial.len());
                 return (lines, partial.to_vec());
             }
             Err(e) => panic!("{e}"),
@@ -52,6 +91,13 @@ fn read_until_delimiter_split_at_every_offset() {
                     all_lines(&mut r, b"\r\n").await,
                     oracle_lines(&data, b"\r\n"),
                     "cut {cut}"
+                );
+                let src = ScriptedReader::split_at(&data, &[cut], pending);
+                let mut r = StreamReader::with_capacity(8, src);
+                assert_eq!(
+                    all_lines_peeked(&mut r, b"\r\n").await,
+                    oracle_lines(&data, b"\r\n"),
+                    "peek, cut {cut}"
                 );
             }
         }
@@ -88,6 +134,14 @@ fn read_until_same_lines_under_every_delivery() {
                 all_lines(&mut r, b"\n").await,
                 oracle_lines(&data, b"\n"),
                 "{how}"
+            );
+        }
+        for (how, src) in deliveries(&data) {
+            let mut r = StreamReader::with_capacity(16, src);
+            assert_eq!(
+                all_lines_peeked(&mut r, b"\n").await,
+                oracle_lines(&data, b"\n"),
+                "peek, {how}"
             );
         }
     });
@@ -184,5 +238,96 @@ fn read_until_switching_delimiters_restarts_the_scan() {
         // ...but ',' is found in bytes the ';' search already looked at.
         assert_eq!(&r.read_until(b",").await.unwrap()[..], b"a,");
         assert_eq!(&r.read_until(b";").await.unwrap()[..], b"b;");
+    });
+}
+
+#[test]
+fn peek_until_self_overlapping_delimiter() {
+    on_both_runtimes(|| async {
+        for data in [&b"aaab"[..], b"xaabaaab", b"aab", b"aaaaaaab-aab"] {
+            for (how, src) in deliveries(data) {
+                let mut r = StreamReader::with_capacity(4, src);
+                assert_eq!(
+                    all_lines_peeked(&mut r, b"aab").await,
+                    oracle_lines(data, b"aab"),
+                    "{how} {data:?}"
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn peek_until_consumes_nothing_and_mixes_with_other_reads() {
+    on_both_runtimes(|| async {
+        let data = b"HEAD 5\r\nhelloNEXT\r\n".to_vec();
+        let src = ScriptedReader::chunked(&data, 1, true);
+        let mut r = StreamReader::with_capacity(4, src);
+        // Peeking twice sees the same line: nothing was consumed.
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), b"HEAD 5\r\n");
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), b"HEAD 5\r\n");
+        // Consume only part of it; the rest is read by other methods.
+        r.consume(5);
+        assert_eq!(&r.read_until(b"\r\n").await.unwrap()[..], b"5\r\n");
+        assert_eq!(&r.read_exactly(5).await.unwrap()[..], b"hello");
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), b"NEXT\r\n");
+        r.consume(6);
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), b"");
+    });
+}
+
+#[test]
+fn peek_until_limit_and_errors_keep_every_byte() {
+    on_both_runtimes(|| async {
+        let data = b"0123456789abcdef\nrest\n".to_vec();
+        let src = ScriptedReader::chunked(&data, 3, true);
+        let mut r = StreamReader::with_capacity(4, src).with_limit(10);
+        assert!(matches!(
+            r.peek_until(b"\n").await,
+            Err(Error::LimitExceeded { limit: 10 })
+        ));
+        assert_eq!(r.buffer(), &data[..r.buffer().len()]);
+        assert_eq!(
+            &r.read_exactly(17).await.unwrap()[..],
+            b"0123456789abcdef\n"
+        );
+        assert_eq!(r.peek_until(b"\n").await.unwrap(), b"rest\n");
+
+        // An I/O error mid-line: the bytes stay, a retry finishes the line.
+        let src = ScriptedReader::new([
+            Step::Data(b"par".to_vec()),
+            Step::Err(std::io::ErrorKind::ConnectionReset),
+            Step::Data(b"tial\n".to_vec()),
+        ]);
+        let mut r = StreamReader::new(src);
+        assert!(matches!(r.peek_until(b"\n").await, Err(Error::Io(_))));
+        assert_eq!(r.buffer(), b"par");
+        assert_eq!(r.peek_until(b"\n").await.unwrap(), b"partial\n");
+
+        let mut r = StreamReader::new(&b"abc"[..]);
+        match r.peek_until(b"").await {
+            Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput),
+            other => panic!("{other:?}"),
+        }
+        match r.peek_until(b"\n").await {
+            Err(Error::UnexpectedEof { partial, .. }) => assert_eq!(&partial[..], b"abc"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            r.buffer(),
+            b"abc",
+            "the unclean end left the bytes buffered"
+        );
+    });
+}
+
+#[test]
+fn peek_until_long_line_one_byte_at_a_time() {
+    on_both_runtimes(|| async {
+        let mut data = vec![b'y'; 256 * 1024];
+        data.extend_from_slice(b"\r\n");
+        let src = ScriptedReader::chunked(&data, 1, false);
+        let mut r = StreamReader::new(src).with_limit(1 << 20);
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), &data[..]);
     });
 }

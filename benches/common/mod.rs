@@ -336,6 +336,24 @@ pub fn lines_intake(input: &[u8], chunk: usize) -> Check {
     })
 }
 
+/// Borrowed lines: no `Bytes` handle per line, consumed after use.
+pub fn lines_intake_peek(input: &[u8], chunk: usize) -> Check {
+    block_on(async {
+        let mut r = intake::StreamReader::new(source(input, chunk));
+        let mut c = Check::default();
+        loop {
+            let line = r.peek_until(b"\n").await.unwrap();
+            if line.is_empty() {
+                break;
+            }
+            c.add(line);
+            let used = line.len();
+            r.consume(used);
+        }
+        c
+    })
+}
+
 pub fn lines_futures_lite(input: &[u8], chunk: usize) -> Check {
     block_on(async {
         let mut r = futures_lite::io::BufReader::new(source(input, chunk));
@@ -406,6 +424,7 @@ pub fn lines_memchr(input: &[u8], _chunk: usize) -> Check {
 
 pub const LINE_CANDIDATES: &[Candidate] = &[
     ("intake read_until", lines_intake),
+    ("intake peek_until", lines_intake_peek),
     ("futures-lite read_until", lines_futures_lite),
     ("async-std read_until", lines_async_std),
     ("tokio-util LinesCodec", lines_tokio_util),

@@ -1,5 +1,5 @@
-//! A random mix of read_exactly / read_until / peek / skip / read_into /
-//! read_exact_into over scripted I/O, checked against a cursor over the
+//! A random mix of read_exactly / read_until / peek_until (with a partial
+//! consume) / peek / skip / read_into / read_exact_into over scripted I/O, checked against a cursor over the
 //! input (the oracle).
 #![no_main]
 
@@ -21,7 +21,7 @@ fuzz_target!(|input: &[u8]| {
         for _ in 0..64 {
             let rest = &data[pos..];
             let arg = ops.next() as usize;
-            match ops.next() % 6 {
+            match ops.next() % 7 {
                 0 => match retry!(r.read_exactly(arg % 50).await) {
                     Ok(b) => {
                         assert_eq!(&b[..], &rest[..arg % 50]);
@@ -56,6 +56,37 @@ fuzz_target!(|input: &[u8]| {
                         Err(Error::UnexpectedEof { partial, .. }) => {
                             assert_eq!(found, None);
                             assert_eq!(&partial[..], rest);
+                            return;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                6 => {
+                    let delim: &[u8] = [&b"\n"[..], b"\r\n", b"aab"][arg % 3];
+                    let found = (0..rest.len().saturating_sub(delim.len() - 1))
+                        .find(|&i| &rest[i..i + delim.len()] == delim)
+                        .map(|i| i + delim.len())
+                        .filter(|&end| end <= limit);
+                    match retry!(r.peek_until(delim).await.map(|l| l.to_vec())) {
+                        Ok(line) if line.is_empty() => {
+                            assert!(rest.is_empty());
+                            return;
+                        }
+                        Ok(line) => {
+                            assert_eq!(Some(line.len()), found);
+                            assert_eq!(&line[..], &rest[..line.len()]);
+                            let k = (arg / 3) % (line.len() + 1);
+                            r.consume(k);
+                            pos += k;
+                        }
+                        Err(Error::LimitExceeded { .. }) => {
+                            assert_eq!(found, None);
+                            assert_eq!(r.buffer(), &rest[..r.buffer().len()]);
+                        }
+                        Err(Error::UnexpectedEof { partial, .. }) => {
+                            assert_eq!(found, None);
+                            assert_eq!(&partial[..], rest);
+                            assert_eq!(r.buffer(), rest);
                             return;
                         }
                         Err(e) => panic!("{e}"),

@@ -33,7 +33,7 @@ pub use peek::Peek;
 pub use read_exactly::{ReadExactly, EXACT_ALLOC_MAX};
 pub use read_frame::ReadFrame;
 pub use read_into::{ReadExactInto, ReadInto};
-pub use read_until::ReadUntil;
+pub use read_until::{PeekUntil, ReadUntil};
 pub use skip::Skip;
 
 use read_until::DelimiterSearch;

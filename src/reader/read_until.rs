@@ -36,21 +36,26 @@ impl DelimiterSearch {
     }
 }
 
+/// Where a delimiter search stopped.
+enum Until {
+    /// The line ends at this offset (exclusive) of the buffered bytes.
+    Found(usize),
+    /// The stream ended before a delimiter; the buffer holds what arrived.
+    End,
+}
+
 impl<R: AsyncRead> StreamReader<R> {
-    /// The polling core of [`read_until`](StreamReader::read_until).
-    ///
-    /// The scan position is kept in the reader: bytes already searched for
-    /// this delimiter are never searched again, across polls and across
-    /// dropped futures.
-    pub fn poll_read_until(
+    /// Reads until the buffered bytes hold `delim` (within the limit) or
+    /// the stream ends. Consumes nothing.
+    fn poll_until(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         delim: &[u8],
-    ) -> Poll<Result<Bytes, Error>> {
+    ) -> Poll<Result<Until, Error>> {
         if delim.is_empty() {
             return Poll::Ready(Err(Error::Io(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "read_until needs a non-empty delimiter",
+                "a delimiter search needs a non-empty delimiter",
             ))));
         }
         let mut this = self.project();
@@ -61,7 +66,7 @@ impl<R: AsyncRead> StreamReader<R> {
         }
         loop {
             match this.buf.scan(finder, limit) {
-                Scan::Found(end) => return Poll::Ready(Ok(this.buf.take(end))),
+                Scan::Found(end) => return Poll::Ready(Ok(Until::Found(end))),
                 Scan::Limit => return Poll::Ready(Err(Error::LimitExceeded { limit })),
                 Scan::More => {}
             }
@@ -78,17 +83,55 @@ impl<R: AsyncRead> StreamReader<R> {
                 filled + 1,
                 target.max(filled + 1)
             )) {
-                Ok(0) if this.buf.len() == 0 => return Poll::Ready(Ok(Bytes::new())),
-                Ok(0) => {
-                    return Poll::Ready(Err(Error::UnexpectedEof {
-                        partial: this.buf.take_all(),
-                        expected: None,
-                    }))
-                }
+                Ok(0) => return Poll::Ready(Ok(Until::End)),
                 Ok(_) => continue,
                 Err(e) => return Poll::Ready(Err(Error::Io(e))),
             }
         }
+    }
+
+    /// The polling core of [`read_until`](StreamReader::read_until).
+    ///
+    /// The scan position is kept in the reader: bytes already searched for
+    /// this delimiter are never searched again, across polls and across
+    /// dropped futures.
+    pub fn poll_read_until(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        delim: &[u8],
+    ) -> Poll<Result<Bytes, Error>> {
+        let until = ready!(self.as_mut().poll_until(cx, delim))?;
+        let buf = self.project().buf;
+        Poll::Ready(match until {
+            Until::Found(end) => Ok(buf.take(end)),
+            Until::End if buf.len() == 0 => Ok(Bytes::new()),
+            Until::End => Err(Error::UnexpectedEof {
+                partial: buf.take_all(),
+                expected: None,
+            }),
+        })
+    }
+
+    /// The polling core of [`peek_until`](StreamReader::peek_until): the
+    /// length of the line (delimiter included) at the front of
+    /// [`buffer`](StreamReader::buffer), or 0 at a clean end of stream.
+    /// Consumes nothing.
+    pub fn poll_peek_until(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        delim: &[u8],
+    ) -> Poll<Result<usize, Error>> {
+        let until = ready!(self.as_mut().poll_until(cx, delim))?;
+        let buf = self.project().buf;
+        Poll::Ready(match until {
+            Until::Found(end) => Ok(end),
+            Until::End if buf.len() == 0 => Ok(0),
+            // A copy, so that the bytes stay buffered: a peek never consumes.
+            Until::End => Err(Error::UnexpectedEof {
+                partial: Bytes::copy_from_slice(buf.unread()),
+                expected: None,
+            }),
+        })
     }
 }
 
@@ -150,6 +193,81 @@ impl<R: AsyncRead + Unpin> Future for ReadUntil<'_, R> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let delim = self.delim;
         Pin::new(&mut *self.reader).poll_read_until(cx, delim)
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Waits until a whole line (the bytes up to and including `delim`) is
+    /// buffered and returns it *borrowed* from the buffer, consuming
+    /// nothing: call [`consume`](StreamReader::consume) with its length when
+    /// done with it.
+    ///
+    /// This is the fastest way to read many short lines: no `Bytes` handle
+    /// (and so no reference count) per line, and no copy. Use
+    /// [`read_until`](StreamReader::read_until) when a line must outlive the
+    /// next read. The search is the same: bytes already searched are never
+    /// searched again, even if this future is dropped and the call repeated.
+    ///
+    /// An empty slice means the stream ended cleanly with nothing buffered.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_until`](StreamReader::read_until), except that nothing is
+    /// ever consumed: on [`Error::UnexpectedEof`], `partial` is a copy and
+    /// the bytes stay buffered.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: nothing is consumed, and the scan position survives in
+    /// the reader.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"a=1\nbb=22\n"[..]);
+    /// let mut total = 0;
+    /// loop {
+    ///     let line = reader.peek_until(b"\n").await?;
+    ///     if line.is_empty() {
+    ///         break; // clean end of stream
+    ///     }
+    ///     total += line.len();
+    ///     let used = line.len();
+    ///     reader.consume(used);
+    /// }
+    /// assert_eq!(total, 10);
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn peek_until<'a>(&'a mut self, delim: &'a [u8]) -> PeekUntil<'a, R> {
+        PeekUntil {
+            reader: Some(self),
+            delim,
+        }
+    }
+}
+
+/// Future of [`StreamReader::peek_until`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct PeekUntil<'a, R> {
+    reader: Option<&'a mut StreamReader<R>>,
+    delim: &'a [u8],
+}
+
+impl<'a, R: AsyncRead + Unpin> Future for PeekUntil<'a, R> {
+    type Output = Result<&'a [u8], Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let delim = self.delim;
+        let reader = self
+            .reader
+            .as_mut()
+            .expect("PeekUntil polled after completion");
+        let end = ready!(Pin::new(&mut **reader).poll_peek_until(cx, delim))?;
+        let reader = self.reader.take().expect("checked above");
+        Poll::Ready(Ok(&reader.buffer()[..end]))
     }
 }
 
