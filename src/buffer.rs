@@ -29,9 +29,15 @@
 //! - a request for more than `capacity` contiguous bytes gets an allocation
 //!   of its own, either exactly the request (the caller knows the size) or
 //!   growing with the bytes that arrive (the size came off the wire);
-//! - once no unread bytes are left in an oversized allocation, the buffer
-//!   lets go of it, so a reader returns to its normal footprint after a large
-//!   frame.
+//! - once a large frame has been handed out, the buffer keeps its reference
+//!   to that allocation for one purpose: if the next frame is large too and
+//!   the caller has dropped the previous one by then, the memory is reused
+//!   in place (no allocation, no zeroing, no page faults: this is what keeps
+//!   a stream of 1 MiB frames at the speed of the socket);
+//! - it lets go of an oversized allocation as soon as a read needs room for
+//!   less (a fresh normal allocation replaces it), and whenever the reader
+//!   waits for data with nothing unread, so a reader returns to its normal
+//!   footprint after large frames and an idle reader holds no buffer.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -65,6 +71,10 @@ pub(crate) struct Buffer {
     pub(crate) decode_need: usize,
     /// The inner reader reported end of stream; it is not polled again.
     pub(crate) eof: bool,
+    /// A large frame was just handed out, so one small read (the next
+    /// frame's header) may still reuse its oversized allocation; see
+    /// `make_room`.
+    grace: bool,
 }
 
 impl Buffer {
@@ -79,6 +89,7 @@ impl Buffer {
             searched: 0,
             decode_need: 0,
             eof: false,
+            grace: false,
         }
     }
 
@@ -87,10 +98,10 @@ impl Buffer {
         self.capacity
     }
 
-    /// Allocations up to this size are kept and reused in place (8 times
-    /// the capacity); larger ones are released once their bytes are handed
-    /// out. Frames a little larger than the capacity then cost no
-    /// allocation each, while a large frame's memory is never kept.
+    /// Allocations up to this size are kept and reused in place for any
+    /// read (8 times the capacity); larger ones only for another large
+    /// frame (see the module docs). Frames a little larger than the
+    /// capacity then cost no allocation each.
     #[inline]
     pub(crate) fn keep_limit(&self) -> usize {
         self.normal().saturating_mul(8)
@@ -157,6 +168,7 @@ impl Buffer {
             return Bytes::new();
         }
         self.drop_consumed();
+        self.grace = n > self.keep_limit();
         let out = self.buf.split_to(n).freeze();
         self.filled -= n;
         self.after_consume(n);
@@ -174,6 +186,7 @@ impl Buffer {
             return Bytes::new();
         }
         self.drop_consumed();
+        self.grace = total > self.keep_limit();
         let mut frame = self.buf.split_to(total);
         frame.advance(header);
         self.filled -= total;
@@ -206,15 +219,6 @@ impl Buffer {
     fn after_consume(&mut self, n: usize) {
         self.searched = self.searched.saturating_sub(n);
         self.decode_need = 0;
-        if self.len() == 0 && self.alloc_len > self.keep_limit() {
-            // Memory hygiene: an oversized allocation (a large frame) is not
-            // kept once its bytes are handed out; the frames split off it own
-            // it now, and it is freed when they are dropped.
-            self.buf = BytesMut::new();
-            self.alloc_len = 0;
-            self.head = 0;
-            self.filled = 0;
-        }
     }
 
     /// Lets go of the allocation if nothing is unread (an idle reader).
@@ -249,33 +253,53 @@ impl Buffer {
     /// Makes sure the free tail is non-empty and `unread + free >= min_len`,
     /// growing to `target` bytes if it has to.
     ///
+    /// `claim` is how many contiguous bytes the caller will eventually want
+    /// (a large frame's size, possibly off the wire; 0 if unknown): the
+    /// current allocation is reused for up to that much, since reusing
+    /// memory already held commits none. New memory is only ever `target`.
+    ///
     /// `target` must be at least `min_len` and more than `len()`.
     #[inline]
-    pub(crate) fn prepare(&mut self, min_len: usize, target: usize) {
+    pub(crate) fn prepare(&mut self, min_len: usize, target: usize, claim: usize) {
         if self.buf.len() == self.filled || self.buf.len() - self.head < min_len {
-            self.make_room(target.max(min_len));
+            self.make_room(target.max(min_len), claim);
         }
         debug_assert!(self.buf.len() > self.filled);
     }
 
     #[cold]
-    fn make_room(&mut self, target: usize) {
+    fn make_room(&mut self, target: usize, claim: usize) {
         self.drop_consumed();
         debug_assert!(target > self.filled);
         // Reuse the current allocation in place unless it is oversized for
         // what is wanted now (memory hygiene, see the module docs).
-        if self.alloc_len != 0 && self.alloc_len <= self.keep_limit().max(target) {
+        let reuse = target.max(claim.min(self.alloc_len));
+        // An oversized allocation may serve one small read after its large
+        // frame was handed out: the next header, which may announce another
+        // large frame. Without a large frame in between, the next small
+        // read that needs room lets go of it.
+        let grace = std::mem::take(&mut self.grace);
+        if self.alloc_len != 0 && (self.alloc_len <= self.keep_limit().max(reuse) || grace) {
             self.buf.truncate(self.filled);
-            if self.buf.try_reclaim(target - self.filled) {
+            if self.buf.try_reclaim(reuse - self.filled) {
                 let cap = self.buf.capacity();
-                debug_assert!(cap <= self.alloc_len);
+                debug_assert!(cap <= self.alloc_len && cap >= reuse);
+                // An oversized allocation exposes only what is wanted now, so
+                // small reads in it soon need room again and let it go.
+                let len = if self.alloc_len > self.keep_limit() {
+                    reuse
+                } else {
+                    cap
+                };
                 // SAFETY: `try_reclaim` never allocates, so `buf` still lies
                 // in the allocation this buffer made, and by the INVARIANT on
                 // `alloc_len` every byte of that allocation is initialized
                 // (bytes never become uninitialized again). So
-                // `buf[len..cap]` is initialized `u8`s. This skips re-zeroing
-                // memory on every reuse (measured in benches/frames.rs).
-                unsafe { self.buf.set_len(cap) };
+                // `buf[..cap]` is initialized `u8`s, and `len <= cap` (a
+                // successful `try_reclaim(reuse - filled)` leaves
+                // `cap >= reuse`). This skips re-zeroing memory on every
+                // reuse (measured in benches/frames.rs).
+                unsafe { self.buf.set_len(len) };
                 return;
             }
         }
@@ -363,7 +387,7 @@ mod tests {
     #[test]
     fn take_is_zero_copy_and_keeps_order() {
         let mut b = Buffer::new(16);
-        b.prepare(1, 16);
+        b.prepare(1, 16, 0);
         fill(&mut b, b"hello world");
         let base = b.unread().as_ptr();
         let hello = b.take(5);
@@ -373,30 +397,71 @@ mod tests {
     }
 
     #[test]
-    fn oversized_allocation_is_released_once_spent() {
+    fn oversized_allocation_is_released_when_small_reads_follow() {
         let mut b = Buffer::new(16);
-        b.prepare(1000, 1000);
+        b.prepare(1000, 1000, 0);
         assert_eq!(b.allocated(), 1000);
         fill(&mut b, &[7u8; 1000]);
-        let frame = b.take(1000);
-        assert_eq!(
-            b.allocated(),
-            0,
-            "the large allocation now belongs to the frame"
-        );
-        drop(frame);
-        b.prepare(1, 16);
+        drop(b.take(1000));
+        // One small read (the next header) may reuse it, seeing only a
+        // normal-sized window...
+        b.prepare(1, 16, 0);
+        assert_eq!(b.free_tail().len(), 16);
+        fill(&mut b, &[1u8; 16]);
+        b.consume(10);
+        // ...and the next small read that needs room lets go of it.
+        b.prepare(16, 16, 0);
         assert_eq!(b.allocated(), 16);
+        assert_eq!(b.unread(), &[1u8; 6]);
+    }
+
+    #[test]
+    fn oversized_allocation_is_released_when_idle() {
+        let mut b = Buffer::new(16);
+        b.prepare(1000, 1000, 0);
+        fill(&mut b, &[7u8; 1000]);
+        drop(b.take(1000));
+        b.release_if_empty();
+        assert_eq!(b.allocated(), 0);
+    }
+
+    #[test]
+    fn large_allocation_is_reused_for_the_next_large_frame_once_dropped() {
+        let mut b = Buffer::new(16);
+        b.prepare(1000, 1000, 1000);
+        fill(&mut b, &[7u8; 1000]);
+        let first = b.take(1000);
+        let base = first.as_ptr();
+        drop(first);
+        // The next frame claims 1000 bytes; only 16 are justified, but the
+        // memory already held is reused whole: no new allocation.
+        b.prepare(1, 16, 1000);
+        assert_eq!(b.allocated(), 1000);
+        assert_eq!(b.free_tail().len(), 1000);
+        assert_eq!(b.free_tail().as_ptr(), base);
+    }
+
+    #[test]
+    fn held_large_frame_is_not_reused_and_the_claim_allocates_nothing() {
+        let mut b = Buffer::new(16);
+        b.prepare(1000, 1000, 1000);
+        fill(&mut b, &[7u8; 1000]);
+        let held = b.take(1000);
+        // The caller still holds the frame: its memory cannot be reused, and
+        // an unproven claim gets only the justified target.
+        b.prepare(1, 16, 1_000_000);
+        assert_eq!(b.allocated(), 16);
+        assert!(held.iter().all(|&x| x == 7));
     }
 
     #[test]
     fn reclaims_in_place_when_frames_are_dropped() {
         let mut b = Buffer::new(16);
-        b.prepare(1, 16);
+        b.prepare(1, 16, 0);
         fill(&mut b, &[1u8; 16]);
         let base = b.unread().as_ptr();
         drop(b.take(12));
-        b.prepare(8, 16);
+        b.prepare(8, 16, 0);
         assert_eq!(b.unread(), &[1u8; 4]);
         assert_eq!(b.unread().as_ptr(), base, "the same allocation was reused");
     }
@@ -404,7 +469,7 @@ mod tests {
     #[test]
     fn consume_moves_only_the_head_and_rewinds_when_empty() {
         let mut b = Buffer::new(16);
-        b.prepare(1, 16);
+        b.prepare(1, 16, 0);
         fill(&mut b, b"line one\nline");
         let base = b.unread().as_ptr();
         b.consume(9);
@@ -416,13 +481,13 @@ mod tests {
         assert_eq!(b.len(), 0);
         drop(two);
         // Nothing unread: the next read lands at the front again.
-        b.prepare(1, 16);
+        b.prepare(1, 16, 0);
         fill(&mut b, b"abc");
         assert_eq!(b.unread(), b"abc");
         assert_eq!(b.unread().as_ptr(), base.wrapping_add(11));
         b.consume(1);
         // Making room drops the consumed prefix and keeps the unread bytes.
-        b.prepare(15, 16);
+        b.prepare(15, 16, 0);
         assert_eq!(b.unread(), b"bc");
         assert!(b.free_tail().len() >= 13);
     }
@@ -432,7 +497,7 @@ mod tests {
         let mut b = Buffer::new(16);
         let mut held = Vec::new();
         for _ in 0..100 {
-            b.prepare(1, 16);
+            b.prepare(1, 16, 0);
             fill(&mut b, &[1u8; 16]);
             held.push(b.take(1));
             b.consume(15);
@@ -447,14 +512,14 @@ mod tests {
         // free tail must be readable (Miri checks this).
         let mut b = Buffer::new(8);
         for round in 0..4u8 {
-            b.prepare(1, 8);
+            b.prepare(1, 8, 0);
             fill(&mut b, &[round; 8]);
-            b.prepare(9, 24); // grows: unread bytes beyond the capacity
+            b.prepare(9, 24, 0); // grows: unread bytes beyond the capacity
             fill(&mut b, &[round; 16]);
             let frame = b.take(b.len());
             assert!(frame.iter().all(|&x| x == round));
             drop(frame);
-            b.prepare(1, 8);
+            b.prepare(1, 8, 0);
             let tail = b.free_tail();
             let sum: u32 = tail.iter().map(|&x| u32::from(x)).sum();
             assert!(sum < u32::MAX);
@@ -464,10 +529,10 @@ mod tests {
     #[test]
     fn idle_release_and_refill() {
         let mut b = Buffer::new(16);
-        b.prepare(1, 16);
+        b.prepare(1, 16, 0);
         b.release_if_empty();
         assert_eq!(b.allocated(), 0);
-        b.prepare(1, 16);
+        b.prepare(1, 16, 0);
         fill(&mut b, b"x");
         b.release_if_empty();
         assert_eq!(b.unread(), b"x", "unread bytes keep their buffer");
@@ -476,7 +541,7 @@ mod tests {
     #[test]
     fn unread_front_restores_order() {
         let mut b = Buffer::new(4);
-        b.prepare(1, 4);
+        b.prepare(1, 4, 0);
         fill(&mut b, b"cd");
         b.unread_front(b"ab");
         assert_eq!(b.unread(), b"abcd");

@@ -280,6 +280,7 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 /// One read from `inner` into the buffer's free tail, after making sure the
 /// free tail is non-empty and `unread + free >= min_len` (growing to `target`
 /// if needed). `Ok(0)` means end of stream, which is remembered.
+#[inline]
 pub(crate) fn poll_fill<R: AsyncRead>(
     buf: &mut Buffer,
     inner: Pin<&mut R>,
@@ -287,12 +288,36 @@ pub(crate) fn poll_fill<R: AsyncRead>(
     min_len: usize,
     target: usize,
 ) -> Poll<io::Result<usize>> {
+    poll_fill_upto(buf, inner, cx, min_len, target, usize::MAX)
+}
+
+/// [`poll_fill`] for a caller that needs `upto` buffered bytes and no more
+/// for now (one large frame; `usize::MAX` otherwise): the read stops at
+/// `upto`, so the frame ends exactly where its allocation does, no bytes of
+/// the next frame have to be moved out of it afterwards, and the allocation
+/// can be reused whole for the next large frame.
+fn poll_fill_upto<R: AsyncRead>(
+    buf: &mut Buffer,
+    inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    min_len: usize,
+    target: usize,
+    upto: usize,
+) -> Poll<io::Result<usize>> {
     if buf.eof {
         return Poll::Ready(Ok(0));
     }
-    buf.prepare(min_len, target);
+    let claim = if upto == usize::MAX { 0 } else { upto };
+    buf.prepare(min_len, target, claim);
+    let max_read = upto.saturating_sub(buf.len()).max(1);
     let (tail, eof) = buf.free_tail_and_eof();
-    match poll_read_checked(inner, cx, tail, eof) {
+    let tail_len = tail.len().min(max_read);
+    match poll_read_checked(inner, cx, &mut tail[..tail_len], eof) {
+        Poll::Ready(Ok(0)) => {
+            // An ended stream needs no buffer for what is not there.
+            buf.release_if_empty();
+            Poll::Ready(Ok(0))
+        }
         Poll::Ready(Ok(n)) => {
             buf.commit(n);
             Poll::Ready(Ok(n))
@@ -306,6 +331,25 @@ pub(crate) fn poll_fill<R: AsyncRead>(
         }
         err => err,
     }
+}
+
+/// [`poll_fill`] toward `need` buffered bytes when the caller knows it needs
+/// exactly that many: beyond the normal capacity the read stops at `need`
+/// (see [`poll_fill_upto`]).
+#[inline]
+pub(crate) fn poll_fill_toward<R: AsyncRead>(
+    buf: &mut Buffer,
+    inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    (min_len, target): (usize, usize),
+    need: usize,
+) -> Poll<io::Result<usize>> {
+    let upto = if need > buf.normal() {
+        need
+    } else {
+        usize::MAX
+    };
+    poll_fill_upto(buf, inner, cx, min_len, target, upto)
 }
 
 /// One read from `inner` straight into caller memory (bypassing the
@@ -356,8 +400,7 @@ pub(crate) fn poll_fill_untrusted<R: AsyncRead>(
     cx: &mut Context<'_>,
     need: usize,
 ) -> Poll<io::Result<usize>> {
-    let (min_len, target) = toward_untrusted(buf, need);
-    poll_fill(buf, inner, cx, min_len, target)
+    poll_fill_toward(buf, inner, cx, toward_untrusted(buf, need), need)
 }
 
 /// `(min_len, target)` for [`poll_fill`] toward `need` buffered bytes when

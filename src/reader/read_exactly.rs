@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use futures_io::AsyncRead;
 
-use super::{poll_fill, toward_untrusted, StreamReader};
+use super::{poll_fill_toward, toward_untrusted, StreamReader};
 use crate::Error;
 
 /// Up to this size `read_exactly` makes one zeroed allocation of exactly
@@ -35,7 +35,7 @@ impl<R: AsyncRead> StreamReader<R> {
             // around it; a larger one gets exactly its own size, once, and
             // the inner reader writes straight into it.
             let normal = this.buf.normal();
-            let (min_len, target) = if n <= normal {
+            let sizes = if n <= normal {
                 (n, normal)
             } else if n <= EXACT_ALLOC_MAX {
                 (n, n)
@@ -45,12 +45,12 @@ impl<R: AsyncRead> StreamReader<R> {
                 // grow with the bytes that do arrive.
                 toward_untrusted(this.buf, n)
             };
-            match ready!(poll_fill(
+            match ready!(poll_fill_toward(
                 this.buf,
                 this.inner.as_mut(),
                 cx,
-                min_len,
-                target
+                sizes,
+                n
             )) {
                 Ok(0) => {
                     return Poll::Ready(Err(Error::UnexpectedEof {
