@@ -279,9 +279,27 @@ impl Buffer {
         // large frame. Without a large frame in between, the next small
         // read that needs room lets go of it.
         let grace = std::mem::take(&mut self.grace);
+        // The unread bytes, when they had to be taken out of `buf`.
+        let mut stash: Option<Vec<u8>> = None;
         if self.alloc_len != 0 && (self.alloc_len <= self.keep_limit().max(reuse) || grace) {
             self.buf.truncate(self.filled);
-            if self.buf.try_reclaim(reuse - self.filled) {
+            let mut reclaimed = self.buf.try_reclaim(reuse - self.filled);
+            if !reclaimed
+                && self.filled != 0
+                && self.filled <= self.normal()
+                && reuse <= self.alloc_len
+            {
+                // The allocation is big enough, yet `try_reclaim` moves
+                // unread bytes to the front only if they do not overlap it,
+                // which they do when a few bytes (a header) were consumed
+                // just before. Move them by hand
+                // through a small copy, rather than allocating anew while
+                // the old allocation is still held (peak old + new).
+                stash = Some(self.buf[..self.filled].to_vec());
+                self.buf.truncate(0);
+                reclaimed = self.buf.try_reclaim(reuse);
+            }
+            if reclaimed {
                 let cap = self.buf.capacity();
                 debug_assert!(cap <= self.alloc_len && cap >= reuse);
                 // An oversized allocation exposes only what is wanted now, so
@@ -296,10 +314,13 @@ impl Buffer {
                 // `alloc_len` every byte of that allocation is initialized
                 // (bytes never become uninitialized again). So
                 // `buf[..cap]` is initialized `u8`s, and `len <= cap` (a
-                // successful `try_reclaim(reuse - filled)` leaves
+                // successful `try_reclaim` of `reuse` bytes in all leaves
                 // `cap >= reuse`). This skips re-zeroing memory on every
                 // reuse (measured in benches/frames.rs).
                 unsafe { self.buf.set_len(len) };
+                if let Some(unread) = stash {
+                    self.buf[..unread.len()].copy_from_slice(&unread);
+                }
                 return;
             }
         }
@@ -309,7 +330,11 @@ impl Buffer {
             // Little to move: a fresh zeroed allocation (lazily faulted zero
             // pages when large, so no memset) and one small copy.
             let mut fresh = zeroed(target);
-            fresh[..self.filled].copy_from_slice(&self.buf[..self.filled]);
+            let unread = match &stash {
+                Some(unread) => unread,
+                None => &self.buf[..self.filled],
+            };
+            fresh[..self.filled].copy_from_slice(unread);
             self.alloc_len = fresh.len();
             self.buf = fresh;
         }
@@ -439,6 +464,25 @@ mod tests {
         assert_eq!(b.allocated(), 1000);
         assert_eq!(b.free_tail().len(), 1000);
         assert_eq!(b.free_tail().as_ptr(), base);
+    }
+
+    #[test]
+    fn large_allocation_is_reused_when_unread_bytes_overlap_its_front() {
+        // A header consumed separately, then a large frame right behind it:
+        // the unread bytes sit just past the front and must move there.
+        let mut b = Buffer::new(16);
+        b.prepare(1000, 1000, 1000);
+        fill(&mut b, &[7u8; 1000]);
+        let first = b.take(1000);
+        let base = first.as_ptr();
+        drop(first);
+        b.prepare(1, 16, 0); // the header read (the one grace read)
+        fill(&mut b, b"HDR:abcdefghijkl");
+        b.consume(4);
+        b.prepare(1000, 1000, 1000);
+        assert_eq!(b.allocated(), 1000, "reused, not a second allocation");
+        assert_eq!(b.unread(), b"abcdefghijkl");
+        assert_eq!(b.unread().as_ptr(), base);
     }
 
     #[test]
