@@ -29,15 +29,18 @@
 //! - a request for more than `capacity` contiguous bytes gets an allocation
 //!   of its own, either exactly the request (the caller knows the size) or
 //!   growing with the bytes that arrive (the size came off the wire);
-//! - once a large frame has been handed out, the buffer keeps its reference
-//!   to that allocation for one purpose: if the next frame is large too and
-//!   the caller has dropped the previous one by then, the memory is reused
-//!   in place (no allocation, no zeroing, no page faults: this is what keeps
-//!   a stream of 1 MiB frames at the speed of the socket);
-//! - it lets go of an oversized allocation as soon as a read needs room for
-//!   less (a fresh normal allocation replaces it), and whenever the reader
-//!   waits for data with nothing unread, so a reader returns to its normal
-//!   footprint after large frames and an idle reader holds no buffer.
+//! - once a large frame has been handed out, the next small read (its
+//!   successor's header) goes into a normal allocation again, and the large
+//!   one is set aside as the `spare`: if that header announces another large
+//!   frame and the caller has dropped the previous one by then, the memory is
+//!   reused in place (no allocation, no zeroing, no page faults: this is what
+//!   keeps a stream of 1 MiB frames at the speed of the socket). Small
+//!   frames split off meanwhile (a header the caller keeps) pin only the
+//!   normal allocation;
+//! - the spare goes at the next small read that needs room, and whenever the
+//!   reader waits for data with nothing unread (as does the buffer itself),
+//!   so a reader returns to its normal footprint after large frames and an
+//!   idle reader holds no buffer.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -71,10 +74,12 @@ pub(crate) struct Buffer {
     pub(crate) decode_need: usize,
     /// The inner reader reported end of stream; it is not polled again.
     pub(crate) eof: bool,
-    /// A large frame was just handed out, so one small read (the next
-    /// frame's header) may still reuse its oversized allocation; see
-    /// `make_room`.
-    grace: bool,
+    /// The allocation of the last large frame, set aside (empty) for the
+    /// next large frame while small reads (its header) use a normal one.
+    /// Only ever held between two reads; see `make_room`.
+    spare: BytesMut,
+    /// Size of `spare`'s allocation; 0 if there is none.
+    spare_len: usize,
 }
 
 impl Buffer {
@@ -89,7 +94,8 @@ impl Buffer {
             searched: 0,
             decode_need: 0,
             eof: false,
-            grace: false,
+            spare: BytesMut::new(),
+            spare_len: 0,
         }
     }
 
@@ -168,7 +174,6 @@ impl Buffer {
             return Bytes::new();
         }
         self.drop_consumed();
-        self.grace = n > self.keep_limit();
         let out = self.buf.split_to(n).freeze();
         self.filled -= n;
         self.after_consume(n);
@@ -186,7 +191,6 @@ impl Buffer {
             return Bytes::new();
         }
         self.drop_consumed();
-        self.grace = total > self.keep_limit();
         let mut frame = self.buf.split_to(total);
         frame.advance(header);
         self.filled -= total;
@@ -228,6 +232,14 @@ impl Buffer {
             self.alloc_len = 0;
             self.head = 0;
             self.filled = 0;
+        }
+        self.drop_spare();
+    }
+
+    fn drop_spare(&mut self) {
+        if self.spare_len != 0 {
+            self.spare = BytesMut::new();
+            self.spare_len = 0;
         }
     }
 
@@ -271,53 +283,65 @@ impl Buffer {
     fn make_room(&mut self, target: usize, claim: usize) {
         self.drop_consumed();
         debug_assert!(target > self.filled);
+        let keep = self.keep_limit();
+        let few_unread = self.filled <= self.normal();
+        if claim > keep {
+            // A large frame is coming: reuse the last large frame's
+            // allocation, if the caller has dropped that frame by now.
+            if self.spare_len != 0 && self.alloc_len <= keep && few_unread {
+                let mut spare = std::mem::take(&mut self.spare);
+                let spare_len = std::mem::take(&mut self.spare_len);
+                let want = target.max(claim.min(spare_len));
+                if reclaim(&mut spare, spare_len, want, keep) {
+                    // Move the few unread bytes over; the normal allocation
+                    // becomes the spare, for the next header.
+                    spare[..self.filled].copy_from_slice(&self.buf[..self.filled]);
+                    self.buf.truncate(0);
+                    self.spare = std::mem::replace(&mut self.buf, spare);
+                    self.spare_len = std::mem::replace(&mut self.alloc_len, spare_len);
+                    return;
+                }
+            }
+        } else if self.alloc_len > keep && few_unread {
+            // A small read after a large frame (its successor's header):
+            // set the large allocation aside for a next large frame and go
+            // back to a normal one, so that small frames split off now (a
+            // header the caller keeps) do not pin the large memory.
+            let mut normal = std::mem::take(&mut self.spare);
+            let mut normal_len = std::mem::take(&mut self.spare_len);
+            if normal_len == 0 || !reclaim(&mut normal, normal_len, target, keep) {
+                normal = zeroed(target);
+                normal_len = normal.len();
+            }
+            normal[..self.filled].copy_from_slice(&self.buf[..self.filled]);
+            self.buf.truncate(0);
+            self.spare = std::mem::replace(&mut self.buf, normal);
+            self.spare_len = std::mem::replace(&mut self.alloc_len, normal_len);
+            return;
+        } else {
+            // A second small read in a row: no large frame followed.
+            self.drop_spare();
+        }
         // Reuse the current allocation in place unless it is oversized for
         // what is wanted now (memory hygiene, see the module docs).
         let reuse = target.max(claim.min(self.alloc_len));
-        // An oversized allocation may serve one small read after its large
-        // frame was handed out: the next header, which may announce another
-        // large frame. Without a large frame in between, the next small
-        // read that needs room lets go of it.
-        let grace = std::mem::take(&mut self.grace);
         // The unread bytes, when they had to be taken out of `buf`.
         let mut stash: Option<Vec<u8>> = None;
-        if self.alloc_len != 0 && (self.alloc_len <= self.keep_limit().max(reuse) || grace) {
+        if self.alloc_len != 0 && self.alloc_len <= keep.max(reuse) {
             self.buf.truncate(self.filled);
-            let mut reclaimed = self.buf.try_reclaim(reuse - self.filled);
-            if !reclaimed
-                && self.filled != 0
-                && self.filled <= self.normal()
-                && reuse <= self.alloc_len
-            {
+            let mut reclaimed = reclaim_keeping(&mut self.buf, self.alloc_len, reuse, keep);
+            if !reclaimed && self.filled != 0 && few_unread && reuse <= self.alloc_len {
                 // The allocation is big enough, yet `try_reclaim` moves
                 // unread bytes to the front only if they do not overlap it,
                 // which they do when a few bytes (a header) were consumed
-                // just before. Move them by hand
-                // through a small copy, rather than allocating anew while
-                // the old allocation is still held (peak old + new).
+                // just before. Move them by hand through a small copy,
+                // rather than allocating anew while the old allocation is
+                // still held (peak old + new).
                 stash = Some(self.buf[..self.filled].to_vec());
                 self.buf.truncate(0);
-                reclaimed = self.buf.try_reclaim(reuse);
+                reclaimed = reclaim(&mut self.buf, self.alloc_len, reuse, keep);
             }
             if reclaimed {
-                let cap = self.buf.capacity();
-                debug_assert!(cap <= self.alloc_len && cap >= reuse);
-                // An oversized allocation exposes only what is wanted now, so
-                // small reads in it soon need room again and let it go.
-                let len = if self.alloc_len > self.keep_limit() {
-                    reuse
-                } else {
-                    cap
-                };
-                // SAFETY: `try_reclaim` never allocates, so `buf` still lies
-                // in the allocation this buffer made, and by the INVARIANT on
-                // `alloc_len` every byte of that allocation is initialized
-                // (bytes never become uninitialized again). So
-                // `buf[..cap]` is initialized `u8`s, and `len <= cap` (a
-                // successful `try_reclaim` of `reuse` bytes in all leaves
-                // `cap >= reuse`). This skips re-zeroing memory on every
-                // reuse (measured in benches/frames.rs).
-                unsafe { self.buf.set_len(len) };
                 if let Some(unread) = stash {
                     self.buf[..unread.len()].copy_from_slice(&unread);
                 }
@@ -379,6 +403,38 @@ impl Buffer {
     }
 }
 
+/// Reuses the allocation behind `buf` (of `alloc_len` bytes, made by this
+/// module) for `want` bytes in all, keeping its `len()` unread bytes, if
+/// nothing else holds it. On success `buf`'s length covers the reused
+/// memory: all of it for a normal allocation (up to `keep` bytes), only
+/// `want` for a larger one, so that small reads in it soon need room again
+/// and let it go.
+fn reclaim_keeping(buf: &mut BytesMut, alloc_len: usize, want: usize, keep: usize) -> bool {
+    let unread = buf.len();
+    debug_assert!(want > unread);
+    if !buf.try_reclaim(want - unread) {
+        return false;
+    }
+    let cap = buf.capacity();
+    debug_assert!(cap <= alloc_len && cap >= want);
+    let len = if alloc_len > keep { want } else { cap };
+    // SAFETY: `try_reclaim` never allocates, so `buf` still lies in the
+    // allocation this module made, and every allocation it makes is fully
+    // initialized (the INVARIANT on `Buffer::alloc_len`; bytes never become
+    // uninitialized again). So `buf[..cap]` is initialized `u8`s, and
+    // `len <= cap` (a successful `try_reclaim` of `want` bytes in all leaves
+    // `cap >= want`). This skips re-zeroing memory on every reuse (measured
+    // in benches/frames.rs).
+    unsafe { buf.set_len(len) };
+    true
+}
+
+/// [`reclaim_keeping`] for an empty `buf`.
+fn reclaim(buf: &mut BytesMut, alloc_len: usize, want: usize, keep: usize) -> bool {
+    buf.truncate(0);
+    reclaim_keeping(buf, alloc_len, want, keep)
+}
+
 /// A zeroed allocation of at least `len` bytes whose *whole capacity* is
 /// initialized and in `len()` (the INVARIANT on `Buffer::alloc_len`).
 /// Large ones come from `alloc_zeroed`: lazily faulted zero pages, no memset.
@@ -428,14 +484,16 @@ mod tests {
         assert_eq!(b.allocated(), 1000);
         fill(&mut b, &[7u8; 1000]);
         drop(b.take(1000));
-        // One small read (the next header) may reuse it, seeing only a
-        // normal-sized window...
+        // One small read (the next header) sets it aside and reads into a
+        // normal allocation...
         b.prepare(1, 16, 0);
         assert_eq!(b.free_tail().len(), 16);
         fill(&mut b, &[1u8; 16]);
         b.consume(10);
         // ...and the next small read that needs room lets go of it.
+        assert_eq!(b.spare_len, 1000);
         b.prepare(16, 16, 0);
+        assert_eq!(b.spare_len, 0);
         assert_eq!(b.allocated(), 16);
         assert_eq!(b.unread(), &[1u8; 6]);
     }
@@ -448,6 +506,14 @@ mod tests {
         drop(b.take(1000));
         b.release_if_empty();
         assert_eq!(b.allocated(), 0);
+        // Also once set aside behind a header.
+        b.prepare(1000, 1000, 0);
+        fill(&mut b, &[7u8; 1000]);
+        drop(b.take(1000));
+        b.prepare(1, 16, 0);
+        assert_eq!(b.spare_len, 1000);
+        b.release_if_empty();
+        assert_eq!((b.allocated(), b.spare_len), (0, 0));
     }
 
     #[test]
@@ -476,13 +542,30 @@ mod tests {
         let first = b.take(1000);
         let base = first.as_ptr();
         drop(first);
-        b.prepare(1, 16, 0); // the header read (the one grace read)
+        b.prepare(1, 16, 0); // the header read: a normal allocation
         fill(&mut b, b"HDR:abcdefghijkl");
         b.consume(4);
         b.prepare(1000, 1000, 1000);
         assert_eq!(b.allocated(), 1000, "reused, not a second allocation");
         assert_eq!(b.unread(), b"abcdefghijkl");
         assert_eq!(b.unread().as_ptr(), base);
+    }
+
+    #[test]
+    fn held_header_pins_only_the_normal_allocation() {
+        let mut b = Buffer::new(16);
+        b.prepare(1000, 1000, 1000);
+        fill(&mut b, &[7u8; 1000]);
+        let first = b.take(1000);
+        let base = first.as_ptr();
+        drop(first);
+        b.prepare(4, 16, 0);
+        fill(&mut b, b"HDR:");
+        let header = b.take(4); // the caller keeps the header
+        b.prepare(1000, 1000, 1000);
+        assert_eq!(b.allocated(), 1000);
+        assert_eq!(b.free_tail().as_ptr(), base, "the large memory is reused");
+        assert_eq!(&header[..], b"HDR:");
     }
 
     #[test]
