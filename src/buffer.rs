@@ -132,6 +132,14 @@ impl Buffer {
         self.filled - self.head
     }
 
+    /// Whether the last large frame's allocation is set aside (see the
+    /// module docs): the next header is then read alone, so that a large
+    /// frame behind it goes straight into that memory.
+    #[inline]
+    pub(crate) fn has_spare(&self) -> bool {
+        self.spare_len != 0
+    }
+
     /// Size of the allocation currently held (0 if none). For tests of the
     /// memory policy.
     #[cfg(test)]
@@ -273,7 +281,11 @@ impl Buffer {
     /// `target` must be at least `min_len` and more than `len()`.
     #[inline]
     pub(crate) fn prepare(&mut self, min_len: usize, target: usize, claim: usize) {
-        if self.buf.len() == self.filled || self.buf.len() - self.head < min_len {
+        let room = self.buf.len() - self.head;
+        // With a spare that may hold the claimed frame, switch to it before
+        // reading more into the normal allocation (which would be copied).
+        let to_spare = self.spare_len != 0 && claim > room;
+        if self.buf.len() == self.filled || room < min_len || to_spare {
             self.make_room(target.max(min_len), claim);
         }
         debug_assert!(self.buf.len() > self.filled);

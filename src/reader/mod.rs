@@ -344,7 +344,10 @@ pub(crate) fn poll_fill_toward<R: AsyncRead>(
     (min_len, target): (usize, usize),
     need: usize,
 ) -> Poll<io::Result<usize>> {
-    let upto = if need > buf.normal() {
+    // A large frame's read stops at its end; so does the header after a
+    // large frame (while a spare is kept), so that a large frame behind it
+    // is read straight into the spare instead of into the normal buffer.
+    let upto = if need > buf.normal() || buf.has_spare() {
         need
     } else {
         usize::MAX
