@@ -470,6 +470,18 @@ mod tests {
         b.commit(n);
     }
 
+    /// A 16-byte-capacity buffer that handed out a 1000-byte frame, which
+    /// the caller dropped; and where that frame's memory starts.
+    fn after_dropped_large_frame() -> (Buffer, *const u8) {
+        let mut b = Buffer::new(16);
+        b.prepare(1000, 1000, 1000);
+        fill(&mut b, &[7u8; 1000]);
+        let first = b.take(1000);
+        let base = first.as_ptr();
+        drop(first);
+        (b, base)
+    }
+
     #[test]
     fn allocates_nothing_until_asked() {
         let b = Buffer::new(8192);
@@ -530,12 +542,7 @@ mod tests {
 
     #[test]
     fn large_allocation_is_reused_for_the_next_large_frame_once_dropped() {
-        let mut b = Buffer::new(16);
-        b.prepare(1000, 1000, 1000);
-        fill(&mut b, &[7u8; 1000]);
-        let first = b.take(1000);
-        let base = first.as_ptr();
-        drop(first);
+        let (mut b, base) = after_dropped_large_frame();
         // The next frame claims 1000 bytes; only 16 are justified, but the
         // memory already held is reused whole: no new allocation.
         b.prepare(1, 16, 1000);
@@ -548,12 +555,7 @@ mod tests {
     fn large_allocation_is_reused_when_unread_bytes_overlap_its_front() {
         // A header consumed separately, then a large frame right behind it:
         // the unread bytes sit just past the front and must move there.
-        let mut b = Buffer::new(16);
-        b.prepare(1000, 1000, 1000);
-        fill(&mut b, &[7u8; 1000]);
-        let first = b.take(1000);
-        let base = first.as_ptr();
-        drop(first);
+        let (mut b, base) = after_dropped_large_frame();
         b.prepare(1, 16, 0); // the header read: a normal allocation
         fill(&mut b, b"HDR:abcdefghijkl");
         b.consume(4);
@@ -565,12 +567,7 @@ mod tests {
 
     #[test]
     fn held_header_pins_only_the_normal_allocation() {
-        let mut b = Buffer::new(16);
-        b.prepare(1000, 1000, 1000);
-        fill(&mut b, &[7u8; 1000]);
-        let first = b.take(1000);
-        let base = first.as_ptr();
-        drop(first);
+        let (mut b, base) = after_dropped_large_frame();
         b.prepare(4, 16, 0);
         fill(&mut b, b"HDR:");
         let header = b.take(4); // the caller keeps the header

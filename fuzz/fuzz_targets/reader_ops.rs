@@ -8,6 +8,15 @@ use intake::{Error, StreamReader};
 use intake_fuzz::{retry, split, Control, ScriptedReader};
 use libfuzzer_sys::fuzz_target;
 
+/// The oracle for delimiter searches: where the first line of `rest` ends
+/// (delimiter included), if it ends within `limit`.
+fn line_end(rest: &[u8], delim: &[u8], limit: usize) -> Option<usize> {
+    (0..rest.len().saturating_sub(delim.len() - 1))
+        .find(|&i| &rest[i..i + delim.len()] == delim)
+        .map(|i| i + delim.len())
+        .filter(|&end| end <= limit)
+}
+
 fuzz_target!(|input: &[u8]| {
     let (control, data) = split(input);
     let (io, ops) = control.split_at(control.len() / 2);
@@ -35,10 +44,7 @@ fuzz_target!(|input: &[u8]| {
                 },
                 1 => {
                     let delim: &[u8] = [&b"\n"[..], b"\r\n", b"aab"][arg % 3];
-                    let found = (0..rest.len().saturating_sub(delim.len() - 1))
-                        .find(|&i| &rest[i..i + delim.len()] == delim)
-                        .map(|i| i + delim.len())
-                        .filter(|&end| end <= limit);
+                    let found = line_end(rest, delim, limit);
                     match retry!(r.read_until(delim).await) {
                         Ok(b) if b.is_empty() => {
                             assert!(rest.is_empty());
@@ -63,10 +69,7 @@ fuzz_target!(|input: &[u8]| {
                 }
                 6 => {
                     let delim: &[u8] = [&b"\n"[..], b"\r\n", b"aab"][arg % 3];
-                    let found = (0..rest.len().saturating_sub(delim.len() - 1))
-                        .find(|&i| &rest[i..i + delim.len()] == delim)
-                        .map(|i| i + delim.len())
-                        .filter(|&end| end <= limit);
+                    let found = line_end(rest, delim, limit);
                     match retry!(r.peek_until(delim).await.map(|l| l.to_vec())) {
                         Ok(line) if line.is_empty() => {
                             assert!(rest.is_empty());
