@@ -7,7 +7,10 @@ workload (throughput, ratio to intake, ratio to the floor, peak heap,
 allocations per frame) and writes docs/bench.svg (throughput relative to the
 fastest candidate of each workload).
 
-    cargo bench && python3 scripts/bench_report.py > docs/bench.md
+    rm -rf target/criterion && cargo bench && python3 scripts/bench_report.py > docs/bench.md
+
+Clearing target/criterion first keeps results of renamed or removed
+benchmarks from older runs out of the report.
 """
 import json
 import os
