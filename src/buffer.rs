@@ -314,6 +314,9 @@ impl Buffer {
                     return;
                 }
             }
+            // Not usable for this frame: let it go before memory is made
+            // for the frame, so that two large allocations are never held.
+            self.drop_spare();
         } else if self.alloc_len > keep && few_unread {
             // A small read after a large frame (its successor's header):
             // set the large allocation aside for a next large frame and go
