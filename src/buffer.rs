@@ -305,12 +305,9 @@ impl Buffer {
                 let spare_len = std::mem::take(&mut self.spare_len);
                 let want = target.max(claim.min(spare_len));
                 if reclaim(&mut spare, spare_len, want, keep) {
-                    // Move the few unread bytes over; the normal allocation
-                    // becomes the spare, for the next header.
-                    spare[..self.filled].copy_from_slice(&self.buf[..self.filled]);
-                    self.buf.truncate(0);
-                    self.spare = std::mem::replace(&mut self.buf, spare);
-                    self.spare_len = std::mem::replace(&mut self.alloc_len, spare_len);
+                    // The normal allocation becomes the spare, for the next
+                    // header.
+                    self.switch_to(spare, spare_len);
                     return;
                 }
             }
@@ -328,10 +325,7 @@ impl Buffer {
                 normal = zeroed(target);
                 normal_len = normal.len();
             }
-            normal[..self.filled].copy_from_slice(&self.buf[..self.filled]);
-            self.buf.truncate(0);
-            self.spare = std::mem::replace(&mut self.buf, normal);
-            self.spare_len = std::mem::replace(&mut self.alloc_len, normal_len);
+            self.switch_to(normal, normal_len);
             return;
         } else {
             // A second small read in a row: no large frame followed.
@@ -377,6 +371,16 @@ impl Buffer {
             self.alloc_len = fresh.len();
             self.buf = fresh;
         }
+    }
+
+    /// Makes `other` (an allocation of `other_len` bytes made by this
+    /// module, reclaimed and long enough) the buffer, with the few unread
+    /// bytes copied to its front; the current allocation becomes the spare.
+    fn switch_to(&mut self, mut other: BytesMut, other_len: usize) {
+        other[..self.filled].copy_from_slice(&self.buf[..self.filled]);
+        self.buf.truncate(0);
+        self.spare = std::mem::replace(&mut self.buf, other);
+        self.spare_len = std::mem::replace(&mut self.alloc_len, other_len);
     }
 
     /// Grows a buffer holding many unread bytes (a large frame arriving)
