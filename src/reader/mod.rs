@@ -288,27 +288,34 @@ pub(crate) fn poll_fill<R: AsyncRead>(
     min_len: usize,
     target: usize,
 ) -> Poll<io::Result<usize>> {
-    poll_fill_upto(buf, inner, cx, min_len, target, usize::MAX)
+    poll_fill_toward(buf, inner, cx, (min_len, target), usize::MAX)
 }
 
-/// [`poll_fill`] for a caller that needs `upto` buffered bytes and no more
-/// for now (one large frame; `usize::MAX` otherwise): the read stops at
-/// `upto`, so the frame ends exactly where its allocation does, no bytes of
-/// the next frame have to be moved out of it afterwards, and the allocation
-/// can be reused whole for the next large frame.
-fn poll_fill_upto<R: AsyncRead>(
+/// [`poll_fill`] for a caller that needs `need` buffered bytes (`usize::MAX`:
+/// no particular number). A read toward a large frame stops at `need`, so
+/// the frame ends exactly where its allocation does, no bytes of the next
+/// frame have to be moved out of it afterwards, and the allocation can be
+/// reused whole for the next large frame. So does the read of a header
+/// while the last large frame's allocation is set aside, so that a large
+/// frame behind it goes straight into that memory.
+pub(crate) fn poll_fill_toward<R: AsyncRead>(
     buf: &mut Buffer,
     inner: Pin<&mut R>,
     cx: &mut Context<'_>,
-    min_len: usize,
-    target: usize,
-    upto: usize,
+    (min_len, target): (usize, usize),
+    need: usize,
 ) -> Poll<io::Result<usize>> {
     if buf.eof {
         return Poll::Ready(Ok(0));
     }
-    let claim = if upto == usize::MAX { 0 } else { upto };
-    buf.prepare(min_len, target, claim);
+    let large = need != usize::MAX && need > buf.normal();
+    buf.prepare(min_len, target, if large { need } else { 0 });
+    // Decided after `prepare`, which may just have set a spare aside.
+    let upto = if large || (need != usize::MAX && buf.has_spare()) {
+        need
+    } else {
+        usize::MAX
+    };
     let max_read = upto.saturating_sub(buf.len()).max(1);
     let (tail, eof) = buf.free_tail_and_eof();
     let tail_len = tail.len().min(max_read);
@@ -331,28 +338,6 @@ fn poll_fill_upto<R: AsyncRead>(
         }
         err => err,
     }
-}
-
-/// [`poll_fill`] toward `need` buffered bytes when the caller knows it needs
-/// exactly that many: beyond the normal capacity the read stops at `need`
-/// (see [`poll_fill_upto`]).
-#[inline]
-pub(crate) fn poll_fill_toward<R: AsyncRead>(
-    buf: &mut Buffer,
-    inner: Pin<&mut R>,
-    cx: &mut Context<'_>,
-    (min_len, target): (usize, usize),
-    need: usize,
-) -> Poll<io::Result<usize>> {
-    // A large frame's read stops at its end; so does the header after a
-    // large frame (while a spare is kept), so that a large frame behind it
-    // is read straight into the spare instead of into the normal buffer.
-    let upto = if need > buf.normal() || buf.has_spare() {
-        need
-    } else {
-        usize::MAX
-    };
-    poll_fill_upto(buf, inner, cx, min_len, target, upto)
 }
 
 /// One read from `inner` straight into caller memory (bypassing the

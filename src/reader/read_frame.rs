@@ -123,3 +123,60 @@ impl<R: AsyncRead + Unpin> Future for ReadFrame<'_, R> {
         Pin::new(&mut *self.reader).poll_read_frame(cx, prefix)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    /// Hands out `data` as fast as asked, recording each read's size.
+    struct Recording<'a> {
+        data: &'a [u8],
+        asked: Vec<usize>,
+    }
+
+    impl AsyncRead for Recording<'_> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            self.asked.push(buf.len());
+            let n = buf.len().min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    #[test]
+    fn header_after_a_large_frame_is_read_alone_and_the_frame_reuses_memory() {
+        let n = 4096;
+        let mut wire = Vec::new();
+        for i in 0..2u8 {
+            wire.extend_from_slice(&(n as u32).to_be_bytes());
+            wire.extend(std::iter::repeat(i).take(n));
+        }
+        let prefix = LengthPrefix::new(4);
+        let src = Recording {
+            data: &wire,
+            asked: Vec::new(),
+        };
+        let mut r = StreamReader::with_capacity(64, src);
+        let first = futures_lite::future::block_on(r.read_frame(&prefix))
+            .unwrap()
+            .unwrap();
+        let base = first.as_ptr();
+        drop(first);
+        let reads_before = r.get_ref().asked.len();
+        let second = futures_lite::future::block_on(r.read_frame(&prefix))
+            .unwrap()
+            .unwrap();
+        assert!(second.iter().all(|&b| b == 1));
+        let asked = &r.get_ref().asked[reads_before..];
+        // The header alone, then the whole payload straight into the first
+        // frame's memory: nothing of it went through the normal buffer.
+        assert_eq!(asked, &[4, n], "read sizes for the second frame");
+        assert_eq!(second.as_ptr(), base, "the first frame's memory, reused");
+    }
+}
