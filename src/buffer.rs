@@ -65,9 +65,16 @@ pub(crate) struct Buffer {
     alloc_len: usize,
     /// The normal allocation size (the reader's capacity).
     capacity: usize,
-    /// How many leading unread bytes a delimiter search has already scanned.
-    /// Kept here because every consumption must shift it.
+    /// How many leading unread bytes a delimiter search (`read_until`,
+    /// `peek_until`) has already scanned. Kept here because every
+    /// consumption must shift it.
     pub(crate) searched: usize,
+    /// The same for the decoder in use ([`DecodeBuf::scanned`]): scan
+    /// progress that refers to buffer positions lives here, never in a
+    /// decoder, so that no read between two decodes can make it stale.
+    ///
+    /// [`DecodeBuf::scanned`]: crate::frame::DecodeBuf::scanned
+    pub(crate) decode_scanned: usize,
     /// How many buffered bytes the current decoder waits for before it is
     /// called again. Reset by every consumption, so a stale hint can never
     /// stall another operation.
@@ -92,6 +99,7 @@ impl Buffer {
             alloc_len: 0,
             capacity,
             searched: 0,
+            decode_scanned: 0,
             decode_need: 0,
             eof: false,
             spare: BytesMut::new(),
@@ -218,6 +226,17 @@ impl Buffer {
         finder.scan(&self.buf[self.head..self.filled], &mut self.searched, limit)
     }
 
+    /// [`scan`](Self::scan) with the decoder's progress
+    /// (`decode_scanned`) instead of `read_until`'s.
+    #[inline]
+    pub(crate) fn scan_for_decoder(&mut self, finder: &Finder, limit: usize) -> Scan {
+        finder.scan(
+            &self.buf[self.head..self.filled],
+            &mut self.decode_scanned,
+            limit,
+        )
+    }
+
     /// Copies unread bytes into `dst` and consumes them. Returns the count.
     #[inline]
     pub(crate) fn copy_to(&mut self, dst: &mut [u8]) -> usize {
@@ -227,9 +246,13 @@ impl Buffer {
         n
     }
 
+    /// Every consumption goes through here: positions kept for searches
+    /// shift with the front, so bytes already scanned stay scanned and no
+    /// offset can point past the bytes it was taken on.
     #[inline]
     fn after_consume(&mut self, n: usize) {
         self.searched = self.searched.saturating_sub(n);
+        self.decode_scanned = self.decode_scanned.saturating_sub(n);
         self.decode_need = 0;
     }
 
@@ -266,7 +289,9 @@ impl Buffer {
         self.buf = fresh;
         self.head = 0;
         self.filled = total;
+        // New bytes in front: every scan starts again.
         self.searched = 0;
+        self.decode_scanned = 0;
         self.decode_need = 0;
     }
 

@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use crate::buffer::Buffer;
 use crate::frame::Parsed;
+use crate::search::{Finder, Scan};
 use crate::{Error, LengthPrefix};
 
 /// A protocol decoder that works inside the reader's one buffer.
@@ -153,6 +154,65 @@ impl<'a> DecodeBuf<'a> {
     /// The hint given with [`need`](Self::need), if any.
     pub fn needed(&self) -> Option<usize> {
         self.need
+    }
+
+    /// How many leading bytes of [`bytes`](Self::bytes) this decoder has
+    /// already examined, as recorded with [`set_scanned`](Self::set_scanned)
+    /// (0 at first). The reader keeps the number and lowers it by every byte
+    /// consumed, by any read, so it always counts bytes that are still
+    /// buffered and were scanned. Never more than [`len`](Self::len).
+    ///
+    /// # Examples
+    ///
+    /// A decoder for `;`-terminated items that never scans a byte twice,
+    /// however the bytes arrive and whatever else reads from the stream:
+    ///
+    /// ```
+    /// use intake::frame::{DecodeBuf, Decoder};
+    ///
+    /// struct Semicolons;
+    ///
+    /// impl Decoder for Semicolons {
+    ///     type Item = bytes::Bytes;
+    ///     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, intake::Error> {
+    ///         let from = buf.scanned();
+    ///         match buf.bytes()[from..].iter().position(|&b| b == b';') {
+    ///             Some(at) => Ok(Some(buf.split_to(from + at + 1))),
+    ///             None => {
+    ///                 buf.set_scanned(buf.len());
+    ///                 Ok(None)
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"xxab;cd;"[..]);
+    /// reader.peek(3).await?;
+    /// reader.consume(2); // another read between decodes: nothing goes stale
+    /// assert_eq!(&reader.decode(&mut Semicolons).await?.unwrap()[..], b"ab;");
+    /// assert_eq!(&reader.decode(&mut Semicolons).await?.unwrap()[..], b"cd;");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[inline]
+    pub fn scanned(&self) -> usize {
+        self.buf.decode_scanned.min(self.buf.len())
+    }
+
+    /// Records that the first `n` bytes of [`bytes`](Self::bytes) were
+    /// examined and need not be again (clamped to [`len`](Self::len)). See
+    /// [`scanned`](Self::scanned).
+    #[inline]
+    pub fn set_scanned(&mut self, n: usize) {
+        self.buf.decode_scanned = n.min(self.buf.len());
+    }
+
+    /// Searches the buffered bytes for `finder`'s delimiter within `limit`,
+    /// resuming from [`scanned`](Self::scanned).
+    #[inline]
+    pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
+        self.buf.scan_for_decoder(finder, limit)
     }
 }
 

@@ -8,8 +8,9 @@ use crate::Error;
 
 /// A [`Decoder`] for frames that end with a delimiter, such as lines.
 ///
-/// The delimiter may be several bytes (`b"\r\n"`). The decoder keeps its
-/// scan offset between calls, so bytes are never scanned twice. Frames
+/// The delimiter may be several bytes (`b"\r\n"`). Its scan progress is
+/// kept by the reader ([`DecodeBuf::scanned`]), so bytes are never scanned
+/// twice, and other reads between two decodes cannot make it stale. Frames
 /// include the delimiter unless [`strip_delimiter`](Self::strip_delimiter)
 /// is set.
 ///
@@ -19,8 +20,6 @@ use crate::Error;
 /// fused after its first error). To skip an overlong line and go on, use
 /// [`StreamReader::read_until`](crate::StreamReader::read_until), which
 /// leaves the bytes buffered.
-///
-/// A `Delimited` keeps scan state for one stream; use one per stream.
 ///
 /// # Examples
 ///
@@ -42,8 +41,6 @@ pub struct Delimited {
     finder: Finder,
     max_length: usize,
     strip: bool,
-    /// How many leading buffered bytes were already scanned.
-    searched: usize,
 }
 
 impl Delimited {
@@ -58,7 +55,6 @@ impl Delimited {
             finder: Finder::new(delim),
             max_length: crate::reader::DEFAULT_LIMIT,
             strip: false,
-            searched: 0,
         }
     }
 
@@ -94,12 +90,8 @@ impl Decoder for Delimited {
     type Item = Bytes;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Error> {
-        match self
-            .finder
-            .scan(buf.bytes(), &mut self.searched, self.max_length)
-        {
+        match buf.scan(&self.finder, self.max_length) {
             Scan::Found(end) => {
-                self.searched = 0;
                 let frame = if self.strip {
                     let dlen = self.finder.needle().len();
                     let f = buf.split_to(end - dlen);
