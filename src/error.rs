@@ -125,15 +125,6 @@ impl Error {
     }
 }
 
-/// The error for an inner reader that reports more bytes than it was given
-/// room for. Such a reader is broken; trusting it would read past the slice.
-pub(crate) fn overreport(claimed: usize, room: usize) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("inner reader reported {claimed} bytes read into a slice of {room}"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

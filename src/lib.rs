@@ -41,6 +41,7 @@
 )]
 
 mod buffer;
+mod checked_io;
 mod error;
 pub mod frame;
 mod reader;

@@ -1,13 +1,13 @@
 //! `copy_exact`: move exactly `n` bytes to a writer with bounded memory.
 
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{poll_fill, StreamReader};
+use crate::checked_io;
 use crate::Error;
 
 /// Progress of one `copy_exact`, kept in its future.
@@ -109,13 +109,12 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> Future for CopyExact<
             let chunk = usize::try_from(progress.remaining)
                 .unwrap_or(usize::MAX)
                 .min(buf.len());
-            let written =
-                match ready!(Pin::new(&mut *this.dst).poll_write(cx, &buf.unread()[..chunk])) {
-                    Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),
-                    Ok(w) => w.min(chunk),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Poll::Ready(Err(Error::Io(e))),
-                };
+            let dst = Pin::new(&mut *this.dst);
+            let written = ready!(checked_io::poll_write_slice(
+                dst,
+                cx,
+                &buf.unread()[..chunk]
+            ))?;
             buf.consume(written);
             progress.remaining -= written as u64;
         }

@@ -15,7 +15,7 @@ use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
 
 use crate::buffer::Buffer;
-use crate::error::overreport;
+use crate::checked_io;
 
 mod copy_exact;
 mod decode;
@@ -319,7 +319,7 @@ pub(crate) fn poll_fill_toward<R: AsyncRead>(
     let max_read = upto.saturating_sub(buf.len()).max(1);
     let (tail, eof) = buf.free_tail_and_eof();
     let tail_len = tail.len().min(max_read);
-    match poll_read_checked(inner, cx, &mut tail[..tail_len], eof) {
+    match checked_io::poll_read(inner, cx, &mut tail[..tail_len], eof) {
         Poll::Ready(Ok(0)) => {
             // An ended stream needs no buffer for what is not there.
             buf.release_if_empty();
@@ -351,32 +351,7 @@ pub(crate) fn poll_read_direct<R: AsyncRead>(
     if buf.eof {
         return Poll::Ready(Ok(0));
     }
-    poll_read_checked(inner, cx, dst, &mut buf.eof)
-}
-
-/// The one place the inner reader is read: `dst` is non-empty, `Ok(0)` sets
-/// `*eof`, `Interrupted` is retried, and a reader that reports more bytes
-/// than `dst` holds gets `InvalidData` instead of being trusted.
-fn poll_read_checked<R: AsyncRead>(
-    mut inner: Pin<&mut R>,
-    cx: &mut Context<'_>,
-    dst: &mut [u8],
-    eof: &mut bool,
-) -> Poll<io::Result<usize>> {
-    debug_assert!(!dst.is_empty());
-    loop {
-        match inner.as_mut().poll_read(cx, dst) {
-            Poll::Ready(Ok(0)) => {
-                *eof = true;
-                return Poll::Ready(Ok(0));
-            }
-            Poll::Ready(Ok(n)) if n > dst.len() => {
-                return Poll::Ready(Err(overreport(n, dst.len())))
-            }
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
+    checked_io::poll_read(inner, cx, dst, &mut buf.eof)
 }
 
 /// [`poll_fill`] toward `need` buffered bytes whose number came off the

@@ -17,6 +17,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use futures_io::AsyncWrite;
 use pin_project_lite::pin_project;
 
+use crate::checked_io;
+
 mod send;
 
 pub use send::{Flush, SendBytes, SendFrame};
@@ -258,10 +260,14 @@ impl EncodeBuf<'_> {
     }
 
     /// Appends `data`: copied if smaller than the writer's copy threshold,
-    /// otherwise queued as it is, without copying.
+    /// otherwise queued as it is, without copying. An empty `data` costs
+    /// nothing (it takes no place in the queue, whatever the threshold).
     #[inline]
     pub fn push(&mut self, data: Bytes) {
         let len = data.len();
+        if len == 0 {
+            return;
+        }
         if len < self.copy_threshold {
             return self.extend_from_slice(&data);
         }
@@ -287,40 +293,28 @@ impl<W: AsyncWrite> StreamWriter<W> {
     fn poll_write_once(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut this = self.project();
         debug_assert!(*this.pending > 0);
-        let written = loop {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let mut count = 0;
-            let mut total = 0;
-            for b in this.queue.iter().take(MAX_IOVECS - 1) {
-                slices[count] = IoSlice::new(b);
-                total += b.len();
-                count += 1;
-            }
-            if count < MAX_IOVECS - 1 && !this.coalesce.is_empty() {
-                slices[count] = IoSlice::new(this.coalesce);
-                total += this.coalesce.len();
-                count += 1;
-            }
-            let result = if count == 1 {
-                this.inner.as_mut().poll_write(cx, &slices[0])
-            } else {
-                this.inner
-                    .as_mut()
-                    .poll_write_vectored(cx, &slices[..count])
-            };
-            match ready!(result) {
-                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(n) if n > total => {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("inner writer reported {n} bytes written of {total}"),
-                    )))
-                }
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        };
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let mut count = 0;
+        let mut total = 0;
+        // Empty items are never queued (`EncodeBuf::push`), so every slot
+        // carries bytes.
+        for b in this.queue.iter().take(MAX_IOVECS - 1) {
+            debug_assert!(!b.is_empty());
+            slices[count] = IoSlice::new(b);
+            total += b.len();
+            count += 1;
+        }
+        if count < MAX_IOVECS - 1 && !this.coalesce.is_empty() {
+            slices[count] = IoSlice::new(this.coalesce);
+            total += this.coalesce.len();
+            count += 1;
+        }
+        let written = ready!(checked_io::poll_write(
+            this.inner.as_mut(),
+            cx,
+            &slices[..count],
+            total
+        ))?;
         // Drop exactly what was written: the rest stays, so an error later
         // leaves `pending` exact and a retry sends each byte once.
         *this.pending -= written;
@@ -384,7 +378,7 @@ impl<W: AsyncWrite> AsyncWrite for StreamWriter<W> {
         }
         if buf.len() >= DIRECT_WRITE || buf.len() > self.max_pending {
             ready!(self.as_mut().poll_write_pending(cx))?;
-            return self.project().inner.poll_write(cx, buf);
+            return checked_io::poll_write_slice(self.project().inner, cx, buf);
         }
         ready!(self.as_mut().poll_room_for(cx, buf.len()))?;
         self.encode_buf().extend_from_slice(buf);

@@ -1,0 +1,101 @@
+//! The one place inner readers and writers are called. Their answers are
+//! checked before anything trusts them, the same way on every path:
+//!
+//! - a read of `Ok(0)` is end of stream, and is remembered;
+//! - a write of `Ok(0)` is [`io::ErrorKind::WriteZero`] (a writer that
+//!   takes nothing would otherwise be asked again forever);
+//! - a count larger than the slices handed over is
+//!   [`io::ErrorKind::InvalidData`]: trusting it would read past the slice
+//!   or drop bytes that were never written;
+//! - `Interrupted` is retried, but at most [`INTERRUPTED_RETRIES`] times in
+//!   one poll. Then the task is woken and the poll returns `Pending`, so a
+//!   source that interrupts forever cannot hold the executor thread; it
+//!   yields, and the next poll tries again with nothing lost.
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// How many `Interrupted` in a row one poll retries before it yields.
+pub(crate) const INTERRUPTED_RETRIES: usize = 16;
+
+/// One read from `inner` into `dst` (non-empty). `Ok(0)` sets `*eof`.
+pub(crate) fn poll_read<R: AsyncRead + ?Sized>(
+    mut inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    dst: &mut [u8],
+    eof: &mut bool,
+) -> Poll<io::Result<usize>> {
+    debug_assert!(!dst.is_empty());
+    for _ in 0..INTERRUPTED_RETRIES {
+        match inner.as_mut().poll_read(cx, dst) {
+            Poll::Ready(Ok(0)) => {
+                *eof = true;
+                return Poll::Ready(Ok(0));
+            }
+            Poll::Ready(Ok(n)) if n > dst.len() => {
+                return Poll::Ready(Err(over_report("read", n, dst.len())))
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+    yield_now(cx)
+}
+
+/// One write of `bufs` (holding `total > 0` bytes) to `inner`: a plain
+/// `poll_write` for one slice, a vectored one for several. Returns how many
+/// bytes were written, `1..=total`.
+pub(crate) fn poll_write<W: AsyncWrite + ?Sized>(
+    mut inner: Pin<&mut W>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+    total: usize,
+) -> Poll<io::Result<usize>> {
+    debug_assert!(total > 0);
+    for _ in 0..INTERRUPTED_RETRIES {
+        let result = match bufs {
+            [one] => inner.as_mut().poll_write(cx, one),
+            _ => inner.as_mut().poll_write_vectored(cx, bufs),
+        };
+        match result {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Poll::Ready(Ok(n)) if n > total => {
+                return Poll::Ready(Err(over_report("written", n, total)))
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+    yield_now(cx)
+}
+
+/// [`poll_write`] of one non-empty slice.
+#[inline]
+pub(crate) fn poll_write_slice<W: AsyncWrite + ?Sized>(
+    inner: Pin<&mut W>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    poll_write(inner, cx, &[IoSlice::new(buf)], buf.len())
+}
+
+/// Gives the executor the thread back after too many `Interrupted`: the
+/// task is woken at once, so it runs again after others had their turn.
+#[cold]
+fn yield_now<T>(cx: &mut Context<'_>) -> Poll<T> {
+    cx.waker().wake_by_ref();
+    Poll::Pending
+}
+
+/// The error for an inner reader or writer that reports more bytes than it
+/// was given. Such an implementation is broken; its count cannot be used.
+#[cold]
+fn over_report(what: &str, claimed: usize, room: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("inner reader or writer reported {claimed} bytes {what} of {room} given"),
+    )
+}
