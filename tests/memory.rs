@@ -417,3 +417,36 @@ fn stream_of_large_frames_reuses_one_allocation() {
         }
     });
 }
+
+#[test]
+fn huge_peek_grows_with_arrival_and_never_aborts() {
+    on_both_runtimes(|| async {
+        for sent in [0usize, 100, 100_000] {
+            let data = vec![3u8; sent];
+            let src = SliceSource {
+                data: &data,
+                chunk: 4096,
+                stall_after: Some(sent),
+            };
+            let mut r = StreamReader::with_capacity(CAP, src).with_limit(usize::MAX);
+            let m = Meter::start();
+            assert!(
+                common::poll_at_most(r.peek(1 << 40), 10_000).is_none(),
+                "stalled"
+            );
+            assert_eq!(r.buffer().len(), sent, "every arrived byte is buffered");
+            let bound = CAP + 4 * sent + 256;
+            assert!(
+                m.peak() <= bound,
+                "sent {sent}: peak {} > {bound}",
+                m.peak()
+            );
+        }
+        // At end of stream it returns what arrived.
+        let data = vec![4u8; 10_000];
+        let mut r = StreamReader::with_capacity(CAP, source(&data, 1500)).with_limit(usize::MAX);
+        let m = Meter::start();
+        assert_eq!(r.peek(usize::MAX).await.unwrap().len(), 10_000);
+        assert!(m.peak() <= CAP + 4 * 10_000 + 256, "peak {}", m.peak());
+    });
+}

@@ -344,8 +344,9 @@ impl LengthPrefix {
         }
         let value = i128::try_from(payload_len).unwrap_or(i128::MAX) - i128::from(self.adjustment);
         let value = u64::try_from(value).map_err(|_| {
+            let what = if value < 0 { "negative" } else { "too large" };
             unrepresentable(format!(
-                "payload of {payload_len} bytes with adjustment {} gives a negative length",
+                "payload of {payload_len} bytes with adjustment {} gives a {what} length",
                 self.adjustment
             ))
         })?;

@@ -42,6 +42,11 @@ use read_until::DelimiterSearch;
 pub const DEFAULT_CAPACITY: usize = 8 * 1024;
 /// Default limit for [`StreamReader::read_until`] and [`StreamReader::peek`]: 64 KiB.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
+/// The largest normal buffer capacity a [`StreamReader`] accepts: 1 GiB.
+/// The capacity is the size of one ordinary read, allocated whole at the
+/// first read; frames larger than it get memory of their own that grows
+/// with the bytes that arrive, so a larger capacity buys nothing.
+pub const MAX_CAPACITY: usize = 1 << 30;
 
 pin_project! {
     /// A buffered async reader that keeps **one contiguous buffer** and hands
@@ -113,6 +118,13 @@ impl<R> StreamReader<R> {
     /// straight to the inner reader, and searches read one byte at a time.
     /// Allocates nothing until the first read.
     ///
+    /// # Panics
+    ///
+    /// If `capacity` exceeds [`MAX_CAPACITY`] (1 GiB): such a buffer would
+    /// fail or abort at the first read, so it is refused when built. Use
+    /// [`try_with_capacity`](Self::try_with_capacity) for a capacity that
+    /// comes from configuration.
+    ///
     /// # Examples
     ///
     /// ```
@@ -120,12 +132,34 @@ impl<R> StreamReader<R> {
     /// assert_eq!(reader.capacity(), 65536);
     /// ```
     pub fn with_capacity(capacity: usize, inner: R) -> Self {
-        StreamReader {
+        match Self::try_with_capacity(capacity, inner) {
+            Some(reader) => reader,
+            None => {
+                panic!("StreamReader capacity {capacity} exceeds MAX_CAPACITY ({MAX_CAPACITY})")
+            }
+        }
+    }
+
+    /// [`with_capacity`](Self::with_capacity), or `None` if `capacity`
+    /// exceeds [`MAX_CAPACITY`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use intake::{StreamReader, MAX_CAPACITY};
+    /// assert!(StreamReader::try_with_capacity(1 << 20, &b""[..]).is_some());
+    /// assert!(StreamReader::try_with_capacity(MAX_CAPACITY + 1, &b""[..]).is_none());
+    /// ```
+    pub fn try_with_capacity(capacity: usize, inner: R) -> Option<Self> {
+        if capacity > MAX_CAPACITY {
+            return None;
+        }
+        Some(StreamReader {
             inner,
             buf: Buffer::new(capacity),
             limit: DEFAULT_LIMIT,
             search: DelimiterSearch::default(),
-        }
+        })
     }
 
     /// Sets the most bytes that [`read_until`](Self::read_until) and

@@ -6,7 +6,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_io::AsyncRead;
 
-use super::{poll_fill, StreamReader};
+use super::{poll_fill_untrusted, StreamReader};
 use crate::Error;
 
 impl<R: AsyncRead> StreamReader<R> {
@@ -23,8 +23,9 @@ impl<R: AsyncRead> StreamReader<R> {
             return Poll::Ready(Err(Error::LimitExceeded { limit: *this.limit }));
         }
         while this.buf.len() < n {
-            let target = this.buf.normal().max(n);
-            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, n, target)) {
+            // `n` may be huge (the limit allows it): grow with the bytes
+            // that arrive, never allocate `n` before they do.
+            match ready!(poll_fill_untrusted(this.buf, this.inner.as_mut(), cx, n)) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => return Poll::Ready(Err(Error::Io(e))),
@@ -42,6 +43,10 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///
     /// Returns fewer than `n` bytes only at end of stream. Call
     /// [`consume`](StreamReader::consume) to discard what was used.
+    ///
+    /// Memory grows with the bytes that arrive (at most four times them,
+    /// plus the capacity), not with `n`: a large `n` allowed by a large
+    /// limit reserves nothing up front.
     ///
     /// # Errors
     ///
