@@ -67,8 +67,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Clone>(sock: S) -> Result<usi
     let mut served = 0;
     loop {
         let reply = match reader.read_until(b"\n").await {
-            Ok(line) if line.is_empty() => break, // clean end
-            Ok(line) => answer(&line),
+            Ok(None) => break, // clean end of stream
+            Ok(Some(line)) => answer(&line),
             Err(Error::LimitExceeded { limit }) => {
                 skip_line(&mut reader).await?;
                 json!({ "error": format!("line longer than {limit} bytes") })
@@ -115,7 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             w.flush().await?;
             sock.shutdown(std::net::Shutdown::Write)?;
             for req in &requests {
-                let reply = r.read_until(b"\n").await?;
+                let reply = r.read_until(b"\n").await?.unwrap_or_default();
                 let shown: String = req.trim_end().chars().take(40).collect();
                 println!(
                     "{shown:<42} -> {}",

@@ -45,11 +45,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut reader = StreamReader::with_capacity(64 * 1024, sock).with_limit(1024);
             let start = Instant::now();
             let (mut count, mut bytes) = (0usize, 0usize);
-            loop {
-                let l = reader.read_until(b"\r\n").await?;
-                if l.is_empty() {
-                    break; // clean end of stream
-                }
+            // Ok(None): a clean end of stream between lines.
+            while let Some(l) = reader.read_until(b"\r\n").await? {
                 assert_eq!(
                     &l[..],
                     line(count).as_bytes(),

@@ -18,7 +18,7 @@
 //! let wire: &[u8] = b"PING 4\r\nabcd";
 //! let mut reader = StreamReader::new(wire);
 //! let line = reader.read_until(b"\r\n").await?;        // zero-copy slice
-//! assert_eq!(&line[..], b"PING 4\r\n");
+//! assert_eq!(line.as_deref(), Some(&b"PING 4\r\n"[..]));
 //! let body = reader.read_exactly(4).await?;             // zero-copy slice
 //! assert_eq!(&body[..], b"abcd");
 //! # Ok::<(), intake::Error>(())
@@ -28,6 +28,34 @@
 //! Frames: [`StreamReader::read_frame`] with a [`LengthPrefix`], or any
 //! protocol through the [`frame::Decoder`] trait and the
 //! [`frame::FramedRead`] stream.
+//!
+//! # End of stream: one rule
+//!
+//! **An item read returns `Ok(None)` at a clean end of stream between
+//! items**, so a protocol loop is `while let Some(item) = ...? {}` and
+//! cannot spin on an empty result. Byte-count reads keep std's conventions.
+//! An end of stream *inside* an item is always [`Error::UnexpectedEof`],
+//! which hands over the bytes that did arrive.
+//!
+//! | read | clean end (nothing buffered) | end inside an item or count |
+//! |---|---|---|
+//! | [`read_until`](StreamReader::read_until), [`peek_until`](StreamReader::peek_until), [`read_frame`](StreamReader::read_frame), [`decode`](StreamReader::decode) | `Ok(None)` | `Err(UnexpectedEof)` |
+//! | [`FramedRead`](frame::FramedRead) (a `Stream`) | `None` | `Some(Err(UnexpectedEof))`, then `None` |
+//! | [`read_into`](StreamReader::read_into), `AsyncRead::poll_read` | `Ok(0)` | (no items) |
+//! | [`read_exactly`](StreamReader::read_exactly), [`read_exact_into`](StreamReader::read_exact_into), [`skip`](StreamReader::skip), [`copy_exact`](StreamReader::copy_exact) | `Err(UnexpectedEof)` | `Err(UnexpectedEof)` |
+//! | [`peek(n)`](StreamReader::peek) (a look-ahead) | `Ok` with fewer than `n` bytes | `Ok` with fewer than `n` bytes |
+//!
+//! ```
+//! # futures_lite::future::block_on(async {
+//! let mut reader = intake::StreamReader::new(&b"one\ntwo\n"[..]);
+//! let mut count = 0;
+//! while let Some(_line) = reader.read_until(b"\n").await? {
+//!     count += 1;
+//! }
+//! assert_eq!(count, 2);
+//! # Ok::<(), intake::Error>(())
+//! # }).unwrap();
+//! ```
 //!
 //! The library depends on no runtime: only `futures-io`, `futures-core`,
 //! `bytes`, `memchr` and `pin-project-lite`.

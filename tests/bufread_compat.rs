@@ -34,7 +34,10 @@ fn fill_buf_and_consume_mix_with_intake_reads() {
         let first = r.fill_buf().await.unwrap().to_vec();
         assert!(!first.is_empty());
         AsyncBufReadExt::consume(&mut r, 1);
-        assert_eq!(&r.read_until(b"\n").await.unwrap()[..], b"bcdefghij\n");
+        assert_eq!(
+            &r.read_until(b"\n").await.unwrap().unwrap()[..],
+            b"bcdefghij\n"
+        );
         let mut s = String::new();
         r.read_to_string(&mut s).await.unwrap();
         assert_eq!(s, "rest");

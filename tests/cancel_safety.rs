@@ -41,8 +41,8 @@ fn cancel_read_until_at_every_poll() {
             let mut out = Vec::new();
             for _ in 0..3 {
                 let line = match poll_at_most(r.read_until(b"\r\n"), k) {
-                    Some(l) => l.unwrap(),
-                    None => r.read_until(b"\r\n").await.unwrap(),
+                    Some(l) => l.unwrap().unwrap(),
+                    None => r.read_until(b"\r\n").await.unwrap().unwrap(),
                 };
                 assert!(line.ends_with(b"\r\n"));
                 out.extend_from_slice(&line);
@@ -62,8 +62,8 @@ fn cancel_peek_until_at_every_poll() {
             for _ in 0..3 {
                 // A dropped peek leaves the line (and the scan position) in
                 // the reader; the repeated call sees the same line.
-                let _ = poll_at_most(r.peek_until(b"\r\n"), k).map(|l| l.unwrap().len());
-                let line = r.peek_until(b"\r\n").await.unwrap();
+                let _ = poll_at_most(r.peek_until(b"\r\n"), k).map(|l| l.unwrap().unwrap().len());
+                let line = r.peek_until(b"\r\n").await.unwrap().unwrap();
                 assert!(line.ends_with(b"\r\n"));
                 out.extend_from_slice(line);
                 let used = line.len();

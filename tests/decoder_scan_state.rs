@@ -103,7 +103,7 @@ fn decode_after_limit_exceeded_and_skipping_the_line_goes_on() {
             Err(Error::LimitExceeded { limit: 8 })
         ));
         // Skip the long line as the docs suggest, then decode on.
-        let skipped = r.read_until(b"\n").await.unwrap();
+        let skipped = r.read_until(b"\n").await.unwrap().unwrap();
         assert_eq!(skipped.len(), 17);
         assert_eq!(&r.decode(&mut lines).await.unwrap().unwrap()[..], b"ab\n");
         assert!(matches!(

@@ -41,13 +41,13 @@ async fn receive<R: AsyncRead + Unpin>(r: R, frames: Vec<Vec<u8>>) {
         assert_eq!(&frame[..], &expected[..]);
     }
     for i in 0..500 {
-        let line = r.read_until(b"\r\n").await.unwrap();
+        let line = r.read_until(b"\r\n").await.unwrap().unwrap();
         assert_eq!(
             line,
             format!("line {i} {}\r\n", "x".repeat(i % 50)).as_bytes()
         );
     }
-    assert!(r.read_until(b"\r\n").await.unwrap().is_empty(), "clean end");
+    assert!(r.read_until(b"\r\n").await.unwrap().is_none(), "clean end");
 }
 
 #[test]

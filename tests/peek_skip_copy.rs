@@ -138,7 +138,7 @@ fn into_parts_loses_nothing() {
             Step::Eof,
         ]);
         let mut r = StreamReader::new(src);
-        assert_eq!(&r.read_until(b"\n").await.unwrap()[..], b"line\n");
+        assert_eq!(&r.read_until(b"\n").await.unwrap().unwrap()[..], b"line\n");
         let (inner, rest) = r.into_parts();
         assert_eq!(&rest[..], b"leftover");
         assert!(!inner.finished(), "the unread source is handed back too");

@@ -87,8 +87,8 @@ async fn run(data: Vec<u8>, cuts: Vec<usize>, pending: bool, capacity: usize, op
             Op::Until(d) => {
                 let found = o.until(&d, limit);
                 match r.read_until(&d).await {
-                    Ok(b) if b.is_empty() => assert!(o.rest().is_empty()),
-                    Ok(b) => {
+                    Ok(None) => assert!(o.rest().is_empty()),
+                    Ok(Some(b)) => {
                         assert_eq!(Some(b.len()), found);
                         assert_eq!(&b[..], &o.take(b.len())[..]);
                     }
@@ -108,8 +108,8 @@ async fn run(data: Vec<u8>, cuts: Vec<usize>, pending: bool, capacity: usize, op
             Op::PeekUntil(d, k) => {
                 let found = o.until(&d, limit);
                 match r.peek_until(&d).await {
-                    Ok([]) => assert!(o.rest().is_empty()),
-                    Ok(line) => {
+                    Ok(None) => assert!(o.rest().is_empty()),
+                    Ok(Some(line)) => {
                         assert_eq!(Some(line.len()), found);
                         assert_eq!(line, &o.rest()[..line.len()]);
                         let k = k.min(line.len());

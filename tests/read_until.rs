@@ -40,8 +40,8 @@ async fn lines_by_read<R: futures_io::AsyncRead + Unpin>(
     let mut lines = Vec::new();
     loop {
         match r.read_until(delim).await {
-            Ok(l) if l.is_empty() => return (lines, Vec::new()),
-            Ok(l) => lines.push(l.to_vec()),
+            Ok(None) => return (lines, Vec::new()),
+            Ok(Some(l)) => lines.push(l.to_vec()),
             Err(Error::UnexpectedEof { partial, expected }) => {
                 assert_eq!(expected, None);
                 return (lines, partial.to_vec());
@@ -61,8 +61,8 @@ async fn all_lines_peeked<R: futures_io::AsyncRead + Unpin>(
     let mut lines = Vec::new();
     loop {
         match r.peek_until(delim).await {
-            Ok([]) => return (lines, Vec::new()),
-            Ok(l) => {
+            Ok(None) => return (lines, Vec::new()),
+            Ok(Some(l)) => {
                 assert!(l.ends_with(delim));
                 lines.push(l.to_vec());
                 let used = l.len();
@@ -162,7 +162,7 @@ fn read_until_limit_exceeded_keeps_every_byte() {
         // Nothing was consumed: the bytes can still be read.
         let head = r.read_exactly(17).await.unwrap();
         assert_eq!(&head[..], b"0123456789abcdef\n");
-        assert_eq!(&r.read_until(b"\n").await.unwrap()[..], b"rest\n");
+        assert_eq!(&r.read_until(b"\n").await.unwrap().unwrap()[..], b"rest\n");
     });
 }
 
@@ -171,7 +171,7 @@ fn read_until_delimiter_counts_toward_limit() {
     on_both_runtimes(|| async {
         // A line of exactly `limit` bytes including "\r\n" passes...
         let mut r = StreamReader::new(&b"12345678\r\n"[..]).with_limit(10);
-        assert_eq!(r.read_until(b"\r\n").await.unwrap().len(), 10);
+        assert_eq!(r.read_until(b"\r\n").await.unwrap().unwrap().len(), 10);
         // ...one byte more does not, even with the delimiter straddling it.
         let mut r = StreamReader::new(&b"123456789\r\n"[..]).with_limit(10);
         assert!(matches!(
@@ -210,7 +210,7 @@ fn read_until_long_line_one_byte_at_a_time() {
         data.extend_from_slice(b"\r\n");
         let src = ScriptedReader::chunked(&data, 1, false);
         let mut r = StreamReader::new(src).with_limit(1 << 20);
-        let line = r.read_until(b"\r\n").await.unwrap();
+        let line = r.read_until(b"\r\n").await.unwrap().unwrap();
         assert_eq!(line.len(), data.len());
     });
 }
@@ -236,8 +236,8 @@ fn read_until_switching_delimiters_restarts_the_scan() {
             Err(Error::LimitExceeded { .. })
         ));
         // ...but ',' is found in bytes the ';' search already looked at.
-        assert_eq!(&r.read_until(b",").await.unwrap()[..], b"a,");
-        assert_eq!(&r.read_until(b";").await.unwrap()[..], b"b;");
+        assert_eq!(&r.read_until(b",").await.unwrap().unwrap()[..], b"a,");
+        assert_eq!(&r.read_until(b";").await.unwrap().unwrap()[..], b"b;");
     });
 }
 
@@ -264,15 +264,15 @@ fn peek_until_consumes_nothing_and_mixes_with_other_reads() {
         let src = ScriptedReader::chunked(&data, 1, true);
         let mut r = StreamReader::with_capacity(4, src);
         // Peeking twice sees the same line: nothing was consumed.
-        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), b"HEAD 5\r\n");
-        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), b"HEAD 5\r\n");
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap().unwrap(), b"HEAD 5\r\n");
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap().unwrap(), b"HEAD 5\r\n");
         // Consume only part of it; the rest is read by other methods.
         r.consume(5);
-        assert_eq!(&r.read_until(b"\r\n").await.unwrap()[..], b"5\r\n");
+        assert_eq!(&r.read_until(b"\r\n").await.unwrap().unwrap()[..], b"5\r\n");
         assert_eq!(&r.read_exactly(5).await.unwrap()[..], b"hello");
-        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), b"NEXT\r\n");
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap().unwrap(), b"NEXT\r\n");
         r.consume(6);
-        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), b"");
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), None, "clean end");
     });
 }
 
@@ -291,7 +291,7 @@ fn peek_until_limit_and_errors_keep_every_byte() {
             &r.read_exactly(17).await.unwrap()[..],
             b"0123456789abcdef\n"
         );
-        assert_eq!(r.peek_until(b"\n").await.unwrap(), b"rest\n");
+        assert_eq!(r.peek_until(b"\n").await.unwrap().unwrap(), b"rest\n");
 
         // An I/O error mid-line: the bytes stay, a retry finishes the line.
         let src = ScriptedReader::new([
@@ -302,7 +302,7 @@ fn peek_until_limit_and_errors_keep_every_byte() {
         let mut r = StreamReader::new(src);
         assert!(matches!(r.peek_until(b"\n").await, Err(Error::Io(_))));
         assert_eq!(r.buffer(), b"par");
-        assert_eq!(r.peek_until(b"\n").await.unwrap(), b"partial\n");
+        assert_eq!(r.peek_until(b"\n").await.unwrap().unwrap(), b"partial\n");
 
         let mut r = StreamReader::new(&b"abc"[..]);
         match r.peek_until(b"").await {
@@ -328,6 +328,6 @@ fn peek_until_long_line_one_byte_at_a_time() {
         data.extend_from_slice(b"\r\n");
         let src = ScriptedReader::chunked(&data, 1, false);
         let mut r = StreamReader::new(src).with_limit(1 << 20);
-        assert_eq!(r.peek_until(b"\r\n").await.unwrap(), &data[..]);
+        assert_eq!(r.peek_until(b"\r\n").await.unwrap().unwrap(), &data[..]);
     });
 }

@@ -325,11 +325,7 @@ pub fn lines_intake(input: &[u8], chunk: usize) -> Check {
     block_on(async {
         let mut r = intake::StreamReader::new(source(input, chunk));
         let mut c = Check::default();
-        loop {
-            let line = r.read_until(b"\n").await.unwrap();
-            if line.is_empty() {
-                break;
-            }
+        while let Some(line) = r.read_until(b"\n").await.unwrap() {
             c.add(&line);
         }
         c
@@ -341,11 +337,7 @@ pub fn lines_intake_peek(input: &[u8], chunk: usize) -> Check {
     block_on(async {
         let mut r = intake::StreamReader::new(source(input, chunk));
         let mut c = Check::default();
-        loop {
-            let line = r.peek_until(b"\n").await.unwrap();
-            if line.is_empty() {
-                break;
-            }
+        while let Some(line) = r.peek_until(b"\n").await.unwrap() {
             c.add(line);
             let used = line.len();
             r.consume(used);

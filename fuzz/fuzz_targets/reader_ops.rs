@@ -46,11 +46,11 @@ fuzz_target!(|input: &[u8]| {
                     let delim: &[u8] = [&b"\n"[..], b"\r\n", b"aab"][arg % 3];
                     let found = line_end(rest, delim, limit);
                     match retry!(r.read_until(delim).await) {
-                        Ok(b) if b.is_empty() => {
+                        Ok(None) => {
                             assert!(rest.is_empty());
                             return;
                         }
-                        Ok(b) => {
+                        Ok(Some(b)) => {
                             assert_eq!(Some(b.len()), found);
                             assert_eq!(&b[..], &rest[..b.len()]);
                             pos += b.len();
@@ -70,12 +70,12 @@ fuzz_target!(|input: &[u8]| {
                 6 => {
                     let delim: &[u8] = [&b"\n"[..], b"\r\n", b"aab"][arg % 3];
                     let found = line_end(rest, delim, limit);
-                    match retry!(r.peek_until(delim).await.map(|l| l.to_vec())) {
-                        Ok(line) if line.is_empty() => {
+                    match retry!(r.peek_until(delim).await.map(|l| l.map(<[u8]>::to_vec))) {
+                        Ok(None) => {
                             assert!(rest.is_empty());
                             return;
                         }
-                        Ok(line) => {
+                        Ok(Some(line)) => {
                             assert_eq!(Some(line.len()), found);
                             assert_eq!(&line[..], &rest[..line.len()]);
                             let k = (arg / 3) % (line.len() + 1);

@@ -80,7 +80,7 @@ pin_project! {
     /// let verb = reader.read_exactly(4).await?;
     /// assert_eq!(&verb[..], b"HELO");
     /// let line = reader.read_until(b"\r\n").await?;
-    /// assert_eq!(&line[..], b" world\r\n");
+    /// assert_eq!(line.as_deref(), Some(&b" world\r\n"[..]));
     /// assert_eq!(reader.peek(4).await?, b"rest");
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();

@@ -99,12 +99,12 @@ impl<R: AsyncRead> StreamReader<R> {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         delim: &[u8],
-    ) -> Poll<Result<Bytes, Error>> {
+    ) -> Poll<Result<Option<Bytes>, Error>> {
         let until = ready!(self.as_mut().poll_until(cx, delim))?;
         let buf = self.project().buf;
         Poll::Ready(match until {
-            Until::Found(end) => Ok(buf.take(end)),
-            Until::End if buf.len() == 0 => Ok(Bytes::new()),
+            Until::Found(end) => Ok(Some(buf.take(end))),
+            Until::End if buf.len() == 0 => Ok(None),
             Until::End => Err(Error::UnexpectedEof {
                 partial: buf.take_all(),
                 expected: None,
@@ -114,18 +114,18 @@ impl<R: AsyncRead> StreamReader<R> {
 
     /// The polling core of [`peek_until`](StreamReader::peek_until): the
     /// length of the line (delimiter included) at the front of
-    /// [`buffer`](StreamReader::buffer), or 0 at a clean end of stream.
+    /// [`buffer`](StreamReader::buffer), or `None` at a clean end of stream.
     /// Consumes nothing.
     pub fn poll_peek_until(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         delim: &[u8],
-    ) -> Poll<Result<usize, Error>> {
+    ) -> Poll<Result<Option<usize>, Error>> {
         let until = ready!(self.as_mut().poll_until(cx, delim))?;
         let buf = self.project().buf;
         Poll::Ready(match until {
-            Until::Found(end) => Ok(end),
-            Until::End if buf.len() == 0 => Ok(0),
+            Until::Found(end) => Ok(Some(end)),
+            Until::End if buf.len() == 0 => Ok(None),
             // A copy, so that the bytes stay buffered: a peek never consumes.
             Until::End => Err(Error::UnexpectedEof {
                 partial: Bytes::copy_from_slice(buf.unread()),
@@ -139,9 +139,10 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// Reads the bytes up to and including `delim` (one byte or several,
     /// e.g. `b"\r\n"`), as one zero-copy [`Bytes`].
     ///
-    /// A line always ends with its delimiter; an empty `Bytes` means the
-    /// stream ended cleanly with nothing buffered (like `BufRead::read_until`
-    /// returning 0). The delimiter may be split across reads; bytes already
+    /// A line always ends with its delimiter. `Ok(None)` means the stream
+    /// ended cleanly between lines, with nothing buffered: the rule of every
+    /// item read (see the crate docs). The delimiter may be split across
+    /// reads; bytes already
     /// searched are never searched again, so a long line arriving a few bytes
     /// at a time costs linear time.
     ///
@@ -170,9 +171,12 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// ```
     /// # futures_lite::future::block_on(async {
     /// let mut reader = intake::StreamReader::new(&b"GET / HTTP/1.1\r\nHost: x\r\n"[..]);
-    /// assert_eq!(&reader.read_until(b"\r\n").await?[..], b"GET / HTTP/1.1\r\n");
-    /// assert_eq!(&reader.read_until(b"\r\n").await?[..], b"Host: x\r\n");
-    /// assert!(reader.read_until(b"\r\n").await?.is_empty()); // clean end
+    /// let mut lines = Vec::new();
+    /// while let Some(line) = reader.read_until(b"\r\n").await? {
+    ///     lines.push(line);
+    /// }
+    /// // The loop ended on Ok(None): a clean end of stream between lines.
+    /// assert_eq!(lines, [&b"GET / HTTP/1.1\r\n"[..], b"Host: x\r\n"]);
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
@@ -193,7 +197,7 @@ pub struct ReadUntil<'a, R> {
 }
 
 impl<R: AsyncRead + Unpin> Future for ReadUntil<'_, R> {
-    type Output = Result<Bytes, Error>;
+    type Output = Result<Option<Bytes>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let delim = self.delim;
@@ -213,7 +217,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// next read. The search is the same: bytes already searched are never
     /// searched again, even if this future is dropped and the call repeated.
     ///
-    /// An empty slice means the stream ended cleanly with nothing buffered.
+    /// `Ok(None)` means the stream ended cleanly between lines, with
+    /// nothing buffered.
     ///
     /// # Errors
     ///
@@ -232,11 +237,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # futures_lite::future::block_on(async {
     /// let mut reader = intake::StreamReader::new(&b"a=1\nbb=22\n"[..]);
     /// let mut total = 0;
-    /// loop {
-    ///     let line = reader.peek_until(b"\n").await?;
-    ///     if line.is_empty() {
-    ///         break; // clean end of stream
-    ///     }
+    /// while let Some(line) = reader.peek_until(b"\n").await? {
     ///     total += line.len();
     ///     let used = line.len();
     ///     reader.consume(used);
@@ -262,7 +263,7 @@ pub struct PeekUntil<'a, R> {
 }
 
 impl<'a, R: AsyncRead + Unpin> Future for PeekUntil<'a, R> {
-    type Output = Result<&'a [u8], Error>;
+    type Output = Result<Option<&'a [u8]>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let delim = self.delim;
@@ -272,7 +273,7 @@ impl<'a, R: AsyncRead + Unpin> Future for PeekUntil<'a, R> {
             .expect("PeekUntil polled after completion");
         let end = ready!(Pin::new(&mut **reader).poll_peek_until(cx, delim))?;
         let reader = self.reader.take().expect("checked above");
-        Poll::Ready(Ok(&reader.buffer()[..end]))
+        Poll::Ready(Ok(end.map(|end| &reader.buffer()[..end])))
     }
 }
 
@@ -318,7 +319,9 @@ mod tests {
         };
         let mut r = StreamReader::new(src).with_limit(len + delim.len());
         let before = crate::search::SCANNED.with(|s| s.get());
-        let line = futures_lite::future::block_on(r.read_until(delim)).unwrap();
+        let line = futures_lite::future::block_on(r.read_until(delim))
+            .unwrap()
+            .unwrap();
         assert_eq!(line.len(), len + delim.len());
         crate::search::SCANNED.with(|s| s.get()) - before
     }
