@@ -34,14 +34,39 @@ pub enum Error {
     /// The inner reader or writer returned an I/O error. Bytes received
     /// before it stay buffered, so the operation can be retried.
     Io(io::Error),
-    /// The stream ended inside a read. `partial` holds the bytes that did
-    /// arrive: they were consumed from the reader and are handed over here,
-    /// never lost. `expected` is the number of bytes the read wanted in all,
-    /// or `None` for a delimiter search.
+    /// The stream ended inside a read.
+    ///
+    /// The same on every operation:
+    ///
+    /// - `partial` holds the bytes of this read that arrived and were not
+    ///   handed elsewhere: consumed from the reader and handed over here,
+    ///   never lost. It is empty for [`skip`](crate::StreamReader::skip)
+    ///   (the bytes were discarded, as asked) and
+    ///   [`copy_exact`](crate::StreamReader::copy_exact) (they were written
+    ///   to the destination).
+    /// - `expected` is how many **more** bytes the read still expected when
+    ///   the stream ended: `read_exactly(10)` after 3 bytes gives `partial`
+    ///   of 3 bytes and `expected` of `Some(7)`. It is `None` where that is
+    ///   not known: a delimiter search, a length header cut short, a decoder
+    ///   that gave no size.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"abc"[..]);
+    /// match reader.read_exactly(10).await {
+    ///     Err(intake::Error::UnexpectedEof { partial, expected }) => {
+    ///         assert_eq!(&partial[..], b"abc");
+    ///         assert_eq!(expected, Some(7));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # });
+    /// ```
     UnexpectedEof {
-        /// The bytes that arrived before the end of the stream.
+        /// The bytes of this read that arrived before the end of the stream
+        /// (empty for `skip` and `copy_exact`).
         partial: Bytes,
-        /// How many bytes the read needed in all (`None` for `read_until`).
+        /// How many more bytes the read still expected (`None` if unknown).
         expected: Option<usize>,
     },
     /// A delimiter search or a peek needed more than `limit` buffered bytes.
@@ -69,7 +94,7 @@ impl fmt::Display for Error {
                 expected: Some(n),
             } => write!(
                 f,
-                "stream ended after {} of {n} expected bytes",
+                "stream ended with {n} bytes still expected ({} bytes that arrived are in `partial`)",
                 partial.len()
             ),
             Error::UnexpectedEof {
@@ -77,7 +102,7 @@ impl fmt::Display for Error {
                 expected: None,
             } => write!(
                 f,
-                "stream ended after {} bytes without the delimiter",
+                "stream ended inside an item ({} bytes that arrived are in `partial`)",
                 partial.len()
             ),
             Error::LimitExceeded { limit } => write!(
@@ -140,7 +165,10 @@ mod tests {
             partial: Bytes::from_static(b"abc"),
             expected: Some(10),
         };
-        assert_eq!(e.to_string(), "stream ended after 3 of 10 expected bytes");
+        assert_eq!(
+            e.to_string(),
+            "stream ended with 10 bytes still expected (3 bytes that arrived are in `partial`)"
+        );
     }
 
     #[test]

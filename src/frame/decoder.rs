@@ -65,7 +65,9 @@ pub trait Decoder {
 
     /// Called once the stream has ended. The default decodes as usual and
     /// turns leftover bytes that make no item into
-    /// [`Error::UnexpectedEof`], which carries them.
+    /// [`Error::UnexpectedEof`], which carries them; its `expected` is how
+    /// many bytes short of the decoder's [`need`](DecodeBuf::need) hint the
+    /// stream ended, or `None` without a hint.
     ///
     /// # Errors
     ///
@@ -74,10 +76,16 @@ pub trait Decoder {
         match self.decode(buf)? {
             Some(item) => Ok(Some(item)),
             None if buf.is_empty() => Ok(None),
-            None => Err(Error::UnexpectedEof {
-                partial: buf.split_to(buf.len()),
-                expected: buf.needed(),
-            }),
+            None => {
+                let expected = buf
+                    .needed()
+                    .and_then(|total| total.checked_sub(buf.len()))
+                    .filter(|&missing| missing > 0);
+                Err(Error::UnexpectedEof {
+                    partial: buf.split_to(buf.len()),
+                    expected,
+                })
+            }
         }
     }
 }
@@ -243,10 +251,9 @@ impl Decoder for LengthPrefix {
                     Ok(Some(buf.split_to(payload)))
                 }
             }
-            Parsed::NeedHeader(n) => {
-                buf.need(n);
-                Ok(None)
-            }
+            // No hint: the frame's size is unknown until the header is
+            // whole (and `decode_eof` then reports `expected: None`).
+            Parsed::NeedHeader(_) => Ok(None),
         }
     }
 }

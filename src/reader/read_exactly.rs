@@ -53,10 +53,11 @@ impl<R: AsyncRead> StreamReader<R> {
                 n
             )) {
                 Ok(0) => {
+                    let partial = this.buf.take_all();
                     return Poll::Ready(Err(Error::UnexpectedEof {
-                        partial: this.buf.take_all(),
-                        expected: Some(n),
-                    }))
+                        expected: Some(n - partial.len()),
+                        partial,
+                    }));
                 }
                 Ok(_) => continue,
                 Err(e) => return Poll::Ready(Err(Error::Io(e))),
@@ -81,7 +82,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///
     /// - [`Error::UnexpectedEof`] if the stream ends first; `partial` holds
     ///   every byte that arrived (consumed and handed over), `expected` is
-    ///   `Some(n)`.
+    ///   the number still missing (`Some(n - partial.len())`).
     /// - [`Error::Io`] if the inner reader fails; the bytes received so far
     ///   stay buffered and a retry continues where this one stopped.
     ///
@@ -104,7 +105,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// match err {
     ///     intake::Error::UnexpectedEof { partial, expected } => {
     ///         assert_eq!(&partial[..], b"XYZ");
-    ///         assert_eq!(expected, Some(10));
+    ///         assert_eq!(expected, Some(7)); // still missing
     ///     }
     ///     other => panic!("{other}"),
     /// }

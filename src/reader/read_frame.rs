@@ -35,15 +35,17 @@ impl<R: AsyncRead> StreamReader<R> {
                     }
                     (total, Some(total))
                 }
+                // The frame's size is not known before its header is whole.
                 Parsed::NeedHeader(n) => (n, None),
             };
             match ready!(poll_fill_untrusted(this.buf, this.inner.as_mut(), cx, need)) {
                 Ok(0) if this.buf.len() == 0 => return Poll::Ready(Ok(None)),
                 Ok(0) => {
+                    let partial = this.buf.take_all();
                     return Poll::Ready(Err(Error::UnexpectedEof {
-                        partial: this.buf.take_all(),
-                        expected: frame_len,
-                    }))
+                        expected: frame_len.map(|total| total - partial.len()),
+                        partial,
+                    }));
                 }
                 Ok(_) => {}
                 Err(e) => return Poll::Ready(Err(Error::Io(e))),
@@ -75,8 +77,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///   after adjustment or a varint over 64 bits (nothing consumed either).
     /// - [`Error::UnexpectedEof`] if the stream ends inside a header or
     ///   payload; `partial` holds every byte of the frame that arrived,
-    ///   header included, and `expected` the frame's total length (header
-    ///   plus payload) if the header was complete, `None` otherwise.
+    ///   header included, and `expected` how many bytes of the frame were
+    ///   still missing if the header was complete, `None` otherwise.
     /// - [`Error::Io`] if the inner reader fails; bytes stay buffered and a
     ///   retry continues.
     ///

@@ -80,7 +80,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///
     /// - [`Error::UnexpectedEof`] if the stream ends first; `partial` holds
     ///   a copy of the bytes that arrived (also left at the front of `dst`),
-    ///   `expected` is `Some(dst.len())`.
+    ///   `expected` is the number of bytes still missing
+    ///   (`Some(dst.len() - partial.len())`).
     /// - [`Error::Io`] if the inner reader fails. The bytes already written
     ///   into `dst` are put back into the reader's buffer, so calling again
     ///   with the same `dst` completes the read with nothing lost.
@@ -171,8 +172,8 @@ impl<R: AsyncRead + Unpin> Future for ReadExactInto<'_, R> {
                     let partial = Bytes::copy_from_slice(&this.dst[..this.written]);
                     this.written = 0;
                     return Poll::Ready(Err(Error::UnexpectedEof {
+                        expected: Some(this.dst.len() - partial.len()),
                         partial,
-                        expected: Some(this.dst.len()),
                     }));
                 }
                 Ok(n) => this.written += n,
