@@ -49,6 +49,9 @@ pub struct ScriptedReader<'a> {
     ended: bool,
     /// Non-data steps in a row; capped so the script always progresses.
     stalls: u32,
+    /// How many times `poll_read` was called: an operation whose answer is
+    /// already buffered must not call it.
+    pub polls: u64,
 }
 
 impl<'a> ScriptedReader<'a> {
@@ -59,7 +62,14 @@ impl<'a> ScriptedReader<'a> {
             errors_left: 4,
             ended: false,
             stalls: 0,
+            polls: 0,
         }
+    }
+
+    /// Bytes not delivered yet: `data.len() - remaining()` bytes went to the
+    /// reader, so they are either consumed or still buffered there.
+    pub fn remaining(&self) -> usize {
+        self.data.len()
     }
 }
 
@@ -71,6 +81,7 @@ impl AsyncRead for ScriptedReader<'_> {
     ) -> Poll<io::Result<usize>> {
         assert!(!buf.is_empty(), "handed an empty slice");
         assert!(!self.ended, "polled after end of stream");
+        self.polls += 1;
         let c = self.control.next();
         let stalled = self.stalls >= 4;
         self.stalls = if stalled { 0 } else { self.stalls + 1 };
@@ -168,4 +179,20 @@ macro_rules! retry {
             }
         }
     };
+}
+
+/// Polls `fut` with a no-op waker until it is ready, or at most `budget`
+/// times (then drops it: cancellation). The scripted readers and writers
+/// wake themselves, so an unlimited run always ends; a future that stays
+/// pending for 100,000 polls is a liveness bug.
+pub fn drive<F: std::future::Future>(fut: F, budget: Option<u32>) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    for _ in 0..budget.unwrap_or(100_000) {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return Some(out);
+        }
+    }
+    assert!(budget.is_some(), "still pending after 100,000 polls");
+    None
 }
