@@ -1,6 +1,11 @@
 //! Framing: length prefixes, a [`Decoder`] for any protocol and a
 //! [`FramedRead`] stream, an [`Encoder`] and a [`FramedWrite`] sink.
 //!
+//! This module is the public face of two layers of the crate: the codecs
+//! (`LengthPrefix`, `Delimited`, `Decoder`, `Encoder`: pure, no I/O), which
+//! sit below the reader and the writer, and the `Stream`/`Sink` adapters
+//! (`FramedRead`, `FramedWrite`), which sit on top of them.
+//!
 //! A [`LengthPrefix`] describes the header in front of each frame. The
 //! diagrams show input bytes on the left and the decoded frame on the right.
 //!
@@ -52,17 +57,8 @@
 //! stream cannot resynchronise after that: the reader keeps the bad header
 //! buffered and reports the same error again, and a [`FramedRead`] ends.
 
-mod decoder;
-mod delimited;
-mod encoder;
-mod framed_read;
-mod length_prefix;
-
-pub use crate::writer::EncodeBuf;
-pub use decoder::{DecodeBuf, Decoder};
-pub use delimited::Delimited;
-pub use encoder::{Encoder, FramedWrite};
-pub use framed_read::FramedRead;
-pub use length_prefix::{Header, LengthPrefix, DEFAULT_MAX_FRAME_LEN};
-
-pub(crate) use length_prefix::Parsed;
+pub use crate::codec::{
+    DecodeBuf, Decoder, Delimited, EncodeBuf, Encoder, Header, LengthPrefix, DEFAULT_MAX_FRAME_LEN,
+    DEFAULT_MAX_LENGTH,
+};
+pub use crate::framed::{FramedRead, FramedWrite};

@@ -68,13 +68,15 @@
     unreachable_pub
 )]
 
-mod buffer;
-mod checked_io;
+// The layers, bottom to top; no module imports one above it.
+mod buffer; // the read buffer, the write queue, delimiter search
+mod checked_io; // every call into an inner reader or writer
+mod codec; // LengthPrefix, Delimited, Decoder, Encoder: no I/O
 mod error;
 pub mod frame;
-mod reader;
-mod search;
-mod writer;
+mod framed; // FramedRead / FramedWrite: the Stream and Sink adapters
+mod reader; // StreamReader and its read operations
+mod writer; // StreamWriter // the public face of `codec` and `framed`
 
 pub use bytes::Bytes;
 
@@ -82,8 +84,8 @@ pub use bytes::Bytes;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+pub use codec::LengthPrefix;
 pub use error::Error;
-pub use frame::LengthPrefix;
 pub use reader::{
     CopyExact, Decode, Peek, PeekUntil, ReadExactInto, ReadExactly, ReadFrame, ReadInto, ReadUntil,
     Skip, StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,

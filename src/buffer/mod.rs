@@ -1,4 +1,8 @@
-//! The one contiguous buffer behind a [`StreamReader`](crate::StreamReader).
+//! The bottom layer: the one contiguous buffer behind a
+//! [`StreamReader`](crate::StreamReader) (this file), the queue of pending
+//! bytes behind a [`StreamWriter`](crate::StreamWriter) (`write_queue`), and
+//! the incremental delimiter search both the reader and the codecs use
+//! (`search`). All memory policy lives here, behind small APIs.
 //!
 //! Layout of `buf` (a `BytesMut` whose whole length is initialized memory):
 //!
@@ -44,7 +48,13 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::search::{Finder, Scan};
+pub(crate) mod search;
+mod write_queue;
+
+pub(crate) use write_queue::WriteQueue;
+pub use write_queue::MAX_IOVECS;
+
+use search::{Finder, Scan};
 
 /// The reader's buffer. See the module docs for the layout.
 pub(crate) struct Buffer {

@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
+use super::{LengthPrefix, Parsed};
+use crate::buffer::search::{Finder, Scan};
 use crate::buffer::Buffer;
-use crate::frame::Parsed;
-use crate::search::{Finder, Scan};
-use crate::{Error, LengthPrefix};
+use crate::Error;
 
 /// A protocol decoder that works inside the reader's one buffer.
 ///

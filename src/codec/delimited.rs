@@ -3,8 +3,12 @@
 use bytes::Bytes;
 
 use super::{DecodeBuf, Decoder};
-use crate::search::{Finder, Scan};
+use crate::buffer::search::{Finder, Scan};
 use crate::Error;
+
+/// Default [`Delimited::max_length`]: 64 KiB, delimiter included (the same
+/// as the reader's default search limit).
+pub const DEFAULT_MAX_LENGTH: usize = 64 * 1024;
 
 /// A [`Decoder`] for frames that end with a delimiter, such as lines.
 ///
@@ -53,7 +57,7 @@ impl Delimited {
         assert!(!delim.is_empty(), "Delimited needs a non-empty delimiter");
         Delimited {
             finder: Finder::new(delim),
-            max_length: crate::reader::DEFAULT_LIMIT,
+            max_length: DEFAULT_MAX_LENGTH,
             strip: false,
         }
     }

@@ -1,20 +1,15 @@
-//! The `Encoder` trait and the `FramedWrite` sink.
+//! The `Encoder` trait and `EncodeBuf`, where encoders put their bytes.
 
 use std::fmt;
 
-use std::pin::Pin;
-use std::task::{ready, Context, Poll};
-
 use bytes::Bytes;
-use futures_io::AsyncWrite;
-use futures_sink::Sink;
-use pin_project_lite::pin_project;
 
-use super::Delimited;
-use crate::writer::EncodeBuf;
-use crate::{Error, LengthPrefix, StreamWriter};
+use super::{Delimited, LengthPrefix};
+use crate::buffer::WriteQueue;
+use crate::Error;
 
-/// Turns items into bytes at the end of a [`StreamWriter`]'s queue.
+/// Turns items into bytes at the end of a
+/// [`StreamWriter`](crate::StreamWriter)'s queue.
 ///
 /// An encoder should validate an item before it appends anything, so that
 /// a rejected item leaves nothing behind (as `LengthPrefix` does).
@@ -85,84 +80,39 @@ impl Encoder<Bytes> for Delimited {
     }
 }
 
-pin_project! {
-    /// A [`Sink`] of items, encoded by an [`Encoder`] into a [`StreamWriter`].
-    ///
-    /// Ready while the writer's pending bytes are under its cap; an item is
-    /// accepted whole, so pending bytes exceed the cap by at most one item.
-    /// `poll_flush` writes everything and flushes the inner writer;
-    /// `poll_close` flushes, then closes it once.
-    pub struct FramedWrite<W, E> {
-        #[pin]
-        writer: StreamWriter<W>,
-        encoder: E,
+/// Where an [`Encoder`] (and every `send`) puts bytes: the end of a
+/// [`StreamWriter`](crate::StreamWriter)'s queue.
+///
+/// [`extend_from_slice`](Self::extend_from_slice) copies into the
+/// coalescing buffer; [`push`](Self::push) keeps a large `Bytes` as it is.
+pub struct EncodeBuf<'a> {
+    queue: &'a mut WriteQueue,
+}
+
+impl<'a> EncodeBuf<'a> {
+    pub(crate) fn new(queue: &'a mut WriteQueue) -> Self {
+        EncodeBuf { queue }
+    }
+
+    /// Appends a copy of `data` (for headers, delimiters, small items).
+    #[inline]
+    pub fn extend_from_slice(&mut self, data: &[u8]) {
+        self.queue.extend_from_slice(data);
+    }
+
+    /// Appends `data`: copied if smaller than the writer's copy threshold,
+    /// otherwise queued as it is, without copying. An empty `data` costs
+    /// nothing (it takes no place in the queue, whatever the threshold).
+    #[inline]
+    pub fn push(&mut self, data: Bytes) {
+        self.queue.push(data);
     }
 }
 
-impl<W, E> FramedWrite<W, E> {
-    /// Encodes items with `encoder` into `inner`, through a default
-    /// [`StreamWriter`].
-    pub fn new(inner: W, encoder: E) -> Self {
-        Self::from_writer(StreamWriter::new(inner), encoder)
-    }
-
-    /// Encodes into an existing writer (keeping its cap and pending bytes).
-    pub fn from_writer(writer: StreamWriter<W>, encoder: E) -> Self {
-        FramedWrite { writer, encoder }
-    }
-
-    /// The writer.
-    pub fn get_ref(&self) -> &StreamWriter<W> {
-        &self.writer
-    }
-
-    /// The writer, mutably.
-    pub fn get_mut(&mut self) -> &mut StreamWriter<W> {
-        &mut self.writer
-    }
-
-    /// The encoder.
-    pub fn encoder(&self) -> &E {
-        &self.encoder
-    }
-
-    /// The writer and the encoder.
-    pub fn into_parts(self) -> (StreamWriter<W>, E) {
-        (self.writer, self.encoder)
-    }
-}
-
-impl<W: AsyncWrite, E: Encoder<Item>, Item> Sink<Item> for FramedWrite<W, E> {
-    type Error = Error;
-
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        // Room for (at least) a 1-byte item: under the cap, or nothing pending.
-        self.project()
-            .writer
-            .poll_room_for(cx, 1)
-            .map_err(Error::Io)
-    }
-
-    fn start_send(self: Pin<&mut Self>, item: Item) -> Result<(), Error> {
-        let this = self.project();
-        this.encoder.encode(item, &mut this.writer.encode_buf())
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        AsyncWrite::poll_flush(self.project().writer, cx).map_err(Error::Io)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        ready!(AsyncWrite::poll_close(self.project().writer, cx)).map_err(Error::Io)?;
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl<W: fmt::Debug, E: fmt::Debug> fmt::Debug for FramedWrite<W, E> {
+impl fmt::Debug for EncodeBuf<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FramedWrite")
-            .field("writer", &self.writer)
-            .field("encoder", &self.encoder)
+        f.debug_struct("EncodeBuf")
+            .field("pending", &self.queue.len())
             .finish()
     }
 }

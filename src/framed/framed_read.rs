@@ -8,7 +8,7 @@ use futures_core::{FusedStream, Stream};
 use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
 
-use super::Decoder;
+use crate::codec::Decoder;
 use crate::{Error, StreamReader};
 
 /// Items yielded in a row, without the inner reader ever being pending,

@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
-use crate::frame::{DecodeBuf, Decoder};
+use crate::codec::{DecodeBuf, Decoder};
 use crate::Error;
 
 impl<R: AsyncRead> StreamReader<R> {

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
-use crate::frame::Parsed;
-use crate::{Error, LengthPrefix};
+use crate::codec::{LengthPrefix, Parsed};
+use crate::Error;
 
 impl<R: AsyncRead> StreamReader<R> {
     /// The polling core of [`read_frame`](StreamReader::read_frame).

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_io::AsyncRead;
 
 use super::{poll_fill, StreamReader};
-use crate::search::{Finder, Scan};
+use crate::buffer::search::{Finder, Scan};
 use crate::Error;
 
 /// The cached searcher for the last delimiter used, so it is built once per
@@ -318,12 +318,12 @@ mod tests {
             delim,
         };
         let mut r = StreamReader::new(src).with_limit(len + delim.len());
-        let before = crate::search::SCANNED.with(|s| s.get());
+        let before = crate::buffer::search::SCANNED.with(|s| s.get());
         let line = futures_lite::future::block_on(r.read_until(delim))
             .unwrap()
             .unwrap();
         assert_eq!(line.len(), len + delim.len());
-        crate::search::SCANNED.with(|s| s.get()) - before
+        crate::buffer::search::SCANNED.with(|s| s.get()) - before
     }
 
     #[test]

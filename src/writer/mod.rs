@@ -1,23 +1,22 @@
 //! [`StreamWriter`]: coalesced, vectored writes with a hard cap on pending
 //! bytes.
 //!
-//! Pending bytes live in two places, in order: a queue of `Bytes` (large
-//! payloads kept as they are, and frozen runs of small writes), then the
-//! coalescing buffer that small writes are copied into. A flush writes them
-//! front to back with `poll_write_vectored`, up to [`MAX_IOVECS`] slices
-//! per call.
+//! The pending bytes and their memory policy live in the buffer layer's
+//! write queue; this module adds the inner writer, the cap with its
+//! backpressure, and the async methods. A flush writes the queue front to
+//! back with `poll_write_vectored`, up to [`MAX_IOVECS`] slices per call.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes, BytesMut};
 use futures_io::AsyncWrite;
 use pin_project_lite::pin_project;
 
+use crate::buffer::WriteQueue;
 use crate::checked_io;
+use crate::codec::EncodeBuf;
 
 mod send;
 
@@ -34,9 +33,7 @@ pub const DEFAULT_COPY_THRESHOLD: usize = 1024;
 /// copied and coalesced (a borrowed slice must be copied either way, so the
 /// copy threshold for `Bytes` does not apply).
 pub const DIRECT_WRITE: usize = 64 * 1024;
-/// Most slices handed to one `poll_write_vectored` call (Linux's `UIO_MAXIOV`
-/// is 1024; 64 keeps the stack array small and is plenty per call).
-pub const MAX_IOVECS: usize = 64;
+pub use crate::buffer::MAX_IOVECS;
 
 pin_project! {
     /// A buffered async writer that coalesces small writes, sends large
@@ -98,13 +95,8 @@ pin_project! {
     pub struct StreamWriter<W> {
         #[pin]
         inner: W,
-        // INVARIANT: pending == sum of queue lengths + coalesce.len(); the
-        // bytes go out in the order: queue front..back, then coalesce.
-        queue: VecDeque<Bytes>,
-        coalesce: BytesMut,
-        pending: usize,
+        queue: WriteQueue,
         max_pending: usize,
-        copy_threshold: usize,
         closed: bool,
     }
 }
@@ -119,11 +111,8 @@ impl<W> StreamWriter<W> {
     pub fn new(inner: W) -> Self {
         StreamWriter {
             inner,
-            queue: VecDeque::new(),
-            coalesce: BytesMut::new(),
-            pending: 0,
+            queue: WriteQueue::new(DEFAULT_COPY_THRESHOLD),
             max_pending: DEFAULT_MAX_PENDING,
-            copy_threshold: DEFAULT_COPY_THRESHOLD,
             closed: false,
         }
     }
@@ -151,7 +140,7 @@ impl<W> StreamWriter<W> {
     /// # drop(w);
     /// ```
     pub fn with_copy_threshold(mut self, n: usize) -> Self {
-        self.copy_threshold = n;
+        self.queue.set_copy_threshold(n);
         self
     }
 
@@ -168,7 +157,7 @@ impl<W> StreamWriter<W> {
     /// # }).unwrap();
     /// ```
     pub fn pending(&self) -> usize {
-        self.pending
+        self.queue.len()
     }
 
     /// The cap on pending bytes.
@@ -224,67 +213,13 @@ impl<W> StreamWriter<W> {
 
     /// Whether an item of `len` bytes may be accepted now.
     fn has_room_for(&self, len: usize) -> bool {
-        self.pending == 0 || self.pending.saturating_add(len) <= self.max_pending
+        let pending = self.queue.len();
+        pending == 0 || pending.saturating_add(len) <= self.max_pending
     }
 
     /// The queue, as an [`EncodeBuf`] that appends to it.
     pub(crate) fn encode_buf(self: Pin<&mut Self>) -> EncodeBuf<'_> {
-        let this = self.project();
-        EncodeBuf {
-            queue: this.queue,
-            coalesce: this.coalesce,
-            pending: this.pending,
-            copy_threshold: *this.copy_threshold,
-        }
-    }
-}
-
-/// Where an [`Encoder`](crate::frame::Encoder) (and every `send`) puts
-/// bytes: the end of a [`StreamWriter`]'s queue.
-///
-/// [`extend_from_slice`](Self::extend_from_slice) copies into the
-/// coalescing buffer; [`push`](Self::push) keeps a large `Bytes` as it is.
-pub struct EncodeBuf<'a> {
-    queue: &'a mut VecDeque<Bytes>,
-    coalesce: &'a mut BytesMut,
-    pending: &'a mut usize,
-    copy_threshold: usize,
-}
-
-impl EncodeBuf<'_> {
-    /// Appends a copy of `data` (for headers, delimiters, small items).
-    #[inline]
-    pub fn extend_from_slice(&mut self, data: &[u8]) {
-        self.coalesce.extend_from_slice(data);
-        *self.pending += data.len();
-    }
-
-    /// Appends `data`: copied if smaller than the writer's copy threshold,
-    /// otherwise queued as it is, without copying. An empty `data` costs
-    /// nothing (it takes no place in the queue, whatever the threshold).
-    #[inline]
-    pub fn push(&mut self, data: Bytes) {
-        let len = data.len();
-        if len == 0 {
-            return;
-        }
-        if len < self.copy_threshold {
-            return self.extend_from_slice(&data);
-        }
-        if !self.coalesce.is_empty() {
-            // Keep the order: the small bytes so far go first.
-            self.queue.push_back(self.coalesce.split().freeze());
-        }
-        self.queue.push_back(data);
-        *self.pending += len;
-    }
-}
-
-impl fmt::Debug for EncodeBuf<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EncodeBuf")
-            .field("pending", &*self.pending)
-            .finish()
+        EncodeBuf::new(self.project().queue)
     }
 }
 
@@ -292,23 +227,9 @@ impl<W: AsyncWrite> StreamWriter<W> {
     /// One vectored write of pending bytes (up to [`MAX_IOVECS`] slices).
     fn poll_write_once(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut this = self.project();
-        debug_assert!(*this.pending > 0);
+        debug_assert!(this.queue.len() > 0);
         let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-        let mut count = 0;
-        let mut total = 0;
-        // Empty items are never queued (`EncodeBuf::push`), so every slot
-        // carries bytes.
-        for b in this.queue.iter().take(MAX_IOVECS - 1) {
-            debug_assert!(!b.is_empty());
-            slices[count] = IoSlice::new(b);
-            total += b.len();
-            count += 1;
-        }
-        if count < MAX_IOVECS - 1 && !this.coalesce.is_empty() {
-            slices[count] = IoSlice::new(this.coalesce);
-            total += this.coalesce.len();
-            count += 1;
-        }
+        let (count, total) = this.queue.slices(&mut slices);
         let written = ready!(checked_io::poll_write(
             this.inner.as_mut(),
             cx,
@@ -317,28 +238,7 @@ impl<W: AsyncWrite> StreamWriter<W> {
         ))?;
         // Drop exactly what was written: the rest stays, so an error later
         // leaves `pending` exact and a retry sends each byte once.
-        *this.pending -= written;
-        let mut left = written;
-        while left > 0 {
-            match this.queue.front_mut() {
-                Some(front) if front.len() <= left => {
-                    left -= front.len();
-                    this.queue.pop_front();
-                }
-                Some(front) => {
-                    front.advance(left);
-                    left = 0;
-                }
-                None => {
-                    this.coalesce.advance(left);
-                    left = 0;
-                }
-            }
-        }
-        if this.coalesce.is_empty() {
-            // Reuse the coalescing buffer from its start.
-            this.coalesce.clear();
-        }
+        this.queue.advance(written);
         Poll::Ready(Ok(()))
     }
 
@@ -356,7 +256,7 @@ impl<W: AsyncWrite> StreamWriter<W> {
 
     /// Writes every pending byte to the inner writer (without flushing it).
     fn poll_write_pending(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.pending > 0 {
+        while self.queue.len() > 0 {
             ready!(self.as_mut().poll_write_once(cx))?;
         }
         Poll::Ready(Ok(()))
@@ -407,7 +307,7 @@ impl<W: fmt::Debug> fmt::Debug for StreamWriter<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamWriter")
             .field("inner", &self.inner)
-            .field("pending", &self.pending)
+            .field("pending", &self.queue.len())
             .field("max_pending", &self.max_pending)
             .finish()
     }

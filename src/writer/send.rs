@@ -8,8 +8,8 @@ use bytes::Bytes;
 use futures_io::AsyncWrite;
 
 use super::StreamWriter;
-use crate::frame::Header;
-use crate::{Error, LengthPrefix};
+use crate::codec::{Header, LengthPrefix};
+use crate::Error;
 
 impl<W: AsyncWrite + Unpin> StreamWriter<W> {
     /// Queues `data`: copied into the coalescing buffer if small, kept as it
