@@ -88,7 +88,8 @@ pub use codec::LengthPrefix;
 pub use error::Error;
 pub use reader::{
     CopyExact, Decode, Peek, PeekUntil, ReadExactInto, ReadExactly, ReadFrame, ReadInto, ReadUntil,
-    Skip, StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
+    Skip, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX,
+    MAX_CAPACITY,
 };
 pub use writer::{
     Flush, SendBytes, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,

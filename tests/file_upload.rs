@@ -109,6 +109,7 @@ async fn good_upload<S: Sock>(client: S, server: S) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP) and files")]
 fn upload_is_stored_and_verified() {
     on_both!(good_upload);
 }
@@ -145,6 +146,7 @@ async fn bad_names<S: Sock>(client: S, server: S) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP) and files")]
 fn bad_names_are_refused_before_any_byte_is_written() {
     on_both!(bad_names);
 }
@@ -170,6 +172,7 @@ async fn too_large<S: Sock>(client: S, server: S) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP) and files")]
 fn size_over_the_limit_is_refused_before_any_byte_is_written() {
     on_both!(too_large);
 }
@@ -201,6 +204,7 @@ async fn dies_midway<S: Sock>(client: S, server: S) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP) and files")]
 fn connection_dying_midway_leaves_no_partial_file() {
     on_both!(dies_midway);
 }
@@ -237,6 +241,7 @@ async fn disk_full<S: Sock>(client: S, server: S) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP) and files")]
 fn full_disk_is_reported_and_nothing_kept() {
     on_both!(disk_full);
 }
@@ -268,11 +273,13 @@ async fn bad_checksum<S: Sock>(client: S, server: S) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP) and files")]
 fn checksum_mismatch_is_refused_and_nothing_kept() {
     on_both!(bad_checksum);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP) and files")]
 fn several_uploads_at_once() {
     smol::block_on(async {
         let dir = temp_dir("many");

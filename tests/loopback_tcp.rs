@@ -51,6 +51,7 @@ async fn receive<R: AsyncRead + Unpin>(r: R, frames: Vec<Vec<u8>>) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP)")]
 fn loopback_tcp_frames_and_lines_on_smol() {
     smol::block_on(async {
         let (client, server) = common::smol_pair().await;
@@ -60,6 +61,7 @@ fn loopback_tcp_frames_and_lines_on_smol() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP)")]
 fn loopback_tcp_frames_and_lines_on_async_std() {
     async_std::task::block_on(async {
         let (client, server) = common::async_std_pair().await;

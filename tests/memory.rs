@@ -450,3 +450,56 @@ fn huge_peek_grows_with_arrival_and_never_aborts() {
         assert!(m.peak() <= CAP + 4 * 10_000 + 256, "peak {}", m.peak());
     });
 }
+
+/// Peak heap of discarding 8 MiB of bad input (an over-long line or an
+/// oversized frame) that arrives 1500 bytes per read.
+#[test]
+fn discarding_bad_input_holds_at_most_the_capacity() {
+    on_both_runtimes(|| async {
+        let huge = 8 << 20;
+        // An over-long line, through skip_until.
+        let mut line = vec![b'x'; huge];
+        line.extend_from_slice(b"\r\nok\r\n");
+        let mut r = StreamReader::with_capacity(CAP, source(&line, 1500));
+        let m = Meter::start();
+        assert_eq!(r.skip_until(b"\r\n").await.unwrap(), Some(huge as u64 + 2));
+        // The normal buffer, plus the boxed multi-byte delimiter searcher.
+        assert!(m.peak() <= CAP + 1024, "skip_until: peak {}", m.peak());
+        // The same through Delimited::discard_overlong.
+        let mut r = StreamReader::with_capacity(CAP, source(&line, 1500));
+        let mut d = intake::frame::Delimited::new(b"\r\n")
+            .max_length(1024)
+            .discard_overlong();
+        let m = Meter::start();
+        assert!(matches!(
+            r.decode(&mut d).await,
+            Err(Error::LimitExceeded { .. })
+        ));
+        assert_eq!(
+            r.decode(&mut d).await.unwrap().as_deref(),
+            Some(&b"ok\r\n"[..])
+        );
+        assert!(
+            m.peak() <= CAP + 4 * 1024 + 1024,
+            "discard_overlong: peak {}",
+            m.peak()
+        );
+        // An oversized frame, through skip_frame.
+        let prefix = intake::LengthPrefix::new(4).max_frame_len(1024);
+        let mut frame = (huge as u32).to_be_bytes().to_vec();
+        frame.resize(4 + huge, 1);
+        frame.extend_from_slice(b"\x00\x00\x00\x02ok");
+        let mut r = StreamReader::with_capacity(CAP, source(&frame, 1500));
+        let m = Meter::start();
+        assert!(matches!(
+            r.read_frame(&prefix).await,
+            Err(Error::FrameTooLarge { .. })
+        ));
+        assert_eq!(r.skip_frame(&prefix).await.unwrap(), Some(huge as u64));
+        assert_eq!(
+            r.read_frame(&prefix).await.unwrap().as_deref(),
+            Some(&b"ok"[..])
+        );
+        assert!(m.peak() <= CAP + 256, "skip_frame: peak {}", m.peak());
+    });
+}

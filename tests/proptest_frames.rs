@@ -48,7 +48,7 @@ async fn run(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(miri_or(256, 8) as u32))]
 
     #[test]
     fn random_frame_sequences_every_width_and_order(
@@ -73,7 +73,6 @@ proptest! {
         let frames: Vec<Vec<u8>> = frames.into_iter().map(|mut f| { f.truncate(limit); f }).collect();
         let mut cuts = cuts;
         cuts.sort_unstable();
-        smol::block_on(run(frames.clone(), prefix, cuts.clone(), pending, capacity));
-        async_std::task::block_on(run(frames, prefix, cuts, pending, capacity));
+        on_both_runtimes(|| run(frames.clone(), prefix, cuts.clone(), pending, capacity));
     }
 }

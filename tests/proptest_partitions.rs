@@ -174,7 +174,7 @@ fn input() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(miri_or(256, 8) as u32))]
 
     #[test]
     fn random_partitions_match_the_oracle(
@@ -187,7 +187,6 @@ proptest! {
         let mut cuts = cuts;
         cuts.sort_unstable();
         let args = (data, cuts, pending, capacity, ops);
-        smol::block_on(run(args.0.clone(), args.1.clone(), args.2, args.3, args.4.clone()));
-        async_std::task::block_on(run(args.0, args.1, args.2, args.3, args.4));
+        on_both_runtimes(|| run(args.0.clone(), args.1.clone(), args.2, args.3, args.4.clone()));
     }
 }

@@ -80,6 +80,7 @@ where
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs real sockets and /proc/self/statm")]
 fn stalled_connections_rss_grows_with_arrived_bytes_not_claims() {
     // Budget: the normal 8 KiB buffer, growth steps, socket and task
     // overhead: 64 KiB per connection is generous, and still 128 times less

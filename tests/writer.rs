@@ -300,6 +300,7 @@ fn cancel_send_and_flush_at_every_poll_loses_and_duplicates_nothing() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "needs a real socket (loopback TCP)")]
 fn writer_and_reader_over_loopback_tcp_on_both_runtimes() {
     let prefix = LengthPrefix::new(4).max_frame_len(1 << 20);
     let frames: Vec<Bytes> = (0..400)

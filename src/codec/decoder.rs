@@ -88,6 +88,17 @@ pub trait Decoder {
             }
         }
     }
+
+    /// Whether decoding can go on after [`decode`](Decoder::decode)
+    /// returned `error`, because the decoder has dealt with the bad input
+    /// itself (as [`Delimited::discard_overlong`](crate::frame::Delimited::discard_overlong)
+    /// does). A [`FramedRead`](crate::frame::FramedRead) reports such an
+    /// error and keeps going; after any other error it ends. The default
+    /// is `false` for every error.
+    fn recovers_from(&self, error: &Error) -> bool {
+        let _ = error;
+        false
+    }
 }
 
 /// The decoder's window on the reader's buffer: every buffered, unread

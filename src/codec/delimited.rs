@@ -16,14 +16,27 @@ pub const DEFAULT_MAX_LENGTH: usize = 64 * 1024;
 /// kept by the reader ([`DecodeBuf::scanned`]), so bytes are never scanned
 /// twice, and other reads between two decodes cannot make it stale. Frames
 /// include the delimiter unless [`strip_delimiter`](Self::strip_delimiter)
-/// is set.
+/// (or [`strip_line_ending`](Self::strip_line_ending)) is set.
+///
+/// Options, each off by default:
+///
+/// | option | what it does |
+/// |---|---|
+/// | [`strip_delimiter`](Self::strip_delimiter) | frames without their delimiter |
+/// | [`strip_line_ending`](Self::strip_line_ending) | lines without `\n` or `\r\n` (as tokio-util's `LinesCodec`) |
+/// | [`allow_unterminated`](Self::allow_unterminated) | bytes after the last delimiter at end of stream are a last frame, not an error |
+/// | [`discard_overlong`](Self::discard_overlong) | a frame over [`max_length`](Self::max_length) is discarded with bounded memory and reported once; decoding goes on with the next one |
+///
+/// [`Delimited::text_lines`] turns the last three on, for text protocols.
 ///
 /// Overflow policy: a frame that has not ended within
 /// [`max_length`](Self::max_length) bytes (delimiter included; default
-/// 64 KiB) is [`Error::LimitExceeded`], and a framed stream ends there (it is
-/// fused after its first error). To skip an overlong line and go on, use
-/// [`StreamReader::read_until`](crate::StreamReader::read_until), which
-/// leaves the bytes buffered.
+/// 64 KiB) is [`Error::LimitExceeded`]. Without `discard_overlong` nothing
+/// is consumed and a [`FramedRead`](crate::frame::FramedRead) ends there;
+/// [`StreamReader::skip_until`](crate::StreamReader::skip_until) skips the
+/// line by hand. With it, the error is reported once per over-long frame,
+/// the frame is dropped as its bytes arrive (memory stays within
+/// `max_length` plus one read), and a `FramedRead` goes on.
 ///
 /// # Examples
 ///
@@ -40,11 +53,36 @@ pub const DEFAULT_MAX_LENGTH: usize = 64 * 1024;
 /// # Ok::<(), intake::Error>(())
 /// # }).unwrap();
 /// ```
+///
+/// Text lines as tokio-util's `LinesCodec` or asyncio's `readline` hand them
+/// out: either ending stripped, an over-long line reported once and
+/// skipped, the last line returned without its newline:
+///
+/// ```
+/// # futures_lite::future::block_on(async {
+/// use futures_lite::StreamExt;
+/// use intake::{frame::{Delimited, FramedRead}, Error};
+///
+/// let wire = b"HELO a\r\nthis line is far too long\nQUIT";
+/// let mut lines = FramedRead::new(&wire[..], Delimited::text_lines().max_length(16));
+/// assert_eq!(&lines.next().await.unwrap()?[..], b"HELO a");
+/// assert!(matches!(lines.next().await, Some(Err(Error::LimitExceeded { limit: 16 }))));
+/// assert_eq!(&lines.next().await.unwrap()?[..], b"QUIT");
+/// assert!(lines.next().await.is_none());
+/// # Ok::<(), intake::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Delimited {
     finder: Finder,
     max_length: usize,
     strip: bool,
+    strip_cr: bool,
+    unterminated: bool,
+    discard: bool,
+    /// Inside an over-long frame, dropping bytes up to its delimiter. A
+    /// mode, not a buffer position, so other reads cannot make it stale.
+    discarding: bool,
 }
 
 impl Delimited {
@@ -59,12 +97,30 @@ impl Delimited {
             finder: Finder::new(delim),
             max_length: DEFAULT_MAX_LENGTH,
             strip: false,
+            strip_cr: false,
+            unterminated: false,
+            discard: false,
+            discarding: false,
         }
     }
 
     /// Frames end with `\n` (the delimiter is kept unless stripped).
     pub fn lines() -> Self {
         Self::new(b"\n")
+    }
+
+    /// Lines of text as most line protocols (HTTP, SMTP, Redis) and
+    /// tokio-util's `LinesCodec` treat them: `\n` or `\r\n` endings
+    /// stripped ([`strip_line_ending`](Self::strip_line_ending)), a last
+    /// line without an ending returned at end of stream
+    /// ([`allow_unterminated`](Self::allow_unterminated)), and lines over
+    /// [`max_length`](Self::max_length) discarded and reported once
+    /// ([`discard_overlong`](Self::discard_overlong)).
+    pub fn text_lines() -> Self {
+        Self::lines()
+            .strip_line_ending()
+            .allow_unterminated()
+            .discard_overlong()
     }
 
     /// The longest frame accepted, delimiter included (default 64 KiB).
@@ -88,28 +144,119 @@ impl Delimited {
         self.strip = true;
         self
     }
+
+    /// Return frames without their delimiter and without one `\r` right
+    /// before it: with the delimiter `\n`, lines ending in `\n` or `\r\n`
+    /// both come out bare.
+    pub fn strip_line_ending(mut self) -> Self {
+        self.strip = true;
+        self.strip_cr = true;
+        self
+    }
+
+    /// At end of stream, bytes after the last delimiter are a last frame
+    /// (stripped as the others are), instead of
+    /// [`Error::UnexpectedEof`].
+    pub fn allow_unterminated(mut self) -> Self {
+        self.unterminated = true;
+        self
+    }
+
+    /// A frame that has not ended within [`max_length`](Self::max_length)
+    /// is reported once as [`Error::LimitExceeded`] and then dropped, up to
+    /// and including its delimiter, as its bytes arrive; decoding goes on
+    /// with the next frame, and a [`FramedRead`](crate::frame::FramedRead)
+    /// keeps going (see [`Decoder::recovers_from`]).
+    pub fn discard_overlong(mut self) -> Self {
+        self.discard = true;
+        self
+    }
+
+    /// The frame ending at `end` (delimiter included), stripped as set.
+    fn frame(&self, buf: &mut DecodeBuf<'_>, end: usize) -> Bytes {
+        if !self.strip {
+            return buf.split_to(end);
+        }
+        let dlen = self.finder.needle().len();
+        let mut frame = buf.split_to(end - dlen);
+        buf.advance(dlen);
+        self.strip_cr(&mut frame);
+        frame
+    }
+
+    fn strip_cr(&self, frame: &mut Bytes) {
+        if self.strip_cr && frame.last() == Some(&b'\r') {
+            frame.truncate(frame.len() - 1);
+        }
+    }
+
+    /// Drops buffered bytes of an over-long frame, through its delimiter if
+    /// it is buffered (then the mode ends). Otherwise keeps only the bytes
+    /// that may begin a delimiter split across reads.
+    fn discard(&mut self, buf: &mut DecodeBuf<'_>) {
+        match buf.scan(&self.finder, usize::MAX) {
+            Scan::Found(end) => {
+                buf.advance(end);
+                self.discarding = false;
+            }
+            Scan::More | Scan::Limit => {
+                let keep = (self.finder.needle().len() - 1).min(buf.len());
+                buf.advance(buf.len() - keep);
+            }
+        }
+    }
 }
 
 impl Decoder for Delimited {
     type Item = Bytes;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Error> {
-        match buf.scan(&self.finder, self.max_length) {
-            Scan::Found(end) => {
-                let frame = if self.strip {
-                    let dlen = self.finder.needle().len();
-                    let f = buf.split_to(end - dlen);
-                    buf.advance(dlen);
-                    f
-                } else {
-                    buf.split_to(end)
-                };
-                Ok(Some(frame))
+        if self.discarding {
+            self.discard(buf);
+            if self.discarding {
+                return Ok(None);
             }
-            Scan::More => Ok(None),
-            Scan::Limit => Err(Error::LimitExceeded {
-                limit: self.max_length,
-            }),
         }
+        match buf.scan(&self.finder, self.max_length) {
+            Scan::Found(end) => Ok(Some(self.frame(buf, end))),
+            Scan::More => Ok(None),
+            Scan::Limit => {
+                if self.discard {
+                    self.discarding = true;
+                    self.discard(buf);
+                }
+                Err(Error::LimitExceeded {
+                    limit: self.max_length,
+                })
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Error> {
+        if let Some(frame) = self.decode(buf)? {
+            return Ok(Some(frame));
+        }
+        if self.discarding {
+            // The over-long frame ends with the stream; it was reported.
+            buf.advance(buf.len());
+            self.discarding = false;
+            return Ok(None);
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let mut rest = buf.split_to(buf.len());
+        if self.unterminated {
+            self.strip_cr(&mut rest);
+            return Ok(Some(rest));
+        }
+        Err(Error::UnexpectedEof {
+            partial: rest,
+            expected: None,
+        })
+    }
+
+    fn recovers_from(&self, error: &Error) -> bool {
+        self.discard && matches!(error, Error::LimitExceeded { .. })
     }
 }

@@ -42,11 +42,11 @@ pub struct LengthPrefix {
 
 /// What a buffer holds, according to a prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Parsed {
+pub(crate) enum Parsed<Len = usize> {
     /// The header is incomplete: at least this many bytes are needed.
     NeedHeader(usize),
     /// A frame of `header` bytes of header and `payload` bytes of payload.
-    Frame { header: usize, payload: usize },
+    Frame { header: usize, payload: Len },
 }
 
 impl LengthPrefix {
@@ -260,6 +260,22 @@ impl LengthPrefix {
 
     #[cold]
     fn parse_general(&self, buf: &[u8]) -> Result<Parsed, Error> {
+        let (header, len) = match self.parse_unbounded(buf)? {
+            Parsed::Frame { header, payload } => (header, payload),
+            Parsed::NeedHeader(n) => return Ok(Parsed::NeedHeader(n)),
+        };
+        let too_large = || Error::FrameTooLarge { len, max: self.max };
+        let payload = usize::try_from(len).map_err(|_| too_large())?;
+        if payload > self.max || header.checked_add(payload).is_none() {
+            return Err(too_large());
+        }
+        Ok(Parsed::Frame { header, payload })
+    }
+
+    /// The header at the front of `buf` with the payload length as the wire
+    /// says it (after the adjustment), *not* checked against the maximum:
+    /// for skipping a frame that is too large to read.
+    pub(crate) fn parse_unbounded(&self, buf: &[u8]) -> Result<Parsed<u64>, Error> {
         let (header, value) = match self.width {
             0 => {
                 let mut value: u64 = 0;
@@ -300,14 +316,9 @@ impl LengthPrefix {
                 self.adjustment
             )));
         }
-        let too_large = || Error::FrameTooLarge {
-            len: u64::try_from(adjusted).unwrap_or(u64::MAX),
-            max: self.max,
-        };
-        let payload = usize::try_from(adjusted).map_err(|_| too_large())?;
-        if payload > self.max || header.checked_add(payload).is_none() {
-            return Err(too_large());
-        }
+        // A u64 plus an i64 that is not negative may exceed u64: saturate,
+        // which is over any maximum a usize can hold.
+        let payload = u64::try_from(adjusted).unwrap_or(u64::MAX);
         Ok(Parsed::Frame { header, payload })
     }
 

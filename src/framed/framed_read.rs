@@ -8,7 +8,8 @@ use futures_core::{FusedStream, Stream};
 use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
 
-use crate::codec::Decoder;
+use crate::codec::{Decoder, LengthPrefix};
+use crate::reader::FrameSkip;
 use crate::{Error, StreamReader};
 
 /// Items yielded in a row, without the inner reader ever being pending,
@@ -19,7 +20,12 @@ pin_project! {
     /// A [`Stream`] of items decoded from a reader by a [`Decoder`].
     ///
     /// - Decodes what is already buffered before polling the inner reader.
-    /// - Fused after its first error (and after the end).
+    /// - Fused after its first error (and after the end), except errors the
+    ///   decoder has dealt with itself ([`Decoder::recovers_from`], e.g.
+    ///   an over-long line with
+    ///   [`Delimited::discard_overlong`](crate::frame::Delimited::discard_overlong)),
+    ///   and oversized frames with [`skip_oversized`](Self::skip_oversized):
+    ///   those are reported once and the stream goes on.
     /// - At end of stream, leftover bytes that make no item are an
     ///   [`Error::UnexpectedEof`] carrying them (the default
     ///   [`Decoder::decode_eof`]).
@@ -54,6 +60,11 @@ pin_project! {
         decoder: D,
         streak: u32,
         done: bool,
+        // With `skip_oversized`: the prefix whose too-large frames are
+        // skipped, and the progress of the current skip (kept here, so a
+        // dropped `next()` loses nothing).
+        skip_prefix: Option<LengthPrefix>,
+        skipping: Option<FrameSkip>,
     }
 }
 
@@ -71,6 +82,8 @@ impl<R, D> FramedRead<R, D> {
             decoder,
             streak: 0,
             done: false,
+            skip_prefix: None,
+            skipping: None,
         }
     }
 
@@ -100,11 +113,41 @@ impl<R, D> FramedRead<R, D> {
     }
 }
 
+impl<R> FramedRead<R, LengthPrefix> {
+    /// Skips frames over the prefix's maximum instead of ending the stream:
+    /// each is reported once as [`Error::FrameTooLarge`], then discarded
+    /// with bounded memory as its bytes arrive (nothing of it is held), and
+    /// the stream goes on with the next frame. This is what Netty's
+    /// `LengthFieldBasedFrameDecoder` does with a too-long frame.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use futures_lite::StreamExt;
+    /// use intake::{frame::FramedRead, Error, LengthPrefix};
+    ///
+    /// let wire = b"\x02hi\x09too large\x02ok";
+    /// let prefix = LengthPrefix::new(1).max_frame_len(4);
+    /// let mut frames = FramedRead::new(&wire[..], prefix).skip_oversized();
+    /// assert_eq!(&frames.next().await.unwrap()?[..], b"hi");
+    /// assert!(matches!(frames.next().await, Some(Err(Error::FrameTooLarge { len: 9, .. }))));
+    /// assert_eq!(&frames.next().await.unwrap()?[..], b"ok");
+    /// assert!(frames.next().await.is_none());
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn skip_oversized(mut self) -> Self {
+        self.skip_prefix = Some(self.decoder);
+        self
+    }
+}
+
 impl<R: AsyncRead, D: Decoder> Stream for FramedRead<R, D> {
     type Item = Result<D::Item, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.project();
+        let mut this = self.project();
         if *this.done {
             return Poll::Ready(None);
         }
@@ -112,6 +155,19 @@ impl<R: AsyncRead, D: Decoder> Stream for FramedRead<R, D> {
             *this.streak = 0;
             cx.waker().wake_by_ref();
             return Poll::Pending;
+        }
+        if let (Some(skip), Some(prefix)) = (this.skipping.as_mut(), this.skip_prefix.as_ref()) {
+            match this.reader.as_mut().poll_skip_frame(cx, prefix, skip) {
+                Poll::Pending => {
+                    *this.streak = 0;
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(_)) => *this.skipping = None,
+                Poll::Ready(Err(e)) => {
+                    *this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
         }
         match this.reader.poll_decode(cx, this.decoder) {
             Poll::Pending => {
@@ -127,7 +183,12 @@ impl<R: AsyncRead, D: Decoder> Stream for FramedRead<R, D> {
                 Poll::Ready(None)
             }
             Poll::Ready(Err(e)) => {
-                *this.done = true;
+                if this.skip_prefix.is_some() && matches!(e, Error::FrameTooLarge { .. }) {
+                    // Reported now; skipped from the next poll on.
+                    *this.skipping = Some(FrameSkip::default());
+                } else if !this.decoder.recovers_from(&e) {
+                    *this.done = true;
+                }
                 Poll::Ready(Some(Err(e)))
             }
         }

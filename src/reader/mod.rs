@@ -26,6 +26,8 @@ mod read_frame;
 mod read_into;
 mod read_until;
 mod skip;
+mod skip_frame;
+mod skip_until;
 
 pub use copy_exact::CopyExact;
 pub use decode::Decode;
@@ -35,6 +37,10 @@ pub use read_frame::ReadFrame;
 pub use read_into::{ReadExactInto, ReadInto};
 pub use read_until::{PeekUntil, ReadUntil};
 pub use skip::Skip;
+pub use skip_frame::SkipFrame;
+pub use skip_until::SkipUntil;
+
+pub(crate) use skip_frame::FrameSkip;
 
 use read_until::DelimiterSearch;
 

@@ -23,7 +23,7 @@ impl DelimiterSearch {
     /// The searcher for `delim`, and whether it was (re)built, in which case
     /// earlier scan progress does not apply.
     #[inline]
-    fn finder_for(&mut self, delim: &[u8]) -> (&Finder, bool) {
+    pub(super) fn finder_for(&mut self, delim: &[u8]) -> (&Finder, bool) {
         let stale = match (&self.finder, delim) {
             (Some(Finder::Byte(b)), [d]) => b != d,
             (Some(f), _) => f.needle() != delim,

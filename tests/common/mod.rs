@@ -215,14 +215,49 @@ pub fn poll_at_most<F: Future + Unpin>(mut fut: F, k: usize) -> Option<F::Output
     None
 }
 
-/// Runs the same async test on smol's and on async-std's executor.
+/// Runs the same async test on smol's and on async-std's executor. Under
+/// Miri, which cannot run their reactors (`timerfd_create`), it runs once on
+/// futures-lite's `block_on` (the current thread, parked between polls).
 pub fn on_both_runtimes<F, Fut>(test: F)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = ()>,
 {
-    smol::block_on(test());
-    async_std::task::block_on(test());
+    #[cfg(not(miri))]
+    {
+        smol::block_on(test());
+        async_std::task::block_on(test());
+    }
+    #[cfg(miri)]
+    futures_lite::future::block_on(test());
+}
+
+/// `smol::block_on`, or futures-lite's under Miri (see [`on_both_runtimes`]).
+pub fn smol_block_on<T>(fut: impl Future<Output = T>) -> T {
+    #[cfg(not(miri))]
+    let block_on = smol::block_on;
+    #[cfg(miri)]
+    let block_on = futures_lite::future::block_on;
+    block_on(fut)
+}
+
+/// `async_std::task::block_on`, or futures-lite's under Miri.
+pub fn async_std_block_on<T>(fut: impl Future<Output = T>) -> T {
+    #[cfg(not(miri))]
+    let block_on = async_std::task::block_on;
+    #[cfg(miri)]
+    let block_on = futures_lite::future::block_on;
+    block_on(fut)
+}
+
+/// `normal`, or `under_miri` when the test runs under Miri (an interpreter,
+/// thousands of times slower): for sizes and counts of long cases only.
+pub const fn miri_or(normal: usize, under_miri: usize) -> usize {
+    if cfg!(miri) {
+        under_miri
+    } else {
+        normal
+    }
 }
 
 /// A deterministic pseudo-random byte pattern.

@@ -1,0 +1,147 @@
+//! `skip_until`: discard through the next delimiter with bounded memory.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_io::AsyncRead;
+
+use super::{poll_fill, StreamReader};
+use crate::buffer::search::Scan;
+use crate::Error;
+
+impl<R: AsyncRead> StreamReader<R> {
+    /// The polling core of [`skip_until`](StreamReader::skip_until):
+    /// discards buffered bytes up to and including `delim`, adding their
+    /// number to `*discarded`. `Ok(false)` means the stream ended cleanly
+    /// with nothing discarded and nothing buffered.
+    pub(crate) fn poll_skip_until(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        delim: &[u8],
+        discarded: &mut u64,
+    ) -> Poll<Result<bool, Error>> {
+        if delim.is_empty() {
+            return Poll::Ready(Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a delimiter search needs a non-empty delimiter",
+            ))));
+        }
+        let mut this = self.project();
+        let (finder, rebuilt) = this.search.finder_for(delim);
+        if rebuilt {
+            this.buf.searched = 0;
+        }
+        loop {
+            // Unbounded search, but nothing is held: what holds no
+            // delimiter is dropped at once, except the last `delim.len() - 1`
+            // bytes, which may begin one split across reads.
+            match this.buf.scan(finder, usize::MAX) {
+                Scan::Found(end) => {
+                    this.buf.consume(end);
+                    *discarded += end as u64;
+                    return Poll::Ready(Ok(true));
+                }
+                Scan::More | Scan::Limit => {
+                    let keep = (delim.len() - 1).min(this.buf.len());
+                    let drop = this.buf.len() - keep;
+                    this.buf.consume(drop);
+                    *discarded += drop as u64;
+                }
+            }
+            let kept = this.buf.len();
+            let normal = this.buf.normal();
+            match ready!(poll_fill(
+                this.buf,
+                this.inner.as_mut(),
+                cx,
+                kept + 1,
+                normal.max(kept + 1)
+            )) {
+                Ok(0) if *discarded == 0 && this.buf.len() == 0 => return Poll::Ready(Ok(false)),
+                Ok(0) => {
+                    let rest = this.buf.len();
+                    this.buf.consume(rest);
+                    *discarded += rest as u64;
+                    return Poll::Ready(Err(Error::UnexpectedEof {
+                        partial: bytes::Bytes::new(),
+                        expected: None,
+                    }));
+                }
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Discards the bytes up to and including the next `delim`, whatever
+    /// their number, and returns how many were discarded (delimiter
+    /// included). Memory stays within the capacity: bytes are dropped as
+    /// they arrive, never held. This is how to go on after
+    /// [`read_until`](StreamReader::read_until) or
+    /// [`peek_until`](StreamReader::peek_until) reported
+    /// [`Error::LimitExceeded`] for an over-long line (asyncio's and
+    /// tokio-util's line readers discard such a line the same way).
+    ///
+    /// `Ok(None)` means the stream ended cleanly with nothing buffered.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::UnexpectedEof`] if the stream ends before a delimiter
+    ///   (the bytes were discarded: `partial` is empty, `expected` `None`).
+    /// - [`Error::Io`] if the inner reader fails (kind `InvalidInput` for an
+    ///   empty delimiter); calling again goes on discarding.
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe to drop for the stream: bytes past the delimiter are never
+    /// consumed, and calling again goes on discarding the same line. Only
+    /// the count is lost (the next call counts afresh).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use intake::{Error, StreamReader};
+    ///
+    /// let mut reader = StreamReader::new(&b"far too long a line\nok\n"[..]).with_limit(8);
+    /// assert!(matches!(reader.read_until(b"\n").await, Err(Error::LimitExceeded { limit: 8 })));
+    /// assert_eq!(reader.skip_until(b"\n").await?, Some(20));
+    /// assert_eq!(reader.read_until(b"\n").await?.as_deref(), Some(&b"ok\n"[..]));
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn skip_until<'a>(&'a mut self, delim: &'a [u8]) -> SkipUntil<'a, R> {
+        SkipUntil {
+            reader: self,
+            delim,
+            discarded: 0,
+        }
+    }
+}
+
+/// Future of [`StreamReader::skip_until`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct SkipUntil<'a, R> {
+    reader: &'a mut StreamReader<R>,
+    delim: &'a [u8],
+    discarded: u64,
+}
+
+impl<R: AsyncRead + Unpin> Future for SkipUntil<'_, R> {
+    type Output = Result<Option<u64>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let found = ready!(Pin::new(&mut *this.reader).poll_skip_until(
+            cx,
+            this.delim,
+            &mut this.discarded
+        ))?;
+        Poll::Ready(Ok(found.then_some(this.discarded)))
+    }
+}
