@@ -29,6 +29,12 @@
 //! protocol through the [`frame::Decoder`] trait and the
 //! [`frame::FramedRead`] stream.
 //!
+//! Every async method returns a named future that is
+//! [`FusedFuture`](futures_core::future::FusedFuture), and
+//! [`FramedRead`](frame::FramedRead) is a
+//! [`FusedStream`](futures_core::stream::FusedStream), so `futures::select!`
+//! takes them without `.fuse()`. Each method documents its cancel safety.
+//!
 //! # End of stream: one rule
 //!
 //! **An item read returns `Ok(None)` at a clean end of stream between

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_core::FusedFuture;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{poll_fill, StreamReader};
@@ -65,6 +66,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
                 remaining: n,
                 flushing: false,
             },
+            done: false,
         }
     }
 }
@@ -76,12 +78,11 @@ pub struct CopyExact<'a, R, W: ?Sized> {
     reader: &'a mut StreamReader<R>,
     dst: &'a mut W,
     progress: Progress,
+    done: bool,
 }
 
-impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> Future for CopyExact<'_, R, W> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> CopyExact<'_, R, W> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let reader = Pin::new(&mut *this.reader).project();
         let (buf, mut inner) = (reader.buf, reader.inner);
@@ -119,5 +120,21 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> Future for CopyExact<
             progress.remaining -= written as u64;
         }
         Pin::new(&mut *this.dst).poll_flush(cx).map_err(Error::Io)
+    }
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> Future for CopyExact<'_, R, W> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> FusedFuture for CopyExact<'_, R, W> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
@@ -90,6 +91,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         Decode {
             reader: self,
             decoder,
+            done: false,
         }
     }
 }
@@ -100,13 +102,31 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 pub struct Decode<'a, R, D> {
     reader: &'a mut StreamReader<R>,
     decoder: &'a mut D,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin, D: Decoder> Decode<'_, R, D> {
+    fn poll_unfused(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<D::Item>, Error>> {
+        let this = &mut *self;
+        Pin::new(&mut *this.reader).poll_decode(cx, this.decoder)
+    }
 }
 
 impl<R: AsyncRead + Unpin, D: Decoder> Future for Decode<'_, R, D> {
     type Output = Result<Option<D::Item>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        Pin::new(&mut *this.reader).poll_decode(cx, this.decoder)
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin, D: Decoder> FusedFuture for Decode<'_, R, D> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }

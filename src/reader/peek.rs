@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
@@ -74,6 +75,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         Peek {
             reader: Some(self),
             n,
+            done: false,
         }
     }
 }
@@ -84,16 +86,34 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 pub struct Peek<'a, R> {
     reader: Option<&'a mut StreamReader<R>>,
     n: usize,
+    done: bool,
+}
+
+impl<'a, R: AsyncRead + Unpin> Peek<'a, R> {
+    fn poll_unfused(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<&'a [u8], Error>> {
+        let n = self.n;
+        let reader = self.reader.as_mut().expect("Peek polled after completion");
+        ready!(Pin::new(&mut **reader).poll_peek(cx, n))?;
+        let reader = self.reader.take().expect("checked above");
+        Poll::Ready(Ok(reader.buffer()))
+    }
 }
 
 impl<'a, R: AsyncRead + Unpin> Future for Peek<'a, R> {
     type Output = Result<&'a [u8], Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let n = self.n;
-        let reader = self.reader.as_mut().expect("Peek polled after completion");
-        ready!(Pin::new(&mut **reader).poll_peek(cx, n))?;
-        let reader = self.reader.take().expect("checked above");
-        Poll::Ready(Ok(reader.buffer()))
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<'a, R: AsyncRead + Unpin> FusedFuture for Peek<'a, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill_toward, toward_untrusted, StreamReader};
@@ -113,7 +114,11 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn read_exactly(&mut self, n: usize) -> ReadExactly<'_, R> {
-        ReadExactly { reader: self, n }
+        ReadExactly {
+            reader: self,
+            n,
+            done: false,
+        }
     }
 }
 
@@ -123,13 +128,28 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 pub struct ReadExactly<'a, R> {
     reader: &'a mut StreamReader<R>,
     n: usize,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> ReadExactly<'_, R> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Bytes, Error>> {
+        let n = self.n;
+        Pin::new(&mut *self.reader).poll_read_exactly(cx, n)
+    }
 }
 
 impl<R: AsyncRead + Unpin> Future for ReadExactly<'_, R> {
     type Output = Result<Bytes, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let n = self.n;
-        Pin::new(&mut *self.reader).poll_read_exactly(cx, n)
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for ReadExactly<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }

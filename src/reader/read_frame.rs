@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
@@ -105,6 +106,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         ReadFrame {
             reader: self,
             prefix,
+            done: false,
         }
     }
 }
@@ -115,14 +117,32 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 pub struct ReadFrame<'a, R> {
     reader: &'a mut StreamReader<R>,
     prefix: &'a LengthPrefix,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> ReadFrame<'_, R> {
+    fn poll_unfused(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Bytes>, Error>> {
+        let prefix = self.prefix;
+        Pin::new(&mut *self.reader).poll_read_frame(cx, prefix)
+    }
 }
 
 impl<R: AsyncRead + Unpin> Future for ReadFrame<'_, R> {
     type Output = Result<Option<Bytes>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let prefix = self.prefix;
-        Pin::new(&mut *self.reader).poll_read_frame(cx, prefix)
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for ReadFrame<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
 

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill, poll_read_direct, StreamReader};
@@ -69,7 +70,11 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn read_into<'a>(&'a mut self, dst: &'a mut [u8]) -> ReadInto<'a, R> {
-        ReadInto { reader: self, dst }
+        ReadInto {
+            reader: self,
+            dst,
+            done: false,
+        }
     }
 
     /// Fills all of `dst` (caller memory). Buffered bytes are copied first;
@@ -109,6 +114,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             reader: self,
             dst,
             written: 0,
+            done: false,
         }
     }
 }
@@ -119,16 +125,31 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 pub struct ReadInto<'a, R> {
     reader: &'a mut StreamReader<R>,
     dst: &'a mut [u8],
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> ReadInto<'_, R> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize, Error>> {
+        let this = &mut *self;
+        Pin::new(&mut *this.reader)
+            .poll_read_into(cx, this.dst)
+            .map_err(Error::Io)
+    }
 }
 
 impl<R: AsyncRead + Unpin> Future for ReadInto<'_, R> {
     type Output = Result<usize, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        Pin::new(&mut *this.reader)
-            .poll_read_into(cx, this.dst)
-            .map_err(Error::Io)
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for ReadInto<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
 
@@ -142,12 +163,11 @@ pub struct ReadExactInto<'a, R> {
     /// INVARIANT: `dst[..written]` holds bytes consumed from the reader that
     /// the caller has not been handed yet.
     written: usize,
+    done: bool,
 }
 
-impl<R: AsyncRead + Unpin> Future for ReadExactInto<'_, R> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<R: AsyncRead + Unpin> ReadExactInto<'_, R> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let reader = Pin::new(&mut *this.reader).project();
         let (buf, mut inner) = (reader.buf, reader.inner);
@@ -187,6 +207,22 @@ impl<R: AsyncRead + Unpin> Future for ReadExactInto<'_, R> {
         // Handed over: nothing to put back on drop.
         this.written = 0;
         Poll::Ready(Ok(()))
+    }
+}
+
+impl<R: AsyncRead + Unpin> Future for ReadExactInto<'_, R> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for ReadExactInto<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
 

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill, StreamReader};
@@ -184,6 +185,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         ReadUntil {
             reader: self,
             delim,
+            done: false,
         }
     }
 }
@@ -194,14 +196,32 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 pub struct ReadUntil<'a, R> {
     reader: &'a mut StreamReader<R>,
     delim: &'a [u8],
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> ReadUntil<'_, R> {
+    fn poll_unfused(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Bytes>, Error>> {
+        let delim = self.delim;
+        Pin::new(&mut *self.reader).poll_read_until(cx, delim)
+    }
 }
 
 impl<R: AsyncRead + Unpin> Future for ReadUntil<'_, R> {
     type Output = Result<Option<Bytes>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let delim = self.delim;
-        Pin::new(&mut *self.reader).poll_read_until(cx, delim)
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for ReadUntil<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
 
@@ -250,6 +270,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         PeekUntil {
             reader: Some(self),
             delim,
+            done: false,
         }
     }
 }
@@ -260,12 +281,14 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 pub struct PeekUntil<'a, R> {
     reader: Option<&'a mut StreamReader<R>>,
     delim: &'a [u8],
+    done: bool,
 }
 
-impl<'a, R: AsyncRead + Unpin> Future for PeekUntil<'a, R> {
-    type Output = Result<Option<&'a [u8]>, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<'a, R: AsyncRead + Unpin> PeekUntil<'a, R> {
+    fn poll_unfused(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<&'a [u8]>, Error>> {
         let delim = self.delim;
         let reader = self
             .reader
@@ -274,6 +297,22 @@ impl<'a, R: AsyncRead + Unpin> Future for PeekUntil<'a, R> {
         let end = ready!(Pin::new(&mut **reader).poll_peek_until(cx, delim))?;
         let reader = self.reader.take().expect("checked above");
         Poll::Ready(Ok(end.map(|end| &reader.buffer()[..end])))
+    }
+}
+
+impl<'a, R: AsyncRead + Unpin> Future for PeekUntil<'a, R> {
+    type Output = Result<Option<&'a [u8]>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<'a, R: AsyncRead + Unpin> FusedFuture for PeekUntil<'a, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
 

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill, StreamReader};
@@ -72,6 +73,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         Skip {
             reader: self,
             remaining: n,
+            done: false,
         }
     }
 }
@@ -82,13 +84,28 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 pub struct Skip<'a, R> {
     reader: &'a mut StreamReader<R>,
     remaining: u64,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> Skip<'_, R> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = &mut *self;
+        Pin::new(&mut *this.reader).poll_skip(cx, &mut this.remaining)
+    }
 }
 
 impl<R: AsyncRead + Unpin> Future for Skip<'_, R> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        Pin::new(&mut *this.reader).poll_skip(cx, &mut this.remaining)
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for Skip<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }

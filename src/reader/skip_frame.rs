@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
@@ -106,6 +107,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             reader: self,
             prefix,
             skip: FrameSkip::default(),
+            done: false,
         }
     }
 }
@@ -117,13 +119,31 @@ pub struct SkipFrame<'a, R> {
     reader: &'a mut StreamReader<R>,
     prefix: &'a LengthPrefix,
     skip: FrameSkip,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> SkipFrame<'_, R> {
+    fn poll_unfused(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<u64>, Error>> {
+        let this = &mut *self;
+        Pin::new(&mut *this.reader).poll_skip_frame(cx, this.prefix, &mut this.skip)
+    }
 }
 
 impl<R: AsyncRead + Unpin> Future for SkipFrame<'_, R> {
     type Output = Result<Option<u64>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        Pin::new(&mut *this.reader).poll_skip_frame(cx, this.prefix, &mut this.skip)
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for SkipFrame<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }

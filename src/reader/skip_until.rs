@@ -5,6 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_core::FusedFuture;
 use futures_io::AsyncRead;
 
 use super::{poll_fill, StreamReader};
@@ -119,6 +120,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             reader: self,
             delim,
             discarded: 0,
+            done: false,
         }
     }
 }
@@ -130,12 +132,14 @@ pub struct SkipUntil<'a, R> {
     reader: &'a mut StreamReader<R>,
     delim: &'a [u8],
     discarded: u64,
+    done: bool,
 }
 
-impl<R: AsyncRead + Unpin> Future for SkipUntil<'_, R> {
-    type Output = Result<Option<u64>, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<R: AsyncRead + Unpin> SkipUntil<'_, R> {
+    fn poll_unfused(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<u64>, Error>> {
         let this = &mut *self;
         let found = ready!(Pin::new(&mut *this.reader).poll_skip_until(
             cx,
@@ -143,5 +147,21 @@ impl<R: AsyncRead + Unpin> Future for SkipUntil<'_, R> {
             &mut this.discarded
         ))?;
         Poll::Ready(Ok(found.then_some(this.discarded)))
+    }
+}
+
+impl<R: AsyncRead + Unpin> Future for SkipUntil<'_, R> {
+    type Output = Result<Option<u64>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for SkipUntil<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
+use futures_core::FusedFuture;
 use futures_io::AsyncWrite;
 
 use super::StreamWriter;
@@ -50,6 +51,7 @@ impl<W: AsyncWrite + Unpin> StreamWriter<W> {
         SendBytes {
             writer: self,
             data: Some(data),
+            done: false,
         }
     }
 
@@ -93,6 +95,7 @@ impl<W: AsyncWrite + Unpin> StreamWriter<W> {
         SendFrame {
             writer: self,
             frame: Some(header.map(|h| (h, payload))),
+            done: false,
         }
     }
 
@@ -120,7 +123,10 @@ impl<W: AsyncWrite + Unpin> StreamWriter<W> {
     /// # }).unwrap();
     /// ```
     pub fn flush(&mut self) -> Flush<'_, W> {
-        Flush { writer: self }
+        Flush {
+            writer: self,
+            done: false,
+        }
     }
 }
 
@@ -131,12 +137,11 @@ impl<W: AsyncWrite + Unpin> StreamWriter<W> {
 pub struct SendBytes<'a, W> {
     writer: &'a mut StreamWriter<W>,
     data: Option<Bytes>,
+    done: bool,
 }
 
-impl<W: AsyncWrite + Unpin> Future for SendBytes<'_, W> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<W: AsyncWrite + Unpin> SendBytes<'_, W> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let len = this.data.as_ref().map_or(0, Bytes::len);
         let mut writer = Pin::new(&mut *this.writer);
@@ -148,18 +153,33 @@ impl<W: AsyncWrite + Unpin> Future for SendBytes<'_, W> {
     }
 }
 
+impl<W: AsyncWrite + Unpin> Future for SendBytes<'_, W> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<W: AsyncWrite + Unpin> FusedFuture for SendBytes<'_, W> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
 /// Future of [`StreamWriter::send_frame`].
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
 pub struct SendFrame<'a, W> {
     writer: &'a mut StreamWriter<W>,
     frame: Option<Result<(Header, Bytes), Error>>,
+    done: bool,
 }
 
-impl<W: AsyncWrite + Unpin> Future for SendFrame<'_, W> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<W: AsyncWrite + Unpin> SendFrame<'_, W> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let len = match &this.frame {
             Some(Ok((h, p))) => h.as_ref().len() + p.len(),
@@ -183,17 +203,48 @@ impl<W: AsyncWrite + Unpin> Future for SendFrame<'_, W> {
     }
 }
 
+impl<W: AsyncWrite + Unpin> Future for SendFrame<'_, W> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<W: AsyncWrite + Unpin> FusedFuture for SendFrame<'_, W> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
 /// Future of [`StreamWriter::flush`].
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
 pub struct Flush<'a, W> {
     writer: &'a mut StreamWriter<W>,
+    done: bool,
+}
+
+impl<W: AsyncWrite + Unpin> Flush<'_, W> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        AsyncWrite::poll_flush(Pin::new(&mut *self.writer), cx).map_err(Error::Io)
+    }
 }
 
 impl<W: AsyncWrite + Unpin> Future for Flush<'_, W> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        AsyncWrite::poll_flush(Pin::new(&mut *self.writer), cx).map_err(Error::Io)
+        let out = ready!(self.as_mut().poll_unfused(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl<W: AsyncWrite + Unpin> FusedFuture for Flush<'_, W> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
