@@ -255,12 +255,9 @@ impl Decoder for LengthPrefix {
                     buf.need(total);
                     return Ok(None);
                 }
-                if self.keeps_header() {
-                    Ok(Some(buf.split_to(total)))
-                } else {
-                    buf.advance(header);
-                    Ok(Some(buf.split_to(payload)))
-                }
+                let skip = self.skipped(header);
+                buf.advance(skip);
+                Ok(Some(buf.split_to(total - skip)))
             }
             // No hint: the frame's size is unknown until the header is
             // whole (and `decode_eof` then reports `expected: None`).

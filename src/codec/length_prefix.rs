@@ -37,7 +37,9 @@ pub struct LengthPrefix {
     max: usize,
     offset: usize,
     adjustment: i64,
-    keep_header: bool,
+    /// How many leading bytes of each frame are dropped before it is
+    /// returned; `None`: the whole header (the default).
+    skip: Option<usize>,
 }
 
 /// What a buffer holds, according to a prefix.
@@ -85,7 +87,7 @@ impl LengthPrefix {
                 max: DEFAULT_MAX_FRAME_LEN,
                 offset: 0,
                 adjustment: 0,
-                keep_header: false,
+                skip: None,
             }),
             _ => None,
         }
@@ -106,7 +108,7 @@ impl LengthPrefix {
             max: DEFAULT_MAX_FRAME_LEN,
             offset: 0,
             adjustment: 0,
-            keep_header: false,
+            skip: None,
         }
     }
 
@@ -193,7 +195,7 @@ impl LengthPrefix {
     /// # }).unwrap();
     /// ```
     pub const fn keep_header(mut self) -> Self {
-        self.keep_header = true;
+        self.skip = Some(0);
         self
     }
 
@@ -211,6 +213,17 @@ impl LengthPrefix {
         }
     }
 
+    /// The [length field offset](Self::length_field_offset): how many bytes
+    /// come before the length field.
+    ///
+    /// ```
+    /// assert_eq!(intake::LengthPrefix::new(4).length_field_offset(1).offset(), 1);
+    /// ```
+    #[inline]
+    pub const fn offset(&self) -> usize {
+        self.offset
+    }
+
     /// The maximum payload length.
     #[inline]
     pub const fn max(&self) -> usize {
@@ -220,7 +233,53 @@ impl LengthPrefix {
     /// Whether returned frames include their header.
     #[inline]
     pub const fn keeps_header(&self) -> bool {
-        self.keep_header
+        matches!(self.skip, Some(0))
+    }
+
+    /// Drop the first `n` bytes of each frame instead of the whole header
+    /// (tokio-util's `num_skip`): for example drop a type byte in front of
+    /// the length field but keep the length. [`keep_header`](Self::keep_header)
+    /// is `num_skip(0)`; the default drops `length_field_offset + width`.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is longer than the header (`length_field_offset` plus the
+    /// field's width, or plus 1 for a varint): set the offset first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// // A type byte, a 2-byte length, the payload: drop the type byte.
+    /// let prefix = intake::LengthPrefix::new(2).length_field_offset(1).num_skip(1);
+    /// let mut r = intake::StreamReader::new(&b"\x07\x00\x02hi"[..]);
+    /// assert_eq!(r.read_frame(&prefix).await?.as_deref(), Some(&b"\x00\x02hi"[..]));
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub const fn num_skip(mut self, n: usize) -> Self {
+        let width = if self.width == 0 {
+            1
+        } else {
+            self.width as usize
+        };
+        if n > self.offset + width {
+            panic!("LengthPrefix::num_skip is longer than the header");
+        }
+        self.skip = Some(n);
+        self
+    }
+
+    /// The bytes of a frame with a header of `header` bytes that go before
+    /// the bytes returned: what is dropped. Never more than the header
+    /// (the pieces of the frame the caller gets come after the length
+    /// field's start at the latest).
+    #[inline]
+    pub(crate) fn skipped(&self, header: usize) -> usize {
+        match self.skip {
+            None => header,
+            Some(n) => n.min(header),
+        }
     }
 
     /// Reads the header at the front of `buf`. Nothing is allocated; a
@@ -330,8 +389,10 @@ impl LengthPrefix {
     /// - [`Error::FrameTooLarge`] if `payload_len` exceeds the maximum;
     /// - [`Error::Io`] (`InvalidInput`) if the length field cannot represent
     ///   it (e.g. 256 in a 1-byte field, or a negative value after the
-    ///   adjustment), or the prefix has a length field offset (the bytes
-    ///   before the length field are the caller's to write).
+    ///   adjustment), or the prefix has a length field offset: the bytes
+    ///   before the length field are the caller's, so use
+    ///   [`encode_length_field`](Self::encode_length_field) or
+    ///   [`StreamWriter::send_frame_with_leading`](crate::StreamWriter::send_frame_with_leading).
     ///
     /// # Examples
     ///
@@ -342,16 +403,45 @@ impl LengthPrefix {
     /// # Ok::<(), intake::Error>(())
     /// ```
     pub fn encode_header(&self, payload_len: usize) -> Result<Header, Error> {
+        if self.offset != 0 {
+            return Err(unrepresentable(format!(
+                "a prefix with a length field offset of {} cannot make up the bytes \
+                 before the length field: give them with send_frame_with_leading",
+                self.offset
+            )));
+        }
+        self.encode_length_field(payload_len)
+    }
+
+    /// The length field alone (no bytes of a
+    /// [length field offset](Self::length_field_offset)) for a payload of
+    /// `payload_len` bytes: what goes right after the caller's leading
+    /// bytes. With no offset it is the whole header.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_header`](Self::encode_header), except that an offset is
+    /// allowed.
+    ///
+    /// # Examples
+    ///
+    /// A PostgreSQL message: a type byte, then a 4-byte length that counts
+    /// itself but not the type byte.
+    ///
+    /// ```
+    /// let pg = intake::LengthPrefix::new(4)
+    ///     .length_field_offset(1)
+    ///     .length_adjustment(-4)
+    ///     .keep_header();
+    /// assert_eq!(pg.encode_length_field(9)?.as_ref(), &[0, 0, 0, 13]);
+    /// # Ok::<(), intake::Error>(())
+    /// ```
+    pub fn encode_length_field(&self, payload_len: usize) -> Result<Header, Error> {
         if payload_len > self.max {
             return Err(Error::FrameTooLarge {
                 len: payload_len as u64,
                 max: self.max,
             });
-        }
-        if self.offset != 0 {
-            return Err(unrepresentable(
-                "a prefix with a length field offset cannot encode its leading bytes".into(),
-            ));
         }
         let value = i128::try_from(payload_len).unwrap_or(i128::MAX) - i128::from(self.adjustment);
         let value = u64::try_from(value).map_err(|_| {

@@ -27,11 +27,8 @@ impl<R: AsyncRead> StreamReader<R> {
                 Parsed::Frame { header, payload } => {
                     let total = header + payload; // checked in parse
                     if this.buf.len() >= total {
-                        let frame = if prefix.keeps_header() {
-                            this.buf.take(total)
-                        } else {
-                            this.buf.take_payload(header, payload)
-                        };
+                        let skip = prefix.skipped(header);
+                        let frame = this.buf.take_payload(skip, total - skip);
                         return Poll::Ready(Ok(Some(frame)));
                     }
                     (total, Some(total))

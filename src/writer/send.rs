@@ -94,6 +94,69 @@ impl<W: AsyncWrite + Unpin> StreamWriter<W> {
         let header = prefix.encode_header(payload.len());
         SendFrame {
             writer: self,
+            leading: &[],
+            frame: Some(header.map(|h| (h, payload))),
+            done: false,
+        }
+    }
+
+    /// [`send_frame`](Self::send_frame) for a prefix with a
+    /// [length field offset](LengthPrefix::length_field_offset): the caller
+    /// gives the `leading` bytes that go before the length field (a type
+    /// tag), so the same `LengthPrefix` value writes what it reads.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_frame`](Self::send_frame), and [`Error::Io`]
+    /// (`InvalidInput`) if `leading` is not exactly the prefix's offset
+    /// long: nothing is written or queued.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send`](Self::send): the whole frame is queued or nothing.
+    ///
+    /// # Examples
+    ///
+    /// PostgreSQL's message framing, written and read back with one prefix:
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use bytes::Bytes;
+    /// use intake::{LengthPrefix, StreamReader, StreamWriter};
+    ///
+    /// // A type byte, a 4-byte length counting itself (not the type), the body.
+    /// let pg = LengthPrefix::new(4).length_field_offset(1).length_adjustment(-4).keep_header();
+    /// let mut w = StreamWriter::new(Vec::new());
+    /// w.send_frame_with_leading(&pg, b"Q", Bytes::from_static(b"SELECT 1\0")).await?;
+    /// w.flush().await?;
+    /// assert_eq!(w.get_ref(), b"Q\x00\x00\x00\x0dSELECT 1\0");
+    ///
+    /// let mut r = StreamReader::new(&w.get_ref()[..]);
+    /// assert_eq!(r.read_frame(&pg).await?.as_deref(), Some(&w.get_ref()[..]));
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn send_frame_with_leading<'a>(
+        &'a mut self,
+        prefix: &LengthPrefix,
+        leading: &'a [u8],
+        payload: Bytes,
+    ) -> SendFrame<'a, W> {
+        let header = if leading.len() == prefix.offset() {
+            prefix.encode_length_field(payload.len())
+        } else {
+            Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{} leading bytes for a length field offset of {}",
+                    leading.len(),
+                    prefix.offset()
+                ),
+            )))
+        };
+        SendFrame {
+            writer: self,
+            leading,
             frame: Some(header.map(|h| (h, payload))),
             done: false,
         }
@@ -174,6 +237,8 @@ impl<W: AsyncWrite + Unpin> FusedFuture for SendBytes<'_, W> {
 #[derive(Debug)]
 pub struct SendFrame<'a, W> {
     writer: &'a mut StreamWriter<W>,
+    /// Bytes before the length field (a type tag), given by the caller.
+    leading: &'a [u8],
     frame: Option<Result<(Header, Bytes), Error>>,
     done: bool,
 }
@@ -182,7 +247,7 @@ impl<W: AsyncWrite + Unpin> SendFrame<'_, W> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let len = match &this.frame {
-            Some(Ok((h, p))) => h.as_ref().len() + p.len(),
+            Some(Ok((h, p))) => this.leading.len() + h.as_ref().len() + p.len(),
             Some(Err(_)) => 0,
             None => return Poll::Ready(Ok(())),
         };
@@ -193,6 +258,7 @@ impl<W: AsyncWrite + Unpin> SendFrame<'_, W> {
         match this.frame.take() {
             Some(Ok((header, payload))) => {
                 let mut dst = writer.encode_buf();
+                dst.extend_from_slice(this.leading);
                 dst.extend_from_slice(header.as_ref());
                 dst.push(payload);
                 Poll::Ready(Ok(()))
