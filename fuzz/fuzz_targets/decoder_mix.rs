@@ -1,8 +1,9 @@
-//! One `StreamReader`, a scripted mix of `decode` (with `Delimited`,
-//! `LengthPrefix` and two user decoders, one of which keeps scan state
-//! across calls) and every other read: read_exactly, read_until,
-//! peek_until + consume, peek + consume, skip, read_into, read_exact_into,
-//! read_frame and plain consume. Any operation may be cancelled: polled k
+//! One `StreamReader`, a scripted mix of `decode` (with five `Delimited`
+//! decoders: 1- and multi-byte delimiters, a max_length, each option;
+//! `LengthPrefix`; and two user decoders, one of which keeps scan progress
+//! across calls in the reader) and every other read: read_exactly,
+//! read_until, peek_until + consume, peek + consume, skip, skip_until,
+//! skip_frame, read_into, read_exact_into, read_frame and plain consume. Any operation may be cancelled: polled k
 //! times, then dropped. Every result is checked against a cursor over the
 //! input (the oracle), and after every operation the reader's buffer must be
 //! exactly the bytes between the cursor and what the inner reader delivered.
@@ -100,6 +101,83 @@ fn line_oracle(rest: &[u8], delim: &[u8], max: usize) -> Oracle {
     }
 }
 
+fn first_end(rest: &[u8], delim: &[u8]) -> Option<usize> {
+    rest.windows(delim.len())
+        .position(|w| w == delim)
+        .map(|i| i + delim.len())
+}
+
+/// A `Delimited` with its options, and what the oracle knows of it.
+struct Lines {
+    dec: Delimited,
+    delim: &'static [u8],
+    max: usize,
+    strip: bool,
+    strip_cr: bool,
+    unterminated: bool,
+    discard: bool,
+    /// With `discard_overlong`, after `LimitExceeded`: where the over-long
+    /// frame ends (an offset into the data), while its bytes are dropped.
+    dropping: Option<usize>,
+}
+
+impl Lines {
+    fn new(delim: &'static [u8], max: usize, options: u8) -> Self {
+        let mut dec = Delimited::new(delim).max_length(max);
+        let (strip, strip_cr) = (options & 1 != 0, options & 2 != 0);
+        let (unterminated, discard) = (options & 4 != 0, options & 8 != 0);
+        if strip_cr {
+            dec = dec.strip_line_ending();
+        } else if strip {
+            dec = dec.strip_delimiter();
+        }
+        if unterminated {
+            dec = dec.allow_unterminated();
+        }
+        if discard {
+            dec = dec.discard_overlong();
+        }
+        Lines {
+            dec,
+            delim,
+            max,
+            strip: strip || strip_cr,
+            strip_cr,
+            unterminated,
+            discard,
+            dropping: None,
+        }
+    }
+
+    /// The next frame of `rest`, stripped as set.
+    fn oracle(&self, rest: &[u8]) -> Oracle {
+        let cr = |to: usize| usize::from(self.strip_cr && to > 0 && rest[to - 1] == b'\r');
+        match line_oracle(rest, self.delim, self.max) {
+            (Want::Item { to: e, .. }, decided) => {
+                let to = if self.strip { e - self.delim.len() } else { e };
+                let to = to - cr(to);
+                (
+                    Want::Item {
+                        from: 0,
+                        to,
+                        consumed: e,
+                    },
+                    decided,
+                )
+            }
+            (Want::Eof, _) if self.unterminated => (
+                Want::Item {
+                    from: 0,
+                    to: rest.len() - cr(rest.len()),
+                    consumed: rest.len(),
+                },
+                NEVER,
+            ),
+            other => other,
+        }
+    }
+}
+
 /// `n` bytes exactly.
 fn exact_oracle(rest: &[u8], n: usize) -> Oracle {
     if n <= rest.len() {
@@ -160,6 +238,11 @@ impl Prefix {
 
     /// One frame, decoded naively.
     fn oracle(self, rest: &[u8]) -> Oracle {
+        self.frame(rest, true)
+    }
+
+    /// One frame; `bounded`: the maximum applies (not for `skip_frame`).
+    fn frame(self, rest: &[u8], bounded: bool) -> Oracle {
         let (len, header): (u128, usize) = if self.width == 0 {
             let mut v: u128 = 0;
             let mut i = 0;
@@ -195,8 +278,11 @@ impl Prefix {
             }
             (v, self.width)
         };
-        if len > self.max as u128 {
+        if bounded && len > self.max as u128 {
             return (Want::TooLarge, header);
+        }
+        if len > (rest.len() - header) as u128 {
+            return (Want::Eof, NEVER);
         }
         let total = header + len as usize;
         if total > rest.len() {
@@ -370,6 +456,12 @@ fn owned(got: &Result<Option<Bytes>, Error>) -> Result<Option<&[u8]>, &Error> {
     got.as_ref().map(|o| o.as_deref())
 }
 
+/// `DECODER_MIX_TRACE=1` prints every operation (to read a crash).
+fn trace() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("DECODER_MIX_TRACE").is_some())
+}
+
 fuzz_target!(|input: &[u8]| {
     let (control, data) = split(input);
     let (io, ops) = control.split_at(control.len() / 2);
@@ -377,12 +469,13 @@ fuzz_target!(|input: &[u8]| {
     let c = [ops.next(), ops.next(), ops.next()].map(usize::from);
     let capacity = CAPS[c[0] % 6];
     let limit = LIMITS[c[0] / 6 % 4];
-    let mut delimited = [
-        Delimited::new(DELIMS[0]).max_length(MAXES[c[1] % 8]),
-        Delimited::new(DELIMS[1]).max_length(MAXES[c[1] / 8 % 8]),
-        Delimited::new(DELIMS[2]).max_length(MAXES[c[2] % 8]),
-        // A second decoder for the same delimiter, on the same reader.
-        Delimited::new(DELIMS[0]).max_length(MAXES[c[2] / 8 % 8]),
+    let mut lines = [
+        Lines::new(DELIMS[0], MAXES[c[1] % 8], 0),
+        Lines::new(DELIMS[1], MAXES[c[1] / 8 % 8], 1), // strip_delimiter
+        Lines::new(DELIMS[2], MAXES[c[2] % 8], 4),     // allow_unterminated
+        // More decoders for the same delimiter, on the same reader.
+        Lines::new(DELIMS[0], MAXES[c[2] / 8 % 8], 2), // strip_line_ending
+        Lines::new(DELIMS[0], MAXES[(c[1] ^ c[2]) / 64], 2 | 4 | 8), // text_lines
     ];
     let mut scanners = [
         ScanDelim {
@@ -406,15 +499,59 @@ fuzz_target!(|input: &[u8]| {
         let buffered = r.buffer().len();
         let polls = r.get_ref().polls;
         let start = pos;
+        if trace() {
+            eprintln!(
+                "op {op}: code {code:#04x} a {a} b {b}, budget {budget:?}; at {pos}, buffered {:?}, decode Delimited #{} dropping {:?}",
+                Bytes::copy_from_slice(r.buffer()),
+                a % 5,
+                lines[a % 5].dropping
+            );
+        }
         // Each arm returns how many bytes of `rest` decide its answer.
         let decided = match code & 15 {
             0 | 13 => {
-                let d = &mut delimited[a % 4];
-                let (delim, max) = (d.delimiter().to_vec(), d.max());
-                let (want, decided) = line_oracle(rest, &delim, max);
-                if let Some(got) = drive(r.decode(d), budget) {
-                    let what = || format!("op {op}: decode Delimited({delim:?}, max {max})");
-                    check(owned(&got), want, rest, true, &mut pos, &what);
+                let l = &mut lines[a % 5];
+                // Decoding starts after the rest of an over-long frame that is
+                // being dropped; if other reads took those bytes, nothing is
+                // left to drop.
+                let from = match l.dropping {
+                    Some(end) if end > pos => end,
+                    _ => pos,
+                };
+                l.dropping = None;
+                let (want, decided) = l.oracle(&data[from..]);
+                let decided = decided.saturating_add(from - pos);
+                let (delim, max, discard) = (l.delim, l.max, l.discard);
+                let got = drive(r.decode(&mut l.dec), budget);
+                let what = || format!("op {op}: decode Delimited({delim:?}, max {max}) #{}", a % 5);
+                let partial = match &got {
+                    None => true,
+                    Some(Err(Error::Io(e))) => e.kind() == ERR_KIND,
+                    Some(Err(Error::LimitExceeded { .. })) => discard,
+                    _ => false,
+                };
+                if partial {
+                    // Dropping goes on as bytes arrive: only how far it got
+                    // can be checked, read off the reader.
+                    let (to, end) = match got {
+                        Some(Err(Error::LimitExceeded { .. })) => {
+                            assert_eq!(want, Want::Limit, "{}: LimitExceeded", what());
+                            let end = first_end(&data[from..], delim).unwrap_or(data.len() - from);
+                            (from + end, Some(from + end))
+                        }
+                        _ => (from, (from > pos).then_some(from)),
+                    };
+                    pos = data.len() - r.get_ref().remaining() - r.buffer().len();
+                    assert!(
+                        start <= pos && pos <= to,
+                        "{}: dropped to {} of {start}..={to}",
+                        what(),
+                        pos
+                    );
+                    l.dropping = end.filter(|&end| pos < end);
+                } else if let Some(got) = got {
+                    pos = from;
+                    check(owned(&got), want, &data[from..], true, &mut pos, &what);
                 }
                 decided
             }
@@ -428,7 +565,7 @@ fuzz_target!(|input: &[u8]| {
                 }
                 decided
             }
-            2 | 14 => {
+            2 => {
                 let s = &mut scanners[a % 2];
                 let (want, decided) = line_oracle(rest, s.delim, s.max);
                 let delim = s.delim;
@@ -583,13 +720,89 @@ fuzz_target!(|input: &[u8]| {
                 pos += k.min(buffered);
                 0
             }
-            _ => {
+            14 => {
+                // Not cancel-safe while discarding (documented): how far it
+                // got is read off the reader.
                 let delim = DELIMS[a % 3];
-                let (want, decided) = line_oracle(rest, delim, limit);
-                if let Some(got) = drive(r.read_until(delim), budget) {
-                    let what = || format!("op {op}: read_until({delim:?})");
-                    check(owned(&got), want, rest, true, &mut pos, &what);
+                let end = first_end(rest, delim);
+                let got = drive(r.skip_until(delim), budget);
+                let what = || format!("op {op}: skip_until({delim:?})");
+                match &got {
+                    Some(Ok(Some(n))) => {
+                        assert_eq!(Some(*n as usize), end, "{}", what());
+                        pos += *n as usize;
+                    }
+                    Some(Ok(None)) => assert!(rest.is_empty(), "{}: clean end", what()),
+                    Some(Err(Error::UnexpectedEof { partial, .. })) => {
+                        assert!(end.is_none() && !rest.is_empty(), "{}: ended early", what());
+                        assert!(partial.is_empty(), "{}", what());
+                        pos = data.len();
+                    }
+                    Some(Err(Error::Io(e))) if e.kind() == ERR_KIND => {}
+                    Some(Err(e)) => panic!("{}: {e}", what()),
+                    None => {}
                 }
+                let now = data.len() - r.get_ref().remaining() - r.buffer().len();
+                assert!(
+                    pos == now
+                        || (got.is_none() || matches!(got, Some(Err(Error::Io(_)))))
+                            && start <= now
+                            && now <= start + end.unwrap_or(rest.len()),
+                    "{}: skipped {} bytes",
+                    what(),
+                    now - start
+                );
+                pos = now;
+                end.unwrap_or(NEVER)
+            }
+            _ => {
+                // The header is cancel-safe, the payload is not
+                // (documented): how far it got is read off the reader.
+                let p = PREFIXES[a % 4];
+                let prefix = p.build();
+                let (want, decided) = p.frame(rest, false);
+                let got = drive(r.skip_frame(&prefix), budget);
+                let what = || format!("op {op}: skip_frame width {}", p.width);
+                match (&got, want) {
+                    (Some(Ok(Some(n))), Want::Item { from, to, consumed }) => {
+                        assert_eq!(*n as usize, to - from, "{}", what());
+                        pos += consumed;
+                    }
+                    (Some(Ok(None)), Want::Clean) => {}
+                    (Some(Err(Error::Io(e))), Want::Invalid)
+                        if e.kind() == io::ErrorKind::InvalidData => {}
+                    (Some(Err(Error::UnexpectedEof { partial, .. })), Want::Eof) => {
+                        // In the header: its bytes; in the payload: nothing.
+                        assert!(
+                            partial.is_empty() || &partial[..] == rest,
+                            "{}: partial {partial:?}",
+                            what()
+                        );
+                        pos = data.len();
+                    }
+                    (Some(Err(Error::Io(e))), _) if e.kind() == ERR_KIND => {}
+                    (None, _) => {}
+                    (got, want) => panic!(
+                        "{}: got {got:?}, want {want:?}; rest {:?}",
+                        what(),
+                        Bytes::copy_from_slice(rest)
+                    ),
+                }
+                let now = data.len() - r.get_ref().remaining() - r.buffer().len();
+                let most = match want {
+                    Want::Item { consumed, .. } => consumed,
+                    _ => rest.len(),
+                };
+                assert!(
+                    pos == now
+                        || matches!(got, None | Some(Err(Error::Io(_))))
+                            && start <= now
+                            && now <= start + most,
+                    "{}: skipped {} bytes",
+                    what(),
+                    now - start
+                );
+                pos = now;
                 decided
             }
         };
