@@ -110,14 +110,20 @@ fn writer_small_writes_coalesce_into_few_vectored_calls() {
         }
         w.flush().await.unwrap();
         assert_eq!(w.get_ref().data.len(), 40_000);
-        assert_eq!(w.get_ref().calls, 1, "10,000 small sends, one write call");
+        // No more write calls than an 8 KiB BufWriter would make.
+        let bufwriter_calls = 40_000usize.div_ceil(8192);
+        assert!(
+            w.get_ref().calls <= bufwriter_calls,
+            "10,000 small sends, {} write calls",
+            w.get_ref().calls
+        );
         // Through AsyncWrite as well.
         let mut w = StreamWriter::new(Recorder::new(usize::MAX));
         for i in 0..10_000u32 {
             w.write_all(&i.to_be_bytes()).await.unwrap();
         }
         w.flush().await.unwrap();
-        assert_eq!(w.get_ref().calls, 1);
+        assert!(w.get_ref().calls <= bufwriter_calls);
     });
 }
 
@@ -136,7 +142,13 @@ fn writer_large_bytes_go_out_without_copy_in_vectored_writes() {
             .flat_map(|b| [&b"hdr:"[..], &b[..]].concat())
             .collect();
         assert_eq!(w.get_ref().data, expected);
-        assert_eq!(w.get_ref().calls, 1, "20 items in one vectored write");
+        // Each large item goes out uncopied with the header sent before
+        // it, in one vectored write: at most one call per pair.
+        assert!(
+            w.get_ref().calls <= 10,
+            "20 items, {} write calls",
+            w.get_ref().calls
+        );
     });
 }
 
@@ -161,18 +173,31 @@ fn writer_error_mid_flush_keeps_pending_exact_and_retry_sends_rest_once() {
         let mut rec = Recorder::new(3000);
         rec.fail_calls = vec![3, 7, 8, 20];
         let mut w = StreamWriter::new(rec).with_max_pending(usize::MAX);
-        for it in &items {
-            w.send(it.clone()).await.unwrap();
-        }
         let mut errors = 0;
-        while let Err(e) = w.flush().await {
+        let mut accepted = 0;
+        let mut check = |w: &StreamWriter<Recorder>, e: Error, accepted: usize| {
             assert!(matches!(e, Error::Io(ref e) if e.kind() == io::ErrorKind::ConnectionReset));
             errors += 1;
             assert_eq!(
                 w.pending(),
-                total - w.get_ref().data.len(),
+                accepted - w.get_ref().data.len(),
                 "pending is exact"
             );
+        };
+        // Sends write once the write size is reached, so errors can come
+        // from them too: an item refused with an error is sent again.
+        for it in &items {
+            loop {
+                match w.send(it.clone()).await {
+                    Ok(()) => break,
+                    Err(e) => check(&w, e, accepted),
+                }
+            }
+            accepted += it.len();
+        }
+        assert_eq!(accepted, total);
+        while let Err(e) = w.flush().await {
+            check(&w, e, total);
         }
         assert_eq!(errors, 4);
         assert_eq!(
@@ -394,7 +419,11 @@ fn writer_medium_borrowed_writes_coalesce_large_ones_pass_through() {
         }
         w.flush().await.unwrap();
         assert_eq!(w.get_ref().data.len(), 200 * 2048);
-        assert_eq!(w.get_ref().calls, 1, "2 KiB writes coalesce");
+        assert!(
+            w.get_ref().calls <= (200 * 2048usize).div_ceil(8192),
+            "2 KiB writes coalesce: {} calls",
+            w.get_ref().calls
+        );
         let big = pattern(intake::DIRECT_WRITE, 41);
         w.write_all(b"head").await.unwrap();
         w.write_all(&big).await.unwrap();

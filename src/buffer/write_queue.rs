@@ -1,54 +1,94 @@
 //! The bytes a [`StreamWriter`](crate::StreamWriter) has accepted and not
 //! yet written, in order, and the write-side memory policy.
 //!
-//! Pending bytes live in two places, in stream order: a queue of `Bytes`
-//! (large payloads kept as they are, and frozen runs of small writes), then
-//! the coalescing buffer that small writes are copied into.
+//! Pending bytes are a queue of segments, in stream order: runs of small
+//! writes copied into one coalescing buffer, and `Bytes` kept as they are
+//! (large payloads, never copied).
 //!
 //! ```text
-//!  queue: [ frozen small run ][ 64 KiB payload ][ frozen run ] ...   coalesce: [ small writes ]
-//!         '------------------ out first, front to back ------------------'   '-- out last --'
+//!  segments: [ Copied(68) ][ Kept(16 KiB payload) ][ Copied(4) ][ Kept(..) ] ...
+//!               |                                     |
+//!  coalesce: [ written | 68 bytes | 4 bytes | free ...                    ]
+//!              ^ head: the front drains as the sink takes bytes; new small
+//!                bytes land at the back
 //! ```
 //!
 //! Policy, in one place:
-//! - an item of at least the copy threshold is queued as it is (no copy);
-//!   a smaller one is copied into the coalescing buffer;
-//! - an empty item costs nothing: it never takes a place in the queue, so
-//!   it cannot crowd real bytes out of a vectored write;
-//! - [`slices`](WriteQueue::slices) hands out at most [`MAX_IOVECS`] slices
-//!   for one vectored write, every one of them non-empty;
+//! - an item of at least the copy threshold is kept as it is (no copy); a
+//!   smaller one is copied into the coalescing buffer, and consecutive
+//!   copies form one segment;
+//! - an empty item costs nothing: it never takes a segment, so it cannot
+//!   crowd real bytes out of a vectored write;
+//! - **the write size**: the writer starts writing once this many bytes are
+//!   pending (see [`WriteQueue::wants_write`]), not when the cap is reached,
+//!   so the coalescing buffer stays the size of one write and hot in cache.
+//!   It follows the sink: it starts at [`INITIAL_WRITE_SIZE`], doubles
+//!   (up to [`MAX_WRITE_SIZE`]) while the sink takes everything it is
+//!   offered, and drops to what the sink took when it takes less (a socket
+//!   that takes 1500 bytes a call gets writes of about 1500 bytes, from a
+//!   buffer of about that size). Bytes pile up beyond it only while the
+//!   sink is busy, up to the writer's cap;
+//! - [`slices`](WriteQueue::slices) hands out at most [`MAX_IOVECS`]
+//!   non-empty slices for one vectored write;
 //! - [`advance`](WriteQueue::advance) drops exactly the bytes written, so
 //!   after an error `len()` is exact and a retry sends each byte once;
-//! - once the coalescing buffer is drained it is reused from its start.
+//! - memory is reused, not reallocated: once every copied byte is written
+//!   the buffer starts again at its front, and when its free tail runs out
+//!   the few unwritten bytes move to the front; an idle, flushed writer
+//!   lets both the buffer and the segment queue go
+//!   ([`release_if_empty`](WriteQueue::release_if_empty)).
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 
 /// Most slices handed to one `poll_write_vectored` call (Linux's `UIO_MAXIOV`
 /// is 1024; 64 keeps the stack array small and is plenty per call).
 pub const MAX_IOVECS: usize = 64;
 
+/// The write size a new writer starts with: 8 KiB, as `BufWriter`.
+pub(crate) const INITIAL_WRITE_SIZE: usize = 8 * 1024;
+/// The largest write size: a write this large already amortizes its
+/// system call, and the buffer stays in the CPU's cache.
+pub(crate) const MAX_WRITE_SIZE: usize = 64 * 1024;
+/// The smallest write size, whatever the sink takes per call.
+pub(crate) const MIN_WRITE_SIZE: usize = 1024;
+
+/// A run of pending bytes.
+#[derive(Debug)]
+enum Segment {
+    /// The next this many bytes of the coalescing buffer.
+    Copied(usize),
+    /// A `Bytes` kept as it is. INVARIANT: never empty.
+    Kept(Bytes),
+}
+
 /// Pending bytes of a writer. See the module docs.
 #[derive(Debug)]
 pub(crate) struct WriteQueue {
-    /// INVARIANT: no element is empty.
-    queue: VecDeque<Bytes>,
-    coalesce: BytesMut,
-    /// INVARIANT: `len == sum of queue lengths + coalesce.len()`.
+    segments: VecDeque<Segment>,
+    /// INVARIANT: `coalesce[head..]` are the copied bytes not yet written,
+    /// and the `Copied` segments add up to exactly their number.
+    coalesce: Vec<u8>,
+    head: usize,
+    /// INVARIANT: `len` is the sum of all segments' lengths.
     len: usize,
     copy_threshold: usize,
+    /// See the module docs. INVARIANT: within `MIN..=MAX_WRITE_SIZE`.
+    write_size: usize,
 }
 
 impl WriteQueue {
     /// An empty queue; allocates nothing.
     pub(crate) fn new(copy_threshold: usize) -> Self {
         WriteQueue {
-            queue: VecDeque::new(),
-            coalesce: BytesMut::new(),
+            segments: VecDeque::new(),
+            coalesce: Vec::new(),
+            head: 0,
             len: 0,
             copy_threshold,
+            write_size: INITIAL_WRITE_SIZE,
         }
     }
 
@@ -62,30 +102,72 @@ impl WriteQueue {
         self.copy_threshold = n;
     }
 
+    /// Whether `copied` more bytes for the coalescing buffer would take the
+    /// pending bytes past the write size: then it is time to write before
+    /// accepting them. A kept item (`copied == 0`) is accepted first and
+    /// goes out with what is pending, in one vectored write, unless the
+    /// pending bytes are already past the write size.
+    #[inline]
+    pub(crate) fn wants_write(&self, copied: usize) -> bool {
+        self.len != 0 && self.len + copied > self.write_size
+    }
+
+    /// How many of an item's `len` bytes [`push`](Self::push) would copy.
+    #[inline]
+    pub(crate) fn copied(&self, len: usize) -> usize {
+        if len < self.copy_threshold {
+            len
+        } else {
+            0
+        }
+    }
+
     /// Appends a copy of `data`.
     #[inline]
     pub(crate) fn extend_from_slice(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        if self.coalesce.capacity() - self.coalesce.len() < data.len() {
+            self.make_room(data.len());
+        }
         self.coalesce.extend_from_slice(data);
+        match self.segments.back_mut() {
+            Some(Segment::Copied(n)) => *n += data.len(),
+            _ => self.segments.push_back(Segment::Copied(data.len())),
+        }
         self.len += data.len();
     }
 
     /// Appends `data`: copied if smaller than the copy threshold, otherwise
-    /// queued as it is. Empty `data` is dropped.
+    /// kept as it is. Empty `data` is dropped.
     #[inline]
     pub(crate) fn push(&mut self, data: Bytes) {
         let len = data.len();
-        if len == 0 {
-            return;
-        }
         if len < self.copy_threshold {
             return self.extend_from_slice(&data);
         }
-        if !self.coalesce.is_empty() {
-            // Keep the order: the small bytes so far go first.
-            self.queue.push_back(self.coalesce.split().freeze());
+        if len == 0 {
+            return;
         }
-        self.queue.push_back(data);
+        self.segments.push_back(Segment::Kept(data));
         self.len += len;
+    }
+
+    /// Room for `more` copied bytes at the back: move the unwritten bytes
+    /// to the front if that frees enough, otherwise grow (to at least the
+    /// write size, so that a buffer is made once).
+    #[cold]
+    fn make_room(&mut self, more: usize) {
+        let unwritten = self.coalesce.len() - self.head;
+        if self.head != 0 && self.coalesce.capacity() - unwritten >= more {
+            self.coalesce.copy_within(self.head.., 0);
+            self.coalesce.truncate(unwritten);
+            self.head = 0;
+            return;
+        }
+        let want = (unwritten + more).max(self.write_size + more);
+        self.coalesce.reserve(want - self.coalesce.len());
     }
 
     /// Fills `out` with the first pending bytes, as non-empty slices in
@@ -93,44 +175,169 @@ impl WriteQueue {
     pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_IOVECS]) -> (usize, usize) {
         let mut count = 0;
         let mut total = 0;
-        for b in self.queue.iter().take(MAX_IOVECS - 1) {
-            debug_assert!(!b.is_empty());
-            out[count] = IoSlice::new(b);
-            total += b.len();
-            count += 1;
-        }
-        if count < MAX_IOVECS - 1 && !self.coalesce.is_empty() {
-            out[count] = IoSlice::new(&self.coalesce);
-            total += self.coalesce.len();
+        let mut at = self.head;
+        for segment in self.segments.iter().take(MAX_IOVECS) {
+            let bytes = match segment {
+                Segment::Copied(n) => {
+                    at += n;
+                    &self.coalesce[at - n..at]
+                }
+                Segment::Kept(b) => &b[..],
+            };
+            debug_assert!(!bytes.is_empty());
+            out[count] = IoSlice::new(bytes);
+            total += bytes.len();
             count += 1;
         }
         (count, total)
     }
 
-    /// Drops the first `n` pending bytes (`n <= len()`): they were written.
-    pub(crate) fn advance(&mut self, n: usize) {
-        debug_assert!(n <= self.len);
-        self.len -= n;
-        let mut left = n;
+    /// Drops the first `written` pending bytes (the sink took them, out of
+    /// `offered`), and adapts the write size to what the sink takes.
+    pub(crate) fn advance(&mut self, written: usize, offered: usize) {
+        debug_assert!(written <= self.len && written <= offered);
+        if written < offered {
+            self.write_size = written.clamp(MIN_WRITE_SIZE, MAX_WRITE_SIZE);
+        } else if offered >= self.write_size {
+            self.write_size = (self.write_size * 2).min(MAX_WRITE_SIZE);
+        }
+        self.len -= written;
+        let mut left = written;
         while left > 0 {
-            match self.queue.front_mut() {
-                Some(front) if front.len() <= left => {
-                    left -= front.len();
-                    self.queue.pop_front();
+            let Some(front) = self.segments.front_mut() else {
+                unreachable!("written bytes were pending");
+            };
+            match front {
+                Segment::Copied(n) => {
+                    let k = left.min(*n);
+                    *n -= k;
+                    self.head += k;
+                    left -= k;
+                    if *n == 0 {
+                        self.segments.pop_front();
+                    }
                 }
-                Some(front) => {
-                    front.advance(left);
-                    left = 0;
-                }
-                None => {
-                    self.coalesce.advance(left);
-                    left = 0;
+                Segment::Kept(b) => {
+                    let k = left.min(b.len());
+                    b.advance(k);
+                    left -= k;
+                    if b.is_empty() {
+                        self.segments.pop_front();
+                    }
                 }
             }
         }
-        if self.coalesce.is_empty() {
-            // Reuse the coalescing buffer from its start.
+        if self.head == self.coalesce.len() {
+            // Every copied byte is out: start again at the front.
             self.coalesce.clear();
+            self.head = 0;
         }
+    }
+
+    /// Lets go of the buffer and the segment queue if nothing is pending
+    /// (an idle writer holds no memory).
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.len == 0 {
+            self.coalesce = Vec::new();
+            self.segments = VecDeque::new();
+            self.head = 0;
+        }
+    }
+
+    /// Bytes of memory held (for tests of the memory policy).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.coalesce.capacity() + self.segments.capacity() * std::mem::size_of::<Segment>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(q: &mut WriteQueue, take: usize) -> Vec<u8> {
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let (count, total) = q.slices(&mut slices);
+        let mut out: Vec<u8> = slices[..count]
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .collect();
+        out.truncate(take.min(total));
+        let n = out.len();
+        q.advance(n, total);
+        out
+    }
+
+    #[test]
+    fn segments_keep_the_order_of_copied_and_kept_bytes() {
+        let mut q = WriteQueue::new(4);
+        q.extend_from_slice(b"ab");
+        q.push(Bytes::from_static(b"c")); // below the threshold: copied
+        q.push(Bytes::from_static(b"KEPT"));
+        q.extend_from_slice(b"de");
+        q.push(Bytes::new());
+        assert_eq!(q.len(), 9);
+        assert_eq!(
+            q.segments.len(),
+            3,
+            "copies merge, the empty item is dropped"
+        );
+        assert_eq!(drain(&mut q, 4), b"abcK");
+        assert_eq!(drain(&mut q, usize::MAX), b"EPTde");
+        assert_eq!(q.len(), 0);
+    }
+
+    #[test]
+    fn the_buffer_is_reused_from_its_front() {
+        let mut q = WriteQueue::new(1024);
+        q.extend_from_slice(&[1; 100]);
+        let base = q.coalesce.as_ptr();
+        assert_eq!(drain(&mut q, usize::MAX).len(), 100);
+        q.extend_from_slice(&[2; 100]);
+        assert_eq!(q.coalesce.as_ptr(), base);
+        assert_eq!(q.head, 0);
+    }
+
+    #[test]
+    fn unwritten_bytes_move_to_the_front_instead_of_growing() {
+        let mut q = WriteQueue::new(1024);
+        q.extend_from_slice(&[1; 100]);
+        let cap = q.coalesce.capacity();
+        drain(&mut q, 90);
+        q.extend_from_slice(&vec![2; cap - 50]);
+        assert_eq!(q.coalesce.capacity(), cap, "no new allocation");
+        let out = drain(&mut q, usize::MAX);
+        assert_eq!(&out[..10], &[1; 10]);
+        assert_eq!(out.len(), 10 + cap - 50);
+    }
+
+    #[test]
+    fn the_write_size_follows_the_sink() {
+        let mut q = WriteQueue::new(1024);
+        assert_eq!(q.write_size, INITIAL_WRITE_SIZE);
+        // The sink takes all it is offered: the write size doubles.
+        q.extend_from_slice(&vec![0; INITIAL_WRITE_SIZE]);
+        drain(&mut q, usize::MAX);
+        assert_eq!(q.write_size, 2 * INITIAL_WRITE_SIZE);
+        // The sink takes 1500 of more: the write size is 1500.
+        q.extend_from_slice(&vec![0; 5000]);
+        drain(&mut q, 1500);
+        assert_eq!(q.write_size, 1500);
+        assert!(q.wants_write(3500 - 1500 + 1));
+        // Never below the minimum.
+        drain(&mut q, 10);
+        assert_eq!(q.write_size, MIN_WRITE_SIZE);
+    }
+
+    #[test]
+    fn an_idle_queue_holds_no_memory() {
+        let mut q = WriteQueue::new(4);
+        q.extend_from_slice(b"abc");
+        q.push(Bytes::from_static(b"large"));
+        q.release_if_empty();
+        assert!(q.held() > 0, "pending bytes keep their memory");
+        drain(&mut q, usize::MAX);
+        q.release_if_empty();
+        assert_eq!(q.held(), 0);
     }
 }

@@ -62,10 +62,11 @@ impl<W: AsyncWrite, E: Encoder<Item>, Item> Sink<Item> for FramedWrite<W, E> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        // Room for (at least) a 1-byte item: under the cap, or nothing pending.
+        // The item's size is not known yet: room for a 1-byte copied item
+        // (under the write size and the cap, or nothing pending).
         self.project()
             .writer
-            .poll_room_for(cx, 1)
+            .poll_room_for(cx, 1, 1)
             .map_err(Error::Io)
     }
 

@@ -238,20 +238,55 @@ impl<W: AsyncWrite> StreamWriter<W> {
         ))?;
         // Drop exactly what was written: the rest stays, so an error later
         // leaves `pending` exact and a retry sends each byte once.
-        this.queue.advance(written);
+        this.queue.advance(written, total);
         Poll::Ready(Ok(()))
     }
 
-    /// Writes until an item of `len` bytes fits under the cap.
+    /// Makes room for an item of `len` bytes, `copied` of which go into the
+    /// coalescing buffer. Ready at once while the pending bytes stay under
+    /// the write size (the queue's policy) and the cap. Past the write size
+    /// it writes, as long as the inner writer takes bytes; once the inner
+    /// writer is busy (`Pending`) the item is accepted anyway if it fits
+    /// under the cap, so small writes pile up only while the sink is busy.
+    /// Past the cap it waits: backpressure.
+    #[inline]
     pub(crate) fn poll_room_for(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        len: usize,
+        copied: usize,
+    ) -> Poll<io::Result<()>> {
+        if !self.queue.wants_write(copied) && self.has_room_for(len) {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_make_room(cx, len, copied)
+    }
+
+    /// How many of an item's `len` bytes the writer would copy.
+    #[inline]
+    pub(crate) fn copied(&self, len: usize) -> usize {
+        self.queue.copied(len)
+    }
+
+    #[cold]
+    fn poll_make_room(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         len: usize,
+        copied: usize,
     ) -> Poll<io::Result<()>> {
-        while !self.has_room_for(len) {
-            ready!(self.as_mut().poll_write_once(cx))?;
+        loop {
+            let fits = self.has_room_for(len);
+            if fits && !self.queue.wants_write(copied) {
+                return Poll::Ready(Ok(()));
+            }
+            match self.as_mut().poll_write_once(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending if fits => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
         }
-        Poll::Ready(Ok(()))
     }
 
     /// Writes every pending byte to the inner writer (without flushing it).
@@ -280,14 +315,19 @@ impl<W: AsyncWrite> AsyncWrite for StreamWriter<W> {
             ready!(self.as_mut().poll_write_pending(cx))?;
             return checked_io::poll_write_slice(self.project().inner, cx, buf);
         }
-        ready!(self.as_mut().poll_room_for(cx, buf.len()))?;
-        self.encode_buf().extend_from_slice(buf);
+        ready!(self.as_mut().poll_room_for(cx, buf.len(), buf.len()))?;
+        self.project().queue.extend_from_slice(buf);
         Poll::Ready(Ok(buf.len()))
     }
 
+    /// Writes everything pending and flushes the inner writer; then the
+    /// writer, now idle, lets its buffers go.
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.as_mut().poll_write_pending(cx))?;
-        self.project().inner.poll_flush(cx)
+        let this = self.project();
+        ready!(this.inner.poll_flush(cx))?;
+        this.queue.release_if_empty();
+        Poll::Ready(Ok(()))
     }
 
     /// Writes everything pending, then closes the inner writer, once.

@@ -207,8 +207,9 @@ impl<W: AsyncWrite + Unpin> SendBytes<'_, W> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let len = this.data.as_ref().map_or(0, Bytes::len);
+        let copied = this.writer.copied(len);
         let mut writer = Pin::new(&mut *this.writer);
-        ready!(writer.as_mut().poll_room_for(cx, len))?;
+        ready!(writer.as_mut().poll_room_for(cx, len, copied))?;
         if let Some(data) = this.data.take() {
             writer.encode_buf().push(data);
         }
@@ -246,14 +247,17 @@ pub struct SendFrame<'a, W> {
 impl<W: AsyncWrite + Unpin> SendFrame<'_, W> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
-        let len = match &this.frame {
-            Some(Ok((h, p))) => this.leading.len() + h.as_ref().len() + p.len(),
-            Some(Err(_)) => 0,
+        let (len, copied) = match &this.frame {
+            Some(Ok((h, p))) => {
+                let head = this.leading.len() + h.as_ref().len();
+                (head + p.len(), head + this.writer.copied(p.len()))
+            }
+            Some(Err(_)) => (0, 0),
             None => return Poll::Ready(Ok(())),
         };
         let mut writer = Pin::new(&mut *this.writer);
         if matches!(this.frame, Some(Ok(_))) {
-            ready!(writer.as_mut().poll_room_for(cx, len))?;
+            ready!(writer.as_mut().poll_room_for(cx, len, copied))?;
         }
         match this.frame.take() {
             Some(Ok((header, payload))) => {
