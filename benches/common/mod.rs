@@ -512,62 +512,90 @@ pub const INTO_CANDIDATES: &[Candidate] = &[
 
 // ------------------------------------------------------------------ writes
 
-/// A writer that behaves like a socket's send path for the bytes: it
-/// copies everything it accepts (into a scratch buffer it reuses, as a
-/// kernel copies into socket buffers), counts its calls and bytes, and
-/// samples what it is given. Without the copy, a writer that passes large
-/// buffers through would look infinitely fast.
-pub struct CountingWriter {
+/// A writer that behaves like a socket's send path: it accepts at most
+/// `max` bytes per call (the socket buffer's free space, the MTU), copies
+/// what it accepts (as a kernel copies into socket buffers), counts its
+/// calls, and, in its `pending` variant, returns `Pending` (after waking the
+/// task) on every other poll, as a busy socket does. In `record` mode it
+/// keeps every byte, for the check run that compares each candidate's
+/// stream with the expected one; timed runs only copy.
+#[derive(Debug)]
+pub struct SocketSink {
+    max: usize,
+    pending: bool,
+    flip: bool,
     pub calls: u64,
-    pub check: Check,
+    pub bytes: u64,
     scratch: Vec<u8>,
+    pub recorded: Option<Vec<u8>>,
 }
 
-impl Default for CountingWriter {
-    fn default() -> Self {
-        CountingWriter {
+impl SocketSink {
+    pub fn new(max: usize, pending: bool) -> Self {
+        SocketSink {
+            max,
+            pending,
+            flip: false,
             calls: 0,
-            check: Check::default(),
-            scratch: vec![0; 64 * 1024],
+            bytes: 0,
+            scratch: vec![0; max.min(64 * 1024)],
+            recorded: None,
         }
     }
-}
 
-impl CountingWriter {
-    /// Copies `buf` in (scratch-sized pieces) and records it.
+    /// Copies what the socket takes of `bufs`; `None` for a busy poll.
     #[inline]
-    pub fn absorb(&mut self, buf: &[u8]) {
-        let scratch_len = self.scratch.len();
-        for piece in buf.chunks(scratch_len) {
-            self.scratch[..piece.len()].copy_from_slice(piece);
-            std::hint::black_box(&self.scratch);
+    fn take(&mut self, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        if self.pending {
+            self.flip = !self.flip;
+            if self.flip {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
         }
-        self.check.add(buf);
-    }
-}
-
-impl AsyncWrite for CountingWriter {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.calls += 1;
-        self.absorb(buf);
-        Poll::Ready(Ok(buf.len()))
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
         self.calls += 1;
         let mut n = 0;
         for b in bufs {
-            self.absorb(b);
-            n += b.len();
+            let k = b.len().min(self.max - n);
+            let piece = &b[..k];
+            // The kernel's copy into the socket buffer.
+            let at = (n) % self.scratch.len();
+            let room = self.scratch.len() - at;
+            if k <= room {
+                self.scratch[at..at + k].copy_from_slice(piece);
+            } else {
+                for chunk in piece.chunks(self.scratch.len()) {
+                    self.scratch[..chunk.len()].copy_from_slice(chunk);
+                }
+            }
+            if let Some(rec) = self.recorded.as_mut() {
+                rec.extend_from_slice(piece);
+            }
+            n += k;
+            if n == self.max {
+                break;
+            }
         }
+        std::hint::black_box(&self.scratch);
+        self.bytes += n as u64;
         Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for SocketSink {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.take(cx, &[io::IoSlice::new(buf)])
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.take(cx, bufs)
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
@@ -577,13 +605,23 @@ impl AsyncWrite for CountingWriter {
     }
 }
 
-impl tokio::io::AsyncWrite for CountingWriter {
+impl tokio::io::AsyncWrite for SocketSink {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        AsyncWrite::poll_write(self, cx, buf)
+        self.take(cx, &[io::IoSlice::new(buf)])
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.take(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        true
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
@@ -593,87 +631,298 @@ impl tokio::io::AsyncWrite for CountingWriter {
     }
 }
 
-/// Bytes written and write calls made; the check is of total bytes only
-/// (writers split data differently).
-pub type WriteResult = (u64, u64);
+/// The sink a write candidate writes into: socket-like, C bytes per call.
+#[derive(Clone, Copy, Debug)]
+pub struct Sink {
+    pub max: usize,
+    pub pending: bool,
+    pub record: bool,
+}
 
-pub fn writes_intake(msgs: &[Bytes]) -> WriteResult {
+impl Sink {
+    pub fn make(self) -> SocketSink {
+        let mut s = SocketSink::new(self.max, self.pending);
+        if self.record {
+            s.recorded = Some(Vec::new());
+        }
+        s
+    }
+}
+
+/// What a write candidate leaves: the sink (bytes, calls, recording).
+pub type WriteRun = fn(&[Bytes], Sink) -> SocketSink;
+
+/// The length prefix every frame candidate writes: a u32, big-endian.
+fn header(len: usize) -> [u8; 4] {
+    (len as u32).to_be_bytes()
+}
+
+pub fn w_intake_write_all(msgs: &[Bytes], sink: Sink) -> SocketSink {
     block_on(async {
-        let mut w = intake::StreamWriter::new(CountingWriter::default());
+        let mut w = intake::StreamWriter::new(sink.make());
+        for m in msgs {
+            w.write_all(m).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        w.into_inner()
+    })
+}
+
+pub fn w_intake_send(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    block_on(async {
+        let mut w = intake::StreamWriter::new(sink.make());
         for m in msgs {
             w.send(m.clone()).await.unwrap();
         }
         w.flush().await.unwrap();
-        let inner = w.into_inner();
-        (inner.check.bytes, inner.calls)
+        w.into_inner()
     })
 }
 
-/// The same writer through `AsyncWrite::write_all` on borrowed slices: the
-/// way to send small messages one does not own as `Bytes`.
-pub fn writes_intake_write_all(msgs: &[Bytes]) -> WriteResult {
+pub fn w_intake_send_frame(msgs: &[Bytes], sink: Sink) -> SocketSink {
     block_on(async {
-        let mut w = intake::StreamWriter::new(CountingWriter::default());
+        let prefix = intake::LengthPrefix::new(4).max_frame_len(usize::MAX);
+        let mut w = intake::StreamWriter::new(sink.make());
+        for m in msgs {
+            w.send_frame(&prefix, m.clone()).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        w.into_inner()
+    })
+}
+
+pub fn w_futures_lite(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    block_on(async {
+        let mut w = futures_lite::io::BufWriter::new(sink.make());
         for m in msgs {
             w.write_all(m).await.unwrap();
         }
         w.flush().await.unwrap();
-        let inner = w.into_inner();
-        (inner.check.bytes, inner.calls)
+        w.into_inner()
     })
 }
 
-pub fn writes_futures_lite(msgs: &[Bytes]) -> WriteResult {
+pub fn w_futures_lite_frames(msgs: &[Bytes], sink: Sink) -> SocketSink {
     block_on(async {
-        let mut w = futures_lite::io::BufWriter::new(CountingWriter::default());
+        let mut w = futures_lite::io::BufWriter::new(sink.make());
         for m in msgs {
+            w.write_all(&header(m.len())).await.unwrap();
             w.write_all(m).await.unwrap();
         }
         w.flush().await.unwrap();
-        let inner = w.into_inner();
-        (inner.check.bytes, inner.calls)
+        w.into_inner()
     })
 }
 
-pub fn writes_tokio_util(msgs: &[Bytes]) -> WriteResult {
+pub fn w_async_std(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    use async_std::io::prelude::WriteExt;
+    block_on(async {
+        let mut w = async_std::io::BufWriter::new(sink.make());
+        for m in msgs {
+            WriteExt::write_all(&mut w, m).await.unwrap();
+        }
+        WriteExt::flush(&mut w).await.unwrap();
+        w.into_inner().await.unwrap()
+    })
+}
+
+/// A tokio-util `FramedWrite` driven through its `Sink`, as its users do.
+fn tokio_util_sink<E: tokio_util::codec::Encoder<Bytes, Error = io::Error>>(
+    msgs: &[Bytes],
+    sink: Sink,
+    codec: E,
+) -> SocketSink {
     use futures_lite::future::poll_fn;
-    use futures_sink::Sink;
-    use tokio_util::codec::{BytesCodec, FramedWrite};
+    use futures_sink::Sink as _;
     block_on(async {
-        let mut w = FramedWrite::new(CountingWriter::default(), BytesCodec::new());
+        let mut w = tokio_util::codec::FramedWrite::new(sink.make(), codec);
         for m in msgs {
-            poll_fn(|cx| <_ as Sink<Bytes>>::poll_ready(Pin::new(&mut w), cx))
-                .await
-                .unwrap();
-            <_ as Sink<Bytes>>::start_send(Pin::new(&mut w), m.clone()).unwrap();
+            poll_fn(|cx| Pin::new(&mut w).poll_ready(cx)).await.unwrap();
+            Pin::new(&mut w).start_send(m.clone()).unwrap();
         }
-        poll_fn(|cx| <_ as Sink<Bytes>>::poll_flush(Pin::new(&mut w), cx))
-            .await
-            .unwrap();
-        let inner = w.into_inner();
-        (inner.check.bytes, inner.calls)
+        poll_fn(|cx| Pin::new(&mut w).poll_flush(cx)).await.unwrap();
+        w.into_inner()
     })
 }
 
-/// The floor: the sink's own copy of every byte, with no writer and no
-/// write calls in between.
-pub fn writes_memcpy(msgs: &[Bytes]) -> WriteResult {
-    let mut sink = CountingWriter::default();
-    for m in msgs {
-        sink.absorb(m);
-    }
-    (sink.check.bytes, 0)
+pub fn w_tokio_util_bytes(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    tokio_util_sink(msgs, sink, tokio_util::codec::BytesCodec::new())
 }
 
-pub type WriteCandidate = (&'static str, fn(&[Bytes]) -> WriteResult);
+pub fn w_tokio_util_length(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    let codec = tokio_util::codec::LengthDelimitedCodec::builder()
+        .length_field_length(4)
+        .max_frame_length(usize::MAX)
+        .new_codec();
+    tokio_util_sink(msgs, sink, codec)
+}
 
-pub const WRITE_CANDIDATES: &[WriteCandidate] = &[
-    ("intake StreamWriter", writes_intake),
-    ("intake StreamWriter write_all", writes_intake_write_all),
-    ("futures-lite BufWriter", writes_futures_lite),
-    ("tokio-util FramedWrite", writes_tokio_util),
-    ("sink copy only (floor)", writes_memcpy),
+/// asynchronous-codec ships only a u64 `LengthCodec`; its users write an
+/// encoder like this one for a u32 prefix.
+pub struct Len4Encoder;
+
+impl asynchronous_codec::Encoder for Len4Encoder {
+    type Item<'a> = Bytes;
+    type Error = io::Error;
+    fn encode(&mut self, item: Bytes, dst: &mut BytesMut) -> Result<(), io::Error> {
+        dst.reserve(4 + item.len());
+        dst.extend_from_slice(&header(item.len()));
+        dst.extend_from_slice(&item);
+        Ok(())
+    }
+}
+
+fn asynchronous_codec_sink<E>(msgs: &[Bytes], sink: Sink, codec: E) -> SocketSink
+where
+    E: for<'a> asynchronous_codec::Encoder<Item<'a> = Bytes, Error = io::Error>,
+{
+    use futures_lite::future::poll_fn;
+    use futures_sink::Sink as _;
+    block_on(async {
+        let mut w = asynchronous_codec::FramedWrite::new(sink.make(), codec);
+        for m in msgs {
+            poll_fn(|cx| Pin::new(&mut w).poll_ready(cx)).await.unwrap();
+            Pin::new(&mut w).start_send(m.clone()).unwrap();
+        }
+        poll_fn(|cx| Pin::new(&mut w).poll_flush(cx)).await.unwrap();
+        w.into_inner()
+    })
+}
+
+pub fn w_asynchronous_codec_bytes(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    asynchronous_codec_sink(msgs, sink, asynchronous_codec::BytesCodec)
+}
+
+pub fn w_asynchronous_codec_length(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    asynchronous_codec_sink(msgs, sink, Len4Encoder)
+}
+
+/// The floor: the sink's own copy of every byte, C bytes per call, with no
+/// writer in between.
+pub fn w_sink_copy(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    let mut s = sink.make();
+    s.pending = false;
+    let waker = futures_lite::future::block_on(futures_lite::future::poll_fn(|cx| {
+        Poll::Ready(cx.waker().clone())
+    }));
+    let mut cx = Context::from_waker(&waker);
+    for m in msgs {
+        let mut rest = &m[..];
+        while !rest.is_empty() {
+            let Poll::Ready(Ok(n)) = s.take(&mut cx, &[io::IoSlice::new(rest)]) else {
+                unreachable!()
+            };
+            rest = &rest[n..];
+        }
+    }
+    s
+}
+
+/// The floor for frames: the header and payload copied by the sink.
+pub fn w_sink_copy_frames(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    let framed: Vec<Bytes> = msgs
+        .iter()
+        .flat_map(|m| [Bytes::copy_from_slice(&header(m.len())), m.clone()])
+        .collect();
+    w_sink_copy(&framed, sink)
+}
+
+/// One write workload: its items, whether they are framed (a u32 length in
+/// front of each), and its candidates, each as its users would write it.
+pub struct WriteWorkload {
+    pub name: &'static str,
+    pub items: fn() -> Vec<Bytes>,
+    pub framed: bool,
+    pub candidates: &'static [(&'static str, WriteRun)],
+}
+
+pub const WRITE_WORKLOADS: &[WriteWorkload] = &[
+    WriteWorkload {
+        name: "writes 64B write_all",
+        items: || messages(1_000_000, 64),
+        framed: false,
+        candidates: &[
+            ("intake StreamWriter write_all", w_intake_write_all),
+            ("futures-lite BufWriter", w_futures_lite),
+            ("async-std BufWriter", w_async_std),
+            ("sink copy only (floor)", w_sink_copy),
+        ],
+    },
+    WriteWorkload {
+        name: "writes 64B Bytes",
+        items: || messages(1_000_000, 64),
+        framed: false,
+        candidates: &[
+            ("intake StreamWriter send", w_intake_send),
+            ("futures-lite BufWriter", w_futures_lite),
+            ("tokio-util FramedWrite BytesCodec", w_tokio_util_bytes),
+            ("asynchronous-codec BytesCodec", w_asynchronous_codec_bytes),
+            ("sink copy only (floor)", w_sink_copy),
+        ],
+    },
+    WriteWorkload {
+        name: "writes 64B frames",
+        items: || messages(1_000_000, 64),
+        framed: true,
+        candidates: &[
+            ("intake StreamWriter send_frame", w_intake_send_frame),
+            ("futures-lite BufWriter", w_futures_lite_frames),
+            ("tokio-util LengthDelimitedCodec", w_tokio_util_length),
+            (
+                "asynchronous-codec u32 encoder",
+                w_asynchronous_codec_length,
+            ),
+            ("sink copy only (floor)", w_sink_copy_frames),
+        ],
+    },
+    WriteWorkload {
+        name: "writes 16KiB frames",
+        items: || messages(4096, 16 << 10),
+        framed: true,
+        candidates: &[
+            ("intake StreamWriter send_frame", w_intake_send_frame),
+            ("futures-lite BufWriter", w_futures_lite_frames),
+            ("tokio-util LengthDelimitedCodec", w_tokio_util_length),
+            (
+                "asynchronous-codec u32 encoder",
+                w_asynchronous_codec_length,
+            ),
+            ("sink copy only (floor)", w_sink_copy_frames),
+        ],
+    },
+    WriteWorkload {
+        name: "writes 1MiB Bytes",
+        items: || messages(256, 1 << 20),
+        framed: false,
+        candidates: &[
+            ("intake StreamWriter send", w_intake_send),
+            ("intake StreamWriter write_all", w_intake_write_all),
+            ("futures-lite BufWriter", w_futures_lite),
+            ("tokio-util FramedWrite BytesCodec", w_tokio_util_bytes),
+            ("sink copy only (floor)", w_sink_copy),
+        ],
+    },
 ];
+
+/// The sinks every write workload runs against.
+pub const WRITE_SINKS: &[(&str, usize, bool)] = &[
+    ("C=65536", 64 * 1024, false),
+    ("C=1500", 1500, false),
+    ("C=65536 pending", 64 * 1024, true),
+    ("C=1500 pending", 1500, true),
+];
+
+/// The stream every candidate of `w` must write for `items`.
+pub fn expected_stream(w: &WriteWorkload, items: &[Bytes]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for m in items {
+        if w.framed {
+            out.extend_from_slice(&header(m.len()));
+        }
+        out.extend_from_slice(m);
+    }
+    out
+}
 
 /// `count` messages of `size` bytes, sliced from one shared buffer (as
 /// frames split off a read buffer are): cloning one is a reference count
@@ -681,18 +930,10 @@ pub const WRITE_CANDIDATES: &[WriteCandidate] = &[
 fn messages(count: usize, size: usize) -> Vec<Bytes> {
     let all = Bytes::from(
         (0..count * size)
-            .map(|i| (i / size) as u8)
+            .map(|i| (i / size) as u8 ^ (i % 251) as u8)
             .collect::<Vec<u8>>(),
     );
     (0..count)
         .map(|i| all.slice(i * size..(i + 1) * size))
         .collect()
-}
-
-pub fn small_messages(count: usize) -> Vec<Bytes> {
-    messages(count, 64)
-}
-
-pub fn large_payloads(count: usize) -> Vec<Bytes> {
-    messages(count, 1 << 20)
 }

@@ -1,24 +1,24 @@
 //! The bytes a [`StreamWriter`](crate::StreamWriter) has accepted and not
 //! yet written, in order, and the write-side memory policy.
 //!
-//! Pending bytes are a queue of segments, in stream order: runs of small
-//! writes copied into one coalescing buffer, and `Bytes` kept as they are
-//! (large payloads, never copied).
+//! Pending bytes, in stream order, are small writes copied into one
+//! coalescing buffer and `Bytes` kept as they are (large payloads, never
+//! copied), each kept item placed at a point of the copied stream:
 //!
 //! ```text
-//!  segments: [ Copied(68) ][ Kept(16 KiB payload) ][ Copied(4) ][ Kept(..) ] ...
-//!               |                                     |
-//!  coalesce: [ written | 68 bytes | 4 bytes | free ...                    ]
-//!              ^ head: the front drains as the sink takes bytes; new small
-//!                bytes land at the back
+//!  kept:     [ (68, 16 KiB payload) ][ (72, 16 KiB payload) ] ...
+//!  coalesce: [ written | 68 copied bytes | 4 bytes | free ...          ]
+//!              ^ head: the front drains as the sink takes bytes; new
+//!                small bytes land at the back
+//!  out:      68 copied, payload, 4 copied, payload, ...
 //! ```
 //!
 //! Policy, in one place:
 //! - an item of at least the copy threshold is kept as it is (no copy); a
 //!   smaller one is copied into the coalescing buffer, and consecutive
 //!   copies form one segment;
-//! - an empty item costs nothing: it never takes a segment, so it cannot
-//!   crowd real bytes out of a vectored write;
+//! - an empty item costs nothing: it is never queued, so it cannot crowd
+//!   real bytes out of a vectored write;
 //! - **the write size**: the writer starts writing once this many bytes are
 //!   pending (see [`WriteQueue::wants_write`]), not when the cap is reached,
 //!   so the coalescing buffer stays the size of one write and hot in cache.
@@ -55,24 +55,25 @@ pub(crate) const MAX_WRITE_SIZE: usize = 64 * 1024;
 /// The smallest write size, whatever the sink takes per call.
 pub(crate) const MIN_WRITE_SIZE: usize = 1024;
 
-/// A run of pending bytes.
-#[derive(Debug)]
-enum Segment {
-    /// The next this many bytes of the coalescing buffer.
-    Copied(usize),
-    /// A `Bytes` kept as it is. INVARIANT: never empty.
-    Kept(Bytes),
-}
-
 /// Pending bytes of a writer. See the module docs.
+///
+/// The copied bytes form one stream in `coalesce`; each kept item records
+/// the point of that stream it goes after, so appending a copy touches the
+/// buffer alone (the common case: small writes).
 #[derive(Debug)]
 pub(crate) struct WriteQueue {
-    segments: VecDeque<Segment>,
-    /// INVARIANT: `coalesce[head..]` are the copied bytes not yet written,
-    /// and the `Copied` segments add up to exactly their number.
+    /// Kept items, in order, each with the number of copied bytes (counted
+    /// since the queue was made) that go out before it.
+    /// INVARIANT: no item is empty; the positions never decrease.
+    kept: VecDeque<(u64, Bytes)>,
+    /// INVARIANT: `coalesce[head..]` are the copied bytes not yet written.
     coalesce: Vec<u8>,
     head: usize,
-    /// INVARIANT: `len` is the sum of all segments' lengths.
+    /// Copied bytes written (or dropped) so far: the position of
+    /// `coalesce[head]` in the copied stream.
+    copied_out: u64,
+    /// INVARIANT: `len` is the copied bytes not yet written plus the kept
+    /// items' remaining lengths.
     len: usize,
     copy_threshold: usize,
     /// See the module docs. INVARIANT: within `MIN..=MAX_WRITE_SIZE`.
@@ -83,9 +84,10 @@ impl WriteQueue {
     /// An empty queue; allocates nothing.
     pub(crate) fn new(copy_threshold: usize) -> Self {
         WriteQueue {
-            segments: VecDeque::new(),
+            kept: VecDeque::new(),
             coalesce: Vec::new(),
             head: 0,
+            copied_out: 0,
             len: 0,
             copy_threshold,
             write_size: INITIAL_WRITE_SIZE,
@@ -122,20 +124,19 @@ impl WriteQueue {
         }
     }
 
+    /// The position in the copied stream of the next copied byte appended.
+    #[inline]
+    fn copied_end(&self) -> u64 {
+        self.copied_out + (self.coalesce.len() - self.head) as u64
+    }
+
     /// Appends a copy of `data`.
     #[inline]
     pub(crate) fn extend_from_slice(&mut self, data: &[u8]) {
-        if data.is_empty() {
-            return;
-        }
         if self.coalesce.capacity() - self.coalesce.len() < data.len() {
             self.make_room(data.len());
         }
         self.coalesce.extend_from_slice(data);
-        match self.segments.back_mut() {
-            Some(Segment::Copied(n)) => *n += data.len(),
-            _ => self.segments.push_back(Segment::Copied(data.len())),
-        }
         self.len += data.len();
     }
 
@@ -150,7 +151,8 @@ impl WriteQueue {
         if len == 0 {
             return;
         }
-        self.segments.push_back(Segment::Kept(data));
+        let at = self.copied_end();
+        self.kept.push_back((at, data));
         self.len += len;
     }
 
@@ -175,19 +177,29 @@ impl WriteQueue {
     pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_IOVECS]) -> (usize, usize) {
         let mut count = 0;
         let mut total = 0;
-        let mut at = self.head;
-        for segment in self.segments.iter().take(MAX_IOVECS) {
-            let bytes = match segment {
-                Segment::Copied(n) => {
-                    at += n;
-                    &self.coalesce[at - n..at]
-                }
-                Segment::Kept(b) => &b[..],
-            };
-            debug_assert!(!bytes.is_empty());
-            out[count] = IoSlice::new(bytes);
+        // `at`: the position in the copied stream reached so far.
+        let mut at = self.copied_out;
+        let offset = |pos: u64| self.head + (pos - self.copied_out) as usize;
+        let mut push = |bytes: &'a [u8], count: &mut usize| {
+            out[*count] = IoSlice::new(bytes);
             total += bytes.len();
-            count += 1;
+            *count += 1;
+        };
+        for (pos, item) in &self.kept {
+            if *pos > at {
+                if count == MAX_IOVECS {
+                    return (count, total);
+                }
+                push(&self.coalesce[offset(at)..offset(*pos)], &mut count);
+                at = *pos;
+            }
+            if count == MAX_IOVECS {
+                return (count, total);
+            }
+            push(item, &mut count);
+        }
+        if count < MAX_IOVECS && self.copied_end() > at {
+            push(&self.coalesce[offset(at)..], &mut count);
         }
         (count, total)
     }
@@ -204,27 +216,24 @@ impl WriteQueue {
         self.len -= written;
         let mut left = written;
         while left > 0 {
-            let Some(front) = self.segments.front_mut() else {
+            // Copied bytes before the next kept item (or all of them).
+            let copied_until = self.kept.front().map_or_else(|| self.copied_end(), |k| k.0);
+            let run = (copied_until - self.copied_out) as usize;
+            if run > 0 {
+                let k = left.min(run);
+                self.head += k;
+                self.copied_out += k as u64;
+                left -= k;
+                continue;
+            }
+            let Some((_, item)) = self.kept.front_mut() else {
                 unreachable!("written bytes were pending");
             };
-            match front {
-                Segment::Copied(n) => {
-                    let k = left.min(*n);
-                    *n -= k;
-                    self.head += k;
-                    left -= k;
-                    if *n == 0 {
-                        self.segments.pop_front();
-                    }
-                }
-                Segment::Kept(b) => {
-                    let k = left.min(b.len());
-                    b.advance(k);
-                    left -= k;
-                    if b.is_empty() {
-                        self.segments.pop_front();
-                    }
-                }
+            let k = left.min(item.len());
+            item.advance(k);
+            left -= k;
+            if item.is_empty() {
+                self.kept.pop_front();
             }
         }
         if self.head == self.coalesce.len() {
@@ -234,12 +243,12 @@ impl WriteQueue {
         }
     }
 
-    /// Lets go of the buffer and the segment queue if nothing is pending
+    /// Lets go of the buffer and the kept-item queue if nothing is pending
     /// (an idle writer holds no memory).
     pub(crate) fn release_if_empty(&mut self) {
         if self.len == 0 {
             self.coalesce = Vec::new();
-            self.segments = VecDeque::new();
+            self.kept = VecDeque::new();
             self.head = 0;
         }
     }
@@ -247,7 +256,7 @@ impl WriteQueue {
     /// Bytes of memory held (for tests of the memory policy).
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
-        self.coalesce.capacity() + self.segments.capacity() * std::mem::size_of::<Segment>()
+        self.coalesce.capacity() + self.kept.capacity() * std::mem::size_of::<(u64, Bytes)>()
     }
 }
 
@@ -278,13 +287,34 @@ mod tests {
         q.push(Bytes::new());
         assert_eq!(q.len(), 9);
         assert_eq!(
-            q.segments.len(),
-            3,
-            "copies merge, the empty item is dropped"
+            q.kept.len(),
+            1,
+            "copies go to the buffer, the empty item is dropped"
         );
         assert_eq!(drain(&mut q, 4), b"abcK");
         assert_eq!(drain(&mut q, usize::MAX), b"EPTde");
         assert_eq!(q.len(), 0);
+    }
+
+    #[test]
+    fn many_kept_items_fill_at_most_max_iovecs_slices_in_order() {
+        let mut q = WriteQueue::new(2);
+        let mut expected = Vec::new();
+        for i in 0..200u8 {
+            q.extend_from_slice(&[i]);
+            q.push(Bytes::from(vec![i; 3]));
+            expected.push(i);
+            expected.extend_from_slice(&[i; 3]);
+        }
+        let mut got = Vec::new();
+        while q.len() > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let (count, _) = q.slices(&mut slices);
+            assert!(count <= MAX_IOVECS);
+            assert!(slices[..count].iter().all(|s| !s.is_empty()));
+            got.extend_from_slice(&drain(&mut q, 7));
+        }
+        assert_eq!(got, expected);
     }
 
     #[test]
