@@ -130,7 +130,7 @@ fn main() {
         }
     }
     let out = format!("[{}]\n", json.join(",\n"));
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-memory.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-memory.json");
     std::fs::write(&path, out).expect("write target/bench-memory.json");
     println!("\nwrote {}", path.display());
 }

@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
         }
     }
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-write-calls.json");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-write-calls.json");
     std::fs::write(&path, format!("[{}]\n", calls_json.join(",\n"))).expect("write calls json");
 }
 

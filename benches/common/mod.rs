@@ -85,7 +85,7 @@ pub fn lines_input(count: usize) -> Vec<u8> {
     let mut v = Vec::with_capacity(count * 101);
     for i in 0..count {
         let len = 90 + i % 21;
-        v.extend(std::iter::repeat(b'a' + (i % 26) as u8).take(len - 1));
+        v.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, len - 1));
         v.push(b'\n');
     }
     v
