@@ -503,3 +503,61 @@ fn discarding_bad_input_holds_at_most_the_capacity() {
         assert!(m.peak() <= CAP + 256, "skip_frame: peak {}", m.peak());
     });
 }
+
+/// A large `read_exact_into` cancelled again and again (a timeout around
+/// each attempt): each put-back reuses the reader's memory instead of
+/// allocating anew while the last put-back's memory is still held.
+#[test]
+fn cancelled_read_exact_into_puts_back_without_doubling_memory() {
+    on_both_runtimes(|| async {
+        let n = 16 << 20;
+        let data = common::pattern(n, 9);
+        // A socket: 64 KiB, then "not ready", then 64 KiB...
+        struct Bursty<'a> {
+            data: &'a [u8],
+            ready: bool,
+        }
+        impl AsyncRead for Bursty<'_> {
+            fn poll_read(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.ready = !self.ready;
+                if !self.ready {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                let k = buf.len().min(64 * 1024).min(self.data.len());
+                buf[..k].copy_from_slice(&self.data[..k]);
+                self.data = &self.data[k..];
+                Poll::Ready(Ok(k))
+            }
+        }
+        let src = Bursty {
+            data: &data,
+            ready: false,
+        };
+        let mut r = StreamReader::with_capacity(CAP, src);
+        let mut dst = vec![0u8; n];
+        let m = Meter::start();
+        let mut cancels = 0;
+        loop {
+            // 40 polls per attempt: each attempt makes a little progress.
+            match common::poll_at_most(r.read_exact_into(&mut dst), 40) {
+                Some(result) => break result.unwrap(),
+                None => cancels += 1,
+            }
+        }
+        assert!(cancels >= 5, "{cancels} cancellations");
+        assert!(dst == data, "every byte once, in order");
+        // Beyond the caller's buffer: one put-back copy at most, plus the
+        // normal buffer (it was 1.9 times the read before).
+        assert!(m.peak() <= n + 2 * CAP + 1024, "peak {} for {n}", m.peak());
+        assert!(
+            m.big() <= cancels + 1,
+            "{} large allocations for {cancels} cancels",
+            m.big()
+        );
+    });
+}

@@ -285,9 +285,48 @@ impl Buffer {
     }
 
     /// Puts `bytes` back in front of the unread bytes (cancellation of a
-    /// read into caller memory). Rare path: allocates a fresh buffer.
+    /// read into caller memory).
+    ///
+    /// With nothing unread (the usual case: the read had drained the
+    /// buffer), the current allocation is reused in place when it is large
+    /// enough and nothing else holds it, and let go first otherwise, so a
+    /// read cancelled again and again holds one put-back copy at a time,
+    /// never two, and pays no page faults after the first.
     pub(crate) fn unread_front(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
+            return;
+        }
+        if self.len() == 0 {
+            self.drop_spare();
+            self.head = 0;
+            self.filled = 0;
+            let keep = self.keep_limit();
+            if self.alloc_len >= bytes.len()
+                && reclaim(&mut self.buf, self.alloc_len, bytes.len(), keep)
+            {
+                self.buf[..bytes.len()].copy_from_slice(bytes);
+                self.filled = bytes.len();
+                self.searched = 0;
+                self.decode_scanned = 0;
+                self.decode_need = 0;
+                return;
+            }
+            // Too small: grow it with `realloc` (large blocks are remapped,
+            // not copied, and old and new never coexist), or, if frames
+            // split off it are still held, let it go and allocate anew.
+            let mut v = Vec::from(std::mem::take(&mut self.buf));
+            v.clear();
+            v.reserve_exact(bytes.len());
+            v.extend_from_slice(bytes);
+            // Initialize the whole allocation (INVARIANT on `alloc_len`).
+            let cap = v.capacity();
+            v.resize(cap, 0);
+            self.buf = BytesMut::from(Bytes::from(v));
+            self.alloc_len = cap;
+            self.filled = bytes.len();
+            self.searched = 0;
+            self.decode_scanned = 0;
+            self.decode_need = 0;
             return;
         }
         let total = bytes.len() + self.len();
@@ -714,6 +753,33 @@ mod tests {
         fill(&mut b, b"x");
         b.release_if_empty();
         assert_eq!(b.unread(), b"x", "unread bytes keep their buffer");
+    }
+
+    #[test]
+    fn unread_front_reuses_a_drained_allocation_in_place() {
+        let mut b = Buffer::new(16);
+        b.prepare(1, 16, 0);
+        fill(&mut b, b"0123456789");
+        let base = b.unread().as_ptr();
+        b.consume(10);
+        b.unread_front(b"put back");
+        assert_eq!(b.unread(), b"put back");
+        assert_eq!(b.unread().as_ptr(), base, "no new allocation");
+        // A put-back larger than the allocation grows it, and the bytes
+        // after it are initialized (Miri checks the free tail is readable).
+        b.consume(8);
+        let big = [7u8; 100];
+        b.unread_front(&big);
+        assert_eq!(b.unread(), &big[..]);
+        assert!(b.allocated() >= 100);
+        let tail_sum: u32 = b.free_tail().iter().map(|&x| u32::from(x)).sum();
+        assert!(tail_sum < u32::MAX);
+        // A held frame keeps its memory; the put-back goes elsewhere.
+        let held = b.take(50);
+        b.consume(50);
+        b.unread_front(b"xy");
+        assert_eq!(b.unread(), b"xy");
+        assert!(held.iter().all(|&x| x == 7));
     }
 
     #[test]
