@@ -37,6 +37,14 @@ def load_times():
     return groups
 
 
+def load_write_calls():
+    path = os.path.join(ROOT, "target", "bench-write-calls.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {(r["group"], r["candidate"]): r["calls"] for r in json.load(f)}
+
+
 def load_memory():
     path = os.path.join(ROOT, "target", "bench-memory.json")
     if not os.path.exists(path):
@@ -82,6 +90,7 @@ def group_order(name):
 def main():
     times = load_times()
     memory = load_memory()
+    calls = load_write_calls()
     if not times:
         sys.exit("no criterion results under target/criterion: run `cargo bench` first")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
@@ -92,8 +101,11 @@ def main():
         intake = next((v for k, v in cands.items() if k.startswith("intake")), None)
         floor = next((v for k, v in cands.items() if "floor" in k and "fresh" not in k), None)
         print(f"### {group}\n")
-        print("| candidate | throughput | vs intake | vs floor | peak heap | allocs/frame |")
-        print("|---|---:|---:|---:|---:|---:|")
+        writes = group.startswith("writes")
+        per = "allocs/item" if writes else "allocs/frame"
+        extra = " write calls |" if writes else ""
+        print(f"| candidate | throughput | vs intake | vs floor | peak heap | {per} |{extra}")
+        print("|---|---:|---:|---:|---:|---:|" + ("---:|" if writes else ""))
         best = max(rate(s, tp)[0] for s, tp in cands.values())
         for name, (secs, tp) in sorted(cands.items(), key=lambda kv: kv[1][0]):
             r, unit = rate(secs, tp)
@@ -104,7 +116,11 @@ def main():
             peak = human(mem["peak_bytes"]) if mem else "-"
             allocs = f"{mem['allocs_per_unit']:.3f}" if mem else "-"
             bold = "**" if name.startswith("intake") else ""
-            print(f"| {bold}{name}{bold} | {shown} | {vs_i} | {vs_f} | {peak} | {allocs} |")
+            row = f"| {bold}{name}{bold} | {shown} | {vs_i} | {vs_f} | {peak} | {allocs} |"
+            if writes:
+                n = calls.get((group, name))
+                row += f" {n:,} |" if n is not None else " - |"
+            print(row)
             chart.append((group, name, r / best))
         print()
     write_svg(chart, os.path.join(ROOT, "docs", "bench.svg"))

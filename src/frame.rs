@@ -53,9 +53,12 @@
 //!
 //! A length over [`LengthPrefix::max_frame_len`] (default 8 MiB) is
 //! [`Error::FrameTooLarge`](crate::Error::FrameTooLarge) as soon as the
-//! header is seen, before any payload memory is allocated. A length-prefixed
-//! stream cannot resynchronise after that: the reader keeps the bad header
-//! buffered and reports the same error again, and a [`FramedRead`] ends.
+//! header is seen, before any payload memory is allocated. Nothing is
+//! consumed: the reader keeps the header buffered and reports the same error
+//! again, and a [`FramedRead`] ends, unless the frame is skipped:
+//! [`StreamReader::skip_frame`](crate::StreamReader::skip_frame) discards it
+//! with bounded memory, and [`FramedRead::skip_oversized`] reports each such
+//! frame once and goes on.
 
 pub use crate::codec::{
     DecodeBuf, Decoder, Delimited, EncodeBuf, Encoder, Header, LengthPrefix, DEFAULT_MAX_FRAME_LEN,

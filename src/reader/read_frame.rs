@@ -68,9 +68,9 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///
     /// - [`Error::FrameTooLarge`] if the header announces more than the
     ///   maximum. Nothing is consumed: the header stays buffered and every
-    ///   later call returns the same error, because a length-prefixed
-    ///   stream cannot resynchronise after a bad length. Use
-    ///   [`into_parts`](StreamReader::into_parts) to take the bytes.
+    ///   later call returns the same error, until
+    ///   [`skip_frame`](StreamReader::skip_frame) discards the frame (bounded
+    ///   memory) or [`into_parts`](StreamReader::into_parts) takes the bytes.
     /// - [`Error::Io`] with kind `InvalidData` for a length that is negative
     ///   after adjustment or a varint over 64 bits (nothing consumed either).
     /// - [`Error::UnexpectedEof`] if the stream ends inside a header or
