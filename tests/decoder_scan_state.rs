@@ -203,3 +203,119 @@ fn user_decoder_scan_progress_survives_consumption() {
         assert!(r.decode(&mut d).await.unwrap().is_none());
     });
 }
+
+#[test]
+fn switching_decoders_mid_item_does_not_inherit_scan_progress() {
+    on_both_runtimes(|| async {
+        let mut r = two_reads(b"abc;defgh", b"\nrest\n");
+        let mut lines = Delimited::lines();
+        decode_polled_once(&mut r, &mut lines); // scans "abc;defgh" for '\n'
+        let mut semis = Delimited::new(b";");
+        assert_eq!(&r.decode(&mut semis).await.unwrap().unwrap()[..], b"abc;");
+        assert_eq!(
+            &r.decode(&mut lines).await.unwrap().unwrap()[..],
+            b"defgh\n"
+        );
+    });
+}
+
+#[test]
+fn switching_decoders_mid_item_does_not_inherit_the_need_hint() {
+    on_both_runtimes(|| async {
+        // A length prefix claims 100 bytes and asks for them; then the
+        // caller switches to lines, which are complete already. The source
+        // then stalls: the line decoder must not wait for 102 bytes.
+        let src = ScriptedReader::new([
+            Step::Data(b"\x00\x64hi\n".to_vec()),
+            Step::Pending,
+            Step::Pending,
+            Step::Pending,
+        ]);
+        let mut r = StreamReader::new(src);
+        let mut prefix = intake::LengthPrefix::new(2);
+        assert!(poll_at_most(r.decode(&mut prefix), 1).is_none());
+        let mut lines = Delimited::lines();
+        let line = poll_at_most(r.decode(&mut lines), 1).expect("decoded without waiting");
+        assert_eq!(&line.unwrap().unwrap()[..], b"\x00\x64hi\n");
+    });
+}
+
+#[test]
+fn another_read_during_discard_overlong_takes_over() {
+    on_both_runtimes(|| async {
+        let src = ScriptedReader::new([
+            Step::Data(b"toolong".to_vec()),
+            Step::Pending,
+            Step::Data(b"er\nok\nnext\n".to_vec()),
+            Step::Eof,
+        ]);
+        let mut r = StreamReader::with_capacity(4, src);
+        let mut d = Delimited::lines().max_length(5).discard_overlong();
+        assert!(matches!(
+            r.decode(&mut d).await,
+            Err(Error::LimitExceeded { limit: 5 })
+        ));
+        // The caller skips the rest of the long line itself...
+        assert!(r.skip_until(b"\n").await.unwrap().is_some());
+        // ...so the decoder must not drop the next line as well.
+        assert_eq!(&r.decode(&mut d).await.unwrap().unwrap()[..], b"ok\n");
+        assert_eq!(&r.decode(&mut d).await.unwrap().unwrap()[..], b"next\n");
+    });
+}
+
+#[test]
+fn position_counts_every_byte_handed_out() {
+    on_both_runtimes(|| async {
+        struct Where;
+        impl Decoder for Where {
+            type Item = u64;
+            fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<u64>, Error> {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                let at = buf.position();
+                buf.advance(1);
+                Ok(Some(at))
+            }
+        }
+        let data = pattern(100_000, 5);
+        let mut r = StreamReader::with_capacity(16, ScriptedReader::chunked(&data, 1000, true));
+        assert_eq!(r.decode(&mut Where).await.unwrap(), Some(0));
+        r.read_exactly(10).await.unwrap();
+        assert_eq!(r.decode(&mut Where).await.unwrap(), Some(11));
+        // A read straight into caller memory counts too.
+        let mut big = vec![0u8; 50_000];
+        r.read_exact_into(&mut big).await.unwrap();
+        assert_eq!(r.decode(&mut Where).await.unwrap(), Some(50_012));
+        r.skip(10).await.unwrap();
+        assert_eq!(r.decode(&mut Where).await.unwrap(), Some(50_023));
+    });
+}
+
+/// One poll of `decode` with a decoder built in this function's frame:
+/// successive calls put different decoders at the same address.
+fn decode_once_with(
+    r: &mut StreamReader<ScriptedReader>,
+    prefix: intake::LengthPrefix,
+) -> Option<Result<Option<bytes::Bytes>, Error>> {
+    let mut decoder = prefix;
+    poll_at_most(r.decode(&mut decoder), 1)
+}
+
+#[test]
+fn a_new_decode_call_does_not_inherit_from_a_decoder_at_the_same_address() {
+    on_both_runtimes(|| async {
+        let src = ScriptedReader::new([
+            Step::Data(b"\x00\x05ab".to_vec()),
+            Step::Pending,
+            Step::Pending,
+        ]);
+        let mut r = StreamReader::new(src);
+        // A 2-byte prefix: a 5-byte frame, 2 of it here; it asks for 7.
+        assert!(decode_once_with(&mut r, intake::LengthPrefix::new(2)).is_none());
+        // A 1-byte prefix in the same place: "\x00" is an empty frame, here
+        // already; it must not wait for the 7 bytes the other one wanted.
+        let got = decode_once_with(&mut r, intake::LengthPrefix::new(1)).expect("no wait");
+        assert_eq!(got.unwrap().as_deref(), Some(&b""[..]));
+    });
+}

@@ -117,8 +117,11 @@ struct Lines {
     unterminated: bool,
     discard: bool,
     /// With `discard_overlong`, after `LimitExceeded`: where the over-long
-    /// frame ends (an offset into the data), while its bytes are dropped.
-    dropping: Option<usize>,
+    /// frame ends (an offset into the data), while its bytes are dropped,
+    /// and the reader's position when this decoder last returned. Dropping
+    /// goes on only if no other read took bytes since (intake's rule: a
+    /// read in between means the caller took over).
+    dropping: Option<(usize, usize)>,
 }
 
 impl Lines {
@@ -512,10 +515,11 @@ fuzz_target!(|input: &[u8]| {
             0 | 13 => {
                 let l = &mut lines[a % 5];
                 // Decoding starts after the rest of an over-long frame that is
-                // being dropped; if other reads took those bytes, nothing is
-                // left to drop.
+                // being dropped, unless another read took bytes since this
+                // decoder last returned: then the caller took over and
+                // nothing more is dropped.
                 let from = match l.dropping {
-                    Some(end) if end > pos => end,
+                    Some((end, at)) if at == pos && end > pos => end,
                     _ => pos,
                 };
                 l.dropping = None;
@@ -548,7 +552,7 @@ fuzz_target!(|input: &[u8]| {
                         what(),
                         pos
                     );
-                    l.dropping = end.filter(|&end| pos < end);
+                    l.dropping = end.filter(|&end| pos < end).map(|end| (end, pos));
                 } else if let Some(got) = got {
                     pos = from;
                     check(owned(&got), want, &data[from..], true, &mut pos, &what);

@@ -89,6 +89,13 @@ pub(crate) struct Buffer {
     /// called again. Reset by every consumption, so a stale hint can never
     /// stall another operation.
     pub(crate) decode_need: usize,
+    /// The decoder that `decode_scanned` and `decode_need` belong to (its
+    /// address and type): another decoder starts without them.
+    pub(crate) decode_owner: (usize, usize),
+    /// The stream offset of the first unread byte: every byte handed out so
+    /// far, from the buffer or read straight into caller memory, minus any
+    /// put back. Lets a decoder see that other reads took bytes.
+    pub(crate) position: u64,
     /// The inner reader reported end of stream; it is not polled again.
     pub(crate) eof: bool,
     /// The allocation of the last large frame, set aside (empty) for the
@@ -111,6 +118,8 @@ impl Buffer {
             searched: 0,
             decode_scanned: 0,
             decode_need: 0,
+            decode_owner: (0, 0),
+            position: 0,
             eof: false,
             spare: BytesMut::new(),
             spare_len: 0,
@@ -261,6 +270,7 @@ impl Buffer {
     /// offset can point past the bytes it was taken on.
     #[inline]
     fn after_consume(&mut self, n: usize) {
+        self.position += n as u64;
         self.searched = self.searched.saturating_sub(n);
         self.decode_scanned = self.decode_scanned.saturating_sub(n);
         self.decode_need = 0;
@@ -296,6 +306,8 @@ impl Buffer {
         if bytes.is_empty() {
             return;
         }
+        // Bytes handed out earlier (by the read being undone) come back.
+        self.position = self.position.saturating_sub(bytes.len() as u64);
         if self.len() == 0 {
             self.drop_spare();
             self.head = 0;

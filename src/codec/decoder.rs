@@ -16,8 +16,31 @@ use crate::Error;
 /// `Ok(None)`: *need more bytes* is a value, not an error. It may say how
 /// many bytes it needs in all with [`DecodeBuf::need`]; the reader then
 /// reserves for them and does not call it again until they are buffered.
-/// A decoder that scans (for a delimiter) keeps its scan offset in itself,
-/// so no byte is scanned twice.
+///
+/// # Positions belong to the reader, not to the decoder
+///
+/// Between two calls of `decode`, other reads on the same
+/// [`StreamReader`](crate::StreamReader) may consume bytes: `peek` and
+/// `consume`, `read_exactly`, a `read_until` that skips a bad line, an error
+/// that hands bytes over, a cancelled read, or
+/// [`FramedRead::get_mut`](crate::frame::FramedRead::get_mut). An offset into
+/// [`bytes`](DecodeBuf::bytes) that a decoder kept in itself would then
+/// point at the wrong byte, and the decoder would frame garbage without
+/// noticing. So the rule is: **a decoder keeps no buffer offset across
+/// calls.** A decoder that scans (for a delimiter, a blank line) records how
+/// far it got with [`DecodeBuf::set_scanned`] and resumes from
+/// [`DecodeBuf::scanned`]: the reader keeps that number and shifts it on
+/// every consumption, whoever consumes, so no byte is scanned twice and none
+/// is skipped. The scan progress and the [`need`](DecodeBuf::need) hint
+/// belong to one decoding run: a [`FramedRead`](crate::frame::FramedRead)
+/// keeps them across polls and items, and one
+/// [`StreamReader::decode`](crate::StreamReader::decode) future across its
+/// polls; a new `decode` call, or another decoder, starts without them (a
+/// decoder dropped mid-item and called again rescans what is buffered,
+/// once). State that is not a position (a mode, a
+/// length parsed from a header already consumed) may live in the decoder;
+/// [`DecodeBuf::position`] tells it whether other reads took bytes since
+/// its last call.
 ///
 /// # Examples
 ///
@@ -217,6 +240,40 @@ impl<'a> DecodeBuf<'a> {
     #[inline]
     pub fn scanned(&self) -> usize {
         self.buf.decode_scanned.min(self.buf.len())
+    }
+
+    /// The stream offset of the first byte of [`bytes`](Self::bytes): how
+    /// many bytes the reader has handed out so far, to decoders and to
+    /// every other read. A decoder that keeps a *mode* across calls (say,
+    /// "inside a frame being discarded") records it when it returns and
+    /// compares at its next call: a different value means other reads took
+    /// bytes in between, and the mode may no longer hold.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use intake::frame::{DecodeBuf, Decoder};
+    ///
+    /// /// Reports where each `;`-terminated item starts in the stream.
+    /// struct Offsets;
+    /// impl Decoder for Offsets {
+    ///     type Item = u64;
+    ///     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<u64>, intake::Error> {
+    ///         let Some(end) = buf.bytes().iter().position(|&b| b == b';') else { return Ok(None) };
+    ///         let at = buf.position();
+    ///         buf.advance(end + 1);
+    ///         Ok(Some(at))
+    ///     }
+    /// }
+    /// let mut reader = intake::StreamReader::new(&b"ab;cde;f;"[..]);
+    /// assert_eq!(reader.decode(&mut Offsets).await?, Some(0));
+    /// reader.read_exactly(4).await?; // another read takes "cde;"
+    /// assert_eq!(reader.decode(&mut Offsets).await?, Some(7));
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[inline]
+    pub fn position(&self) -> u64 {
+        self.buf.position
     }
 
     /// Records that the first `n` bytes of [`bytes`](Self::bytes) were

@@ -36,7 +36,9 @@ pub const DEFAULT_MAX_LENGTH: usize = 64 * 1024;
 /// [`StreamReader::skip_until`](crate::StreamReader::skip_until) skips the
 /// line by hand. With it, the error is reported once per over-long frame,
 /// the frame is dropped as its bytes arrive (memory stays within
-/// `max_length` plus one read), and a `FramedRead` goes on.
+/// `max_length` plus one read), and a `FramedRead` goes on. If another read
+/// takes bytes while a frame is being dropped, the caller has taken over:
+/// dropping stops and the next bytes are framed as usual.
 ///
 /// # Examples
 ///
@@ -80,9 +82,10 @@ pub struct Delimited {
     strip_cr: bool,
     unterminated: bool,
     discard: bool,
-    /// Inside an over-long frame, dropping bytes up to its delimiter. A
-    /// mode, not a buffer position, so other reads cannot make it stale.
-    discarding: bool,
+    /// Inside an over-long frame, dropping bytes up to its delimiter: the
+    /// stream position where the last call left off. If other reads took
+    /// bytes since, they took over and dropping stops (see `decode`).
+    discarding: Option<u64>,
 }
 
 impl Delimited {
@@ -100,7 +103,7 @@ impl Delimited {
             strip_cr: false,
             unterminated: false,
             discard: false,
-            discarding: false,
+            discarding: None,
         }
     }
 
@@ -197,13 +200,24 @@ impl Delimited {
         match buf.scan(&self.finder, usize::MAX) {
             Scan::Found(end) => {
                 buf.advance(end);
-                self.discarding = false;
+                self.discarding = None;
             }
             Scan::More | Scan::Limit => {
                 let keep = (self.finder.needle().len() - 1).min(buf.len());
                 buf.advance(buf.len() - keep);
+                self.discarding = Some(buf.position());
             }
         }
+    }
+
+    /// Whether an over-long frame is still being dropped: only if no other
+    /// read took bytes since the last call (if one did, the caller took
+    /// over, and the next bytes are framed normally rather than dropped).
+    fn still_discarding(&mut self, buf: &DecodeBuf<'_>) -> bool {
+        if self.discarding.is_some_and(|at| at != buf.position()) {
+            self.discarding = None;
+        }
+        self.discarding.is_some()
     }
 }
 
@@ -211,9 +225,9 @@ impl Decoder for Delimited {
     type Item = Bytes;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Error> {
-        if self.discarding {
+        if self.still_discarding(buf) {
             self.discard(buf);
-            if self.discarding {
+            if self.discarding.is_some() {
                 return Ok(None);
             }
         }
@@ -222,7 +236,6 @@ impl Decoder for Delimited {
             Scan::More => Ok(None),
             Scan::Limit => {
                 if self.discard {
-                    self.discarding = true;
                     self.discard(buf);
                 }
                 Err(Error::LimitExceeded {
@@ -236,10 +249,10 @@ impl Decoder for Delimited {
         if let Some(frame) = self.decode(buf)? {
             return Ok(Some(frame));
         }
-        if self.discarding {
+        if self.still_discarding(buf) {
             // The over-long frame ends with the stream; it was reported.
             buf.advance(buf.len());
-            self.discarding = false;
+            self.discarding = None;
             return Ok(None);
         }
         if buf.is_empty() {

@@ -24,6 +24,17 @@ impl<R: AsyncRead> StreamReader<R> {
         decoder: &mut D,
     ) -> Poll<Result<Option<D::Item>, Error>> {
         let mut this = self.project();
+        // Scan progress and the need hint belong to one decoder: another
+        // one (a switch of protocol mid-stream) starts without them.
+        let owner = (
+            decoder as *const D as *const () as usize,
+            std::any::type_name::<D>().as_ptr() as usize,
+        );
+        if this.buf.decode_owner != owner {
+            this.buf.decode_owner = owner;
+            this.buf.decode_need = 0;
+            this.buf.decode_scanned = 0;
+        }
         loop {
             if this.buf.len() >= this.buf.decode_need {
                 let mut window = DecodeBuf::new(this.buf);
@@ -71,7 +82,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///
     /// Cancel-safe as long as the decoder consumes bytes only when it
     /// returns an item (as `LengthPrefix` and `Delimited` do): nothing is
-    /// consumed before an item is complete.
+    /// consumed before an item is complete. A call made again after a drop
+    /// starts its search afresh: it scans the buffered bytes once more.
     ///
     /// # Examples
     ///
@@ -88,6 +100,10 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn decode<'a, D: Decoder>(&'a mut self, decoder: &'a mut D) -> Decode<'a, R, D> {
+        // A new call starts afresh: the scan progress and need hint of an
+        // earlier call may belong to another decoder that happened to live
+        // at the same address (a temporary, a value rebuilt in a loop).
+        self.buf.decode_owner = (0, 0);
         Decode {
             reader: self,
             decoder,

@@ -391,7 +391,12 @@ pub(crate) fn poll_read_direct<R: AsyncRead>(
     if buf.eof {
         return Poll::Ready(Ok(0));
     }
-    checked_io::poll_read(inner, cx, dst, &mut buf.eof)
+    let read = checked_io::poll_read(inner, cx, dst, &mut buf.eof);
+    if let Poll::Ready(Ok(n)) = read {
+        // Handed straight to the caller: the stream moves on.
+        buf.position += n as u64;
+    }
+    read
 }
 
 /// [`poll_fill`] toward `need` buffered bytes whose number came off the
