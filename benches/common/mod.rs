@@ -836,6 +836,18 @@ pub struct WriteWorkload {
     pub candidates: &'static [(&'static str, WriteRun)],
 }
 
+/// Frames of a u32 length and a payload, written as each peer's users do.
+const FRAME_WRITE_CANDIDATES: &[(&str, WriteRun)] = &[
+    ("intake StreamWriter send_frame", w_intake_send_frame),
+    ("futures-lite BufWriter", w_futures_lite_frames),
+    ("tokio-util LengthDelimitedCodec", w_tokio_util_length),
+    (
+        "asynchronous-codec u32 encoder",
+        w_asynchronous_codec_length,
+    ),
+    ("sink copy only (floor)", w_sink_copy_frames),
+];
+
 pub const WRITE_WORKLOADS: &[WriteWorkload] = &[
     WriteWorkload {
         name: "writes 64B write_all",
@@ -864,31 +876,13 @@ pub const WRITE_WORKLOADS: &[WriteWorkload] = &[
         name: "writes 64B frames",
         items: || messages(1_000_000, 64),
         framed: true,
-        candidates: &[
-            ("intake StreamWriter send_frame", w_intake_send_frame),
-            ("futures-lite BufWriter", w_futures_lite_frames),
-            ("tokio-util LengthDelimitedCodec", w_tokio_util_length),
-            (
-                "asynchronous-codec u32 encoder",
-                w_asynchronous_codec_length,
-            ),
-            ("sink copy only (floor)", w_sink_copy_frames),
-        ],
+        candidates: FRAME_WRITE_CANDIDATES,
     },
     WriteWorkload {
         name: "writes 16KiB frames",
         items: || messages(4096, 16 << 10),
         framed: true,
-        candidates: &[
-            ("intake StreamWriter send_frame", w_intake_send_frame),
-            ("futures-lite BufWriter", w_futures_lite_frames),
-            ("tokio-util LengthDelimitedCodec", w_tokio_util_length),
-            (
-                "asynchronous-codec u32 encoder",
-                w_asynchronous_codec_length,
-            ),
-            ("sink copy only (floor)", w_sink_copy_frames),
-        ],
+        candidates: FRAME_WRITE_CANDIDATES,
     },
     WriteWorkload {
         name: "writes 1MiB Bytes",
