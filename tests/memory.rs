@@ -9,7 +9,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use common::on_both_runtimes;
+use common::{miri_or, on_both_runtimes};
 use futures_io::AsyncRead;
 use intake::{Error, StreamReader};
 
@@ -191,11 +191,12 @@ fn reader_returns_to_normal_capacity_after_large_frame() {
 #[test]
 fn held_small_bytes_does_not_grow_the_buffer() {
     on_both_runtimes(|| async {
-        let data = vec![5u8; 2 << 20];
+        let total = miri_or(2 << 20, 64 << 10);
+        let data = vec![5u8; total];
         let mut r = StreamReader::with_capacity(CAP, source(&data, 64 * 1024));
         let m = Meter::start();
         let held = r.read_exactly(10).await.unwrap();
-        for _ in 0..(2 << 20) / 100 - 1 {
+        for _ in 0..total / 100 - 1 {
             drop(r.read_exactly(100).await.unwrap());
         }
         // The held frame pins one old allocation; the reader keeps one more.
@@ -226,11 +227,12 @@ fn missing_delimiter_memory_bounded_by_limit_plus_one_read() {
 #[test]
 fn steady_small_frames_do_not_allocate_per_frame() {
     on_both_runtimes(|| async {
-        let data = vec![9u8; 1 << 20];
+        let total = miri_or(1 << 20, 64 << 10);
+        let data = vec![9u8; total];
         let mut r = StreamReader::with_capacity(CAP, source(&data, 64 * 1024));
         r.read_exactly(64).await.unwrap();
         let m = Meter::start();
-        let frames = (1 << 20) / 64 - 1;
+        let frames = total / 64 - 1;
         for _ in 0..frames {
             drop(r.read_exactly(64).await.unwrap());
         }
@@ -247,7 +249,7 @@ fn steady_small_frames_do_not_allocate_per_frame() {
 /// A header claiming `claim` bytes, then `sent` payload bytes, then a stall.
 fn stalled(claim: u32, sent: usize) -> Vec<u8> {
     let mut v = claim.to_be_bytes().to_vec();
-    v.extend(std::iter::repeat(1u8).take(sent));
+    v.resize(4 + sent, 1u8);
     v
 }
 
@@ -265,7 +267,7 @@ fn stalled_huge_header_costs_memory_in_proportion_to_arrived_bytes() {
             let mut r = StreamReader::with_capacity(CAP, src);
             let m = Meter::start();
             assert!(
-                common::poll_at_most(r.read_frame(&prefix), 10_000).is_none(),
+                common::poll_at_most(r.read_frame(&prefix), miri_or(10_000, 1_000)).is_none(),
                 "stalled"
             );
             assert_eq!(
@@ -310,9 +312,9 @@ fn all_ones_prefixes_fail_without_a_large_allocation() {
 #[test]
 fn large_read_frame_peak_heap_is_at_most_n_plus_capacity() {
     on_both_runtimes(|| async {
-        let n = 8 << 20;
+        let n = miri_or(8 << 20, 1 << 20);
         let mut wire = (n as u32).to_be_bytes().to_vec();
-        wire.extend(std::iter::repeat(2u8).take(n));
+        wire.resize(4 + n, 2u8);
         for chunk in [1500usize, 64 * 1024] {
             let mut r = StreamReader::with_capacity(CAP, source(&wire, chunk));
             let m = Meter::start();
@@ -368,13 +370,16 @@ fn absurd_read_exactly_allocates_with_arrival_and_never_panics() {
 #[test]
 fn stream_of_large_frames_reuses_one_allocation() {
     on_both_runtimes(|| async {
-        let n = 1 << 20;
-        let frames = 16;
+        // Under Miri: still over BIG_SIZE and the 64 KiB capacity.
+        let n = miri_or(1 << 20, 256 << 10);
+        let frames = miri_or(16, 6);
         let mut wire = Vec::new();
         for i in 0..frames {
             wire.extend_from_slice(&(n as u32).to_be_bytes());
-            wire.extend(std::iter::repeat(i as u8).take(n));
+            wire.resize(wire.len() + n, i as u8);
         }
+        // Frame `i`'s payload (all bytes `i`), compared with one memcmp.
+        let payload = |i: usize| &wire[(n + 4) * i + 4..][..n];
         let prefix = intake::LengthPrefix::new(4).max_frame_len(n);
         for chunk in [1500usize, 64 * 1024] {
             let mut r = StreamReader::with_capacity(64 * 1024, source(&wire, chunk));
@@ -382,7 +387,7 @@ fn stream_of_large_frames_reuses_one_allocation() {
             for i in 0..frames {
                 let frame = r.read_frame(&prefix).await.unwrap().unwrap();
                 assert_eq!(frame.len(), n);
-                assert!(frame.iter().all(|&b| b == i as u8));
+                assert!(frame[..] == *payload(i));
             }
             // Growing toward the first frame takes a few allocations; the
             // fifteen after it reuse that memory in place.
@@ -405,7 +410,7 @@ fn stream_of_large_frames_reuses_one_allocation() {
                 drop(header);
                 let frame = r.read_exactly(len).await.unwrap();
                 assert_eq!(frame.len(), n);
-                assert!(frame.iter().all(|&b| b == i as u8));
+                assert!(frame[..] == *payload(i));
             }
             // Per frame at most one small allocation (those bytes are moved
             // to the front through a copy of at most the capacity); the
@@ -431,7 +436,7 @@ fn huge_peek_grows_with_arrival_and_never_aborts() {
             let mut r = StreamReader::with_capacity(CAP, src).with_limit(usize::MAX);
             let m = Meter::start();
             assert!(
-                common::poll_at_most(r.peek(1 << 40), 10_000).is_none(),
+                common::poll_at_most(r.peek(1 << 40), miri_or(10_000, 1_000)).is_none(),
                 "stalled"
             );
             assert_eq!(r.buffer().len(), sent, "every arrived byte is buffered");
@@ -456,7 +461,7 @@ fn huge_peek_grows_with_arrival_and_never_aborts() {
 #[test]
 fn discarding_bad_input_holds_at_most_the_capacity() {
     on_both_runtimes(|| async {
-        let huge = 8 << 20;
+        let huge = miri_or(8 << 20, 256 << 10);
         // An over-long line, through skip_until.
         let mut line = vec![b'x'; huge];
         line.extend_from_slice(b"\r\nok\r\n");

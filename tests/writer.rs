@@ -82,7 +82,7 @@ impl AsyncWrite for Recorder {
 }
 
 fn items() -> Vec<Bytes> {
-    (0..300)
+    (0..miri_or(300, 30))
         .map(|i| Bytes::from(pattern([1usize, 10, 64, 5000, 70_000][i % 5], i as u64)))
         .collect()
 }
@@ -90,7 +90,7 @@ fn items() -> Vec<Bytes> {
 #[test]
 fn writer_one_byte_per_poll_with_pending_receives_exact_bytes() {
     on_both_runtimes(|| async {
-        let items: Vec<Bytes> = items().into_iter().take(40).collect();
+        let items: Vec<Bytes> = items().into_iter().take(miri_or(40, 4)).collect();
         let mut w = StreamWriter::new(SlowWriter::new(1, true)).with_max_pending(100_000);
         for it in &items {
             w.send(it.clone()).await.unwrap();
@@ -104,22 +104,23 @@ fn writer_one_byte_per_poll_with_pending_receives_exact_bytes() {
 #[test]
 fn writer_small_writes_coalesce_into_few_vectored_calls() {
     on_both_runtimes(|| async {
+        let n = miri_or(10_000, 2_500) as u32;
         let mut w = StreamWriter::new(Recorder::new(usize::MAX));
-        for i in 0..10_000u32 {
+        for i in 0..n {
             w.send(Bytes::from(i.to_be_bytes().to_vec())).await.unwrap();
         }
         w.flush().await.unwrap();
-        assert_eq!(w.get_ref().data.len(), 40_000);
+        assert_eq!(w.get_ref().data.len(), 4 * n as usize);
         // No more write calls than an 8 KiB BufWriter would make.
-        let bufwriter_calls = 40_000usize.div_ceil(8192);
+        let bufwriter_calls = (4 * n as usize).div_ceil(8192);
         assert!(
             w.get_ref().calls <= bufwriter_calls,
-            "10,000 small sends, {} write calls",
+            "{n} small sends, {} write calls",
             w.get_ref().calls
         );
         // Through AsyncWrite as well.
         let mut w = StreamWriter::new(Recorder::new(usize::MAX));
-        for i in 0..10_000u32 {
+        for i in 0..n {
             w.write_all(&i.to_be_bytes()).await.unwrap();
         }
         w.flush().await.unwrap();
@@ -131,7 +132,8 @@ fn writer_small_writes_coalesce_into_few_vectored_calls() {
 fn writer_large_bytes_go_out_without_copy_in_vectored_writes() {
     on_both_runtimes(|| async {
         let mut w = StreamWriter::new(Recorder::new(usize::MAX)).with_max_pending(usize::MAX);
-        let big: Vec<Bytes> = (0..10).map(|i| Bytes::from(pattern(100_000, i))).collect();
+        let len = miri_or(100_000, 5_000);
+        let big: Vec<Bytes> = (0..10).map(|i| Bytes::from(pattern(len, i))).collect();
         for b in &big {
             w.send(Bytes::from_static(b"hdr:")).await.unwrap();
             w.send(b.clone()).await.unwrap();
@@ -308,7 +310,7 @@ fn writer_send_frame_header_and_payload_in_one_vectored_write() {
 #[test]
 fn cancel_send_and_flush_at_every_poll_loses_and_duplicates_nothing() {
     on_both_runtimes(|| async {
-        let items: Vec<Bytes> = items().into_iter().take(30).collect();
+        let items: Vec<Bytes> = items().into_iter().take(miri_or(30, 10)).collect();
         for k in 0..12 {
             let mut w = StreamWriter::new(SlowWriter::new(3000, true)).with_max_pending(8000);
             for it in &items {
@@ -365,11 +367,12 @@ fn writer_and_reader_over_loopback_tcp_on_both_runtimes() {
 #[test]
 fn many_producers_through_a_channel_into_one_writer() {
     on_both_runtimes(|| async {
+        let per_producer = miri_or(200, 40) as u8;
         let (tx, rx) = async_channel::bounded::<Bytes>(16);
         let producers = (0..8u8).map(|p| {
             let tx = tx.clone();
             async move {
-                for i in 0..200u8 {
+                for i in 0..per_producer {
                     tx.send(Bytes::from(vec![p, i, b'\n'])).await.unwrap();
                 }
             }
@@ -394,7 +397,7 @@ fn many_producers_through_a_channel_into_one_writer() {
             w.into_inner()
         };
         let (_, rec) = futures_lite::future::zip(all_producers, writer).await;
-        assert_eq!(rec.data.len(), 8 * 200 * 3);
+        assert_eq!(rec.data.len(), 8 * per_producer as usize * 3);
         // Each producer's messages arrive whole and in its own order.
         for p in 0..8u8 {
             let seq: Vec<u8> = rec
@@ -403,9 +406,13 @@ fn many_producers_through_a_channel_into_one_writer() {
                 .filter(|m| m[0] == p)
                 .map(|m| m[1])
                 .collect();
-            assert_eq!(seq, (0..200u8).collect::<Vec<_>>());
+            assert_eq!(seq, (0..per_producer).collect::<Vec<_>>());
         }
-        assert!(rec.calls < 8 * 200, "coalesced: {} calls", rec.calls);
+        assert!(
+            rec.calls < 8 * per_producer as usize,
+            "coalesced: {} calls",
+            rec.calls
+        );
     });
 }
 
