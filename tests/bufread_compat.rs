@@ -14,7 +14,7 @@ fn works_with_futures_lite_lines_and_read_to_end() {
             let lines: Vec<String> = r.lines().map(|l| l.unwrap()).collect().await;
             assert_eq!(lines, ["one", "two", "three"], "{how}");
         }
-        let data = pattern(10_000, 30);
+        let data = pattern(miri_or(10_000, 2_000), 30);
         for (how, src) in deliveries(&data) {
             let mut r = StreamReader::with_capacity(64, src);
             let mut head = [0u8; 10];

@@ -14,7 +14,9 @@ use intake::{Error, LengthPrefix, StreamReader};
 fn framed_read_length_prefixed_under_every_delivery() {
     on_both_runtimes(|| async {
         let prefix = LengthPrefix::new(2);
-        let frames: Vec<Vec<u8>> = (0..50).map(|i| pattern(i * 13, i as u64)).collect();
+        let frames: Vec<Vec<u8>> = (0..miri_or(50, 12))
+            .map(|i| pattern(i * 13, i as u64))
+            .collect();
         let mut wire = Vec::new();
         for f in &frames {
             wire.extend_from_slice(prefix.encode_header(f.len()).unwrap().as_ref());
@@ -109,7 +111,7 @@ fn framed_read_flood_of_empty_frames_yields_to_the_executor() {
     let waker = futures_test::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     let (mut items, mut yields, mut streak, mut longest) = (0usize, 0usize, 0usize, 0usize);
-    let total = miri_or(1_000_000, 10_000);
+    let total = miri_or(1_000_000, 2_000);
     while items < total {
         match Pin::new(&mut framed).poll_next(&mut cx) {
             Poll::Ready(Some(Ok(f))) => {

@@ -34,7 +34,7 @@ fn empty_items_never_block_real_bytes_at_any_copy_threshold() {
     on_both_runtimes(|| async {
         let prefix = LengthPrefix::new(2);
         for threshold in [0, 1, 3, 1024] {
-            for empties in [0usize, 1, 63, 64, 65, 200, 1000] {
+            for empties in [0usize, 1, 63, 64, 65, 200, miri_or(1000, 129)] {
                 let mut w = StreamWriter::new(SlowWriter::new(usize::MAX, false))
                     .with_copy_threshold(threshold);
                 for _ in 0..empties {
@@ -253,7 +253,7 @@ fn reader_interrupted_forever_yields_instead_of_spinning() {
 #[test]
 fn reader_interrupted_many_times_loses_nothing() {
     on_both_runtimes(|| async {
-        let mut r = StreamReader::new(Interrupting::new(&b"abc\n"[..], 10_000));
+        let mut r = StreamReader::new(Interrupting::new(&b"abc\n"[..], miri_or(10_000, 1_000)));
         assert_eq!(&r.read_until(b"\n").await.unwrap().unwrap()[..], b"abc\n");
         let mut r = StreamReader::with_capacity(0, Interrupting::new(&b"abcd"[..], 1_000));
         let mut dst = [0u8; 4];
@@ -302,7 +302,11 @@ fn copy_exact_destination_interrupted_forever_yields() {
 #[test]
 fn writer_interrupted_many_times_sends_everything_once() {
     on_both_runtimes(|| async {
-        let sink = Interrupting::new(SlowWriter::new(5, true), 10_000);
+        // Under Miri: 500 bytes per write, 1,000 interruptions.
+        let sink = Interrupting::new(
+            SlowWriter::new(miri_or(5, 500), true),
+            miri_or(10_000, 1_000),
+        );
         let mut w = StreamWriter::new(sink);
         let data = pattern(100_000, 3);
         w.write_all(&data[..1000]).await.unwrap();

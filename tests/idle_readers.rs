@@ -35,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
-const READERS: usize = 10_000;
+const READERS: usize = common::miri_or(10_000, 500);
 
 /// One test in this binary: nothing else allocates meanwhile.
 #[test]

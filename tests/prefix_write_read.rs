@@ -19,7 +19,7 @@ fn messages() -> Vec<(u8, Vec<u8>)> {
     vec![
         (b'Q', b"SELECT 1\0".to_vec()),
         (b'S', Vec::new()),
-        (b'D', pattern(3000, 1)),
+        (b'D', pattern(miri_or(3000, 1500), 1)),
         (b'X', b"x".to_vec()),
     ]
 }

@@ -48,7 +48,7 @@ async fn run(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(miri_or(256, 8) as u32))]
+    #![proptest_config(ProptestConfig::with_cases(miri_or(256, 4) as u32))]
 
     #[test]
     fn random_frame_sequences_every_width_and_order(

@@ -7,7 +7,7 @@ use intake::{Error, StreamReader};
 #[test]
 fn read_into_buffered_first_then_inner() {
     on_both_runtimes(|| async {
-        let data = pattern(5000, 8);
+        let data = pattern(miri_or(5000, 2000), 8);
         for (how, src) in deliveries(&data) {
             let mut r = StreamReader::with_capacity(100, src);
             let mut out = Vec::new();

@@ -90,7 +90,7 @@ fn items() -> Vec<Bytes> {
 #[test]
 fn writer_one_byte_per_poll_with_pending_receives_exact_bytes() {
     on_both_runtimes(|| async {
-        let items: Vec<Bytes> = items().into_iter().take(miri_or(40, 4)).collect();
+        let items: Vec<Bytes> = items().into_iter().take(miri_or(40, 3)).collect();
         let mut w = StreamWriter::new(SlowWriter::new(1, true)).with_max_pending(100_000);
         for it in &items {
             w.send(it.clone()).await.unwrap();
