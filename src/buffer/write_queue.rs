@@ -172,9 +172,18 @@ impl WriteQueue {
         self.coalesce.reserve(want - self.coalesce.len());
     }
 
+    /// How many slices all pending bytes make (a kept item and the copied
+    /// run before it, each): lets the writer use a small array in the usual
+    /// case, instead of initializing `MAX_IOVECS` slices per write call.
+    #[inline]
+    pub(crate) fn slices_needed(&self) -> usize {
+        2 * self.kept.len() + 1
+    }
+
     /// Fills `out` with the first pending bytes, as non-empty slices in
     /// order, and returns `(slices used, bytes in them)`.
-    pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_IOVECS]) -> (usize, usize) {
+    pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> (usize, usize) {
+        let max = out.len();
         let mut count = 0;
         let mut total = 0;
         // `at`: the position in the copied stream reached so far.
@@ -187,18 +196,18 @@ impl WriteQueue {
         };
         for (pos, item) in &self.kept {
             if *pos > at {
-                if count == MAX_IOVECS {
+                if count == max {
                     return (count, total);
                 }
                 push(&self.coalesce[offset(at)..offset(*pos)], &mut count);
                 at = *pos;
             }
-            if count == MAX_IOVECS {
+            if count == max {
                 return (count, total);
             }
             push(item, &mut count);
         }
-        if count < MAX_IOVECS && self.copied_end() > at {
+        if count < max && self.copied_end() > at {
             push(&self.coalesce[offset(at)..], &mut count);
         }
         (count, total)

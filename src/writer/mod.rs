@@ -226,20 +226,15 @@ impl<W> StreamWriter<W> {
 impl<W: AsyncWrite> StreamWriter<W> {
     /// One vectored write of pending bytes (up to [`MAX_IOVECS`] slices).
     fn poll_write_once(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut this = self.project();
+        let this = self.project();
         debug_assert!(this.queue.len() > 0);
-        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-        let (count, total) = this.queue.slices(&mut slices);
-        let written = ready!(checked_io::poll_write(
-            this.inner.as_mut(),
-            cx,
-            &slices[..count],
-            total
-        ))?;
-        // Drop exactly what was written: the rest stays, so an error later
-        // leaves `pending` exact and a retry sends each byte once.
-        this.queue.advance(written, total);
-        Poll::Ready(Ok(()))
+        // A small array when few slices are needed: a write call costs no
+        // more than the few slices it carries.
+        if this.queue.slices_needed() <= 4 {
+            poll_write_queue::<_, 4>(this.inner, this.queue, cx)
+        } else {
+            poll_write_queue::<_, MAX_IOVECS>(this.inner, this.queue, cx)
+        }
     }
 
     /// Makes room for an item of `len` bytes, `copied` of which go into the
@@ -296,6 +291,22 @@ impl<W: AsyncWrite> StreamWriter<W> {
         }
         Poll::Ready(Ok(()))
     }
+}
+
+/// One write of the first pending bytes, up to `N` slices, to `inner`.
+#[inline]
+fn poll_write_queue<W: AsyncWrite, const N: usize>(
+    inner: Pin<&mut W>,
+    queue: &mut WriteQueue,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
+    let mut slices = [IoSlice::new(&[]); N];
+    let (count, total) = queue.slices(&mut slices);
+    let written = ready!(checked_io::poll_write(inner, cx, &slices[..count], total))?;
+    // Drop exactly what was written: the rest stays, so an error later
+    // leaves `pending` exact and a retry sends each byte once.
+    queue.advance(written, total);
+    Poll::Ready(Ok(()))
 }
 
 impl<W: AsyncWrite> AsyncWrite for StreamWriter<W> {
