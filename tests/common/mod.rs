@@ -1,4 +1,4 @@
-//! The adversarial test kit of `shared/reliability.md`, shared by every
+//! The adversarial test kit (see docs/reliability.md), shared by every
 //! integration test file.
 #![allow(dead_code, unreachable_pub)]
 
