@@ -726,23 +726,32 @@ pub fn w_async_std(msgs: &[Bytes], sink: Sink) -> SocketSink {
     })
 }
 
+/// Feeds every message into a `Sink` (a peer's `FramedWrite`), as its users
+/// do, then flushes it.
+fn feed_all<S: futures_sink::Sink<Bytes, Error = io::Error> + Unpin>(w: &mut S, msgs: &[Bytes]) {
+    use futures_lite::future::poll_fn;
+    block_on(async {
+        for m in msgs {
+            poll_fn(|cx| Pin::new(&mut *w).poll_ready(cx))
+                .await
+                .unwrap();
+            Pin::new(&mut *w).start_send(m.clone()).unwrap();
+        }
+        poll_fn(|cx| Pin::new(&mut *w).poll_flush(cx))
+            .await
+            .unwrap();
+    })
+}
+
 /// A tokio-util `FramedWrite` driven through its `Sink`, as its users do.
 fn tokio_util_sink<E: tokio_util::codec::Encoder<Bytes, Error = io::Error>>(
     msgs: &[Bytes],
     sink: Sink,
     codec: E,
 ) -> SocketSink {
-    use futures_lite::future::poll_fn;
-    use futures_sink::Sink as _;
-    block_on(async {
-        let mut w = tokio_util::codec::FramedWrite::new(sink.make(), codec);
-        for m in msgs {
-            poll_fn(|cx| Pin::new(&mut w).poll_ready(cx)).await.unwrap();
-            Pin::new(&mut w).start_send(m.clone()).unwrap();
-        }
-        poll_fn(|cx| Pin::new(&mut w).poll_flush(cx)).await.unwrap();
-        w.into_inner()
-    })
+    let mut w = tokio_util::codec::FramedWrite::new(sink.make(), codec);
+    feed_all(&mut w, msgs);
+    w.into_inner()
 }
 
 pub fn w_tokio_util_bytes(msgs: &[Bytes], sink: Sink) -> SocketSink {
@@ -776,17 +785,9 @@ fn asynchronous_codec_sink<E>(msgs: &[Bytes], sink: Sink, codec: E) -> SocketSin
 where
     E: for<'a> asynchronous_codec::Encoder<Item<'a> = Bytes, Error = io::Error>,
 {
-    use futures_lite::future::poll_fn;
-    use futures_sink::Sink as _;
-    block_on(async {
-        let mut w = asynchronous_codec::FramedWrite::new(sink.make(), codec);
-        for m in msgs {
-            poll_fn(|cx| Pin::new(&mut w).poll_ready(cx)).await.unwrap();
-            Pin::new(&mut w).start_send(m.clone()).unwrap();
-        }
-        poll_fn(|cx| Pin::new(&mut w).poll_flush(cx)).await.unwrap();
-        w.into_inner()
-    })
+    let mut w = asynchronous_codec::FramedWrite::new(sink.make(), codec);
+    feed_all(&mut w, msgs);
+    w.into_inner()
 }
 
 pub fn w_asynchronous_codec_bytes(msgs: &[Bytes], sink: Sink) -> SocketSink {
