@@ -48,7 +48,7 @@
 //! | [`read_until`](StreamReader::read_until), [`peek_until`](StreamReader::peek_until), [`read_frame`](StreamReader::read_frame), [`decode`](StreamReader::decode) | `Ok(None)` | `Err(UnexpectedEof)` |
 //! | [`FramedRead`](frame::FramedRead) (a `Stream`) | `None` | `Some(Err(UnexpectedEof))`, then `None` |
 //! | [`read_into`](StreamReader::read_into), `AsyncRead::poll_read` | `Ok(0)` | (no items) |
-//! | [`read_exactly`](StreamReader::read_exactly), [`read_exact_into`](StreamReader::read_exact_into), [`skip`](StreamReader::skip), [`copy_exact`](StreamReader::copy_exact) | `Err(UnexpectedEof)` | `Err(UnexpectedEof)` |
+//! | [`read_exactly`](StreamReader::read_exactly), [`read_exact_into`](StreamReader::read_exact_into), [`read_exact_into_resumable`](StreamReader::read_exact_into_resumable), [`skip`](StreamReader::skip), [`copy_exact`](StreamReader::copy_exact) | `Err(UnexpectedEof)` | `Err(UnexpectedEof)` |
 //! | [`peek(n)`](StreamReader::peek) (a look-ahead) | `Ok` with fewer than `n` bytes | `Ok` with fewer than `n` bytes |
 //!
 //! ```
@@ -93,9 +93,9 @@ struct ReadmeDoctests;
 pub use codec::LengthPrefix;
 pub use error::Error;
 pub use reader::{
-    CopyExact, Decode, Peek, PeekUntil, ReadExactInto, ReadExactly, ReadFrame, ReadInto, ReadUntil,
-    Skip, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX,
-    MAX_CAPACITY,
+    CopyExact, Decode, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable, ReadExactly,
+    ReadFrame, ReadInto, ReadUntil, Skip, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY,
+    DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
 };
 pub use writer::{
     Flush, SendBytes, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,

@@ -575,3 +575,67 @@ fn cancelled_read_exact_into_puts_back_without_doubling_memory() {
         );
     });
 }
+
+/// The same body read under a timeout that fires again and again, through
+/// `read_exact_into_resumable`: nothing is put back, so the heap beyond the
+/// caller's buffer stays at the reader's capacity, and each attempt moves
+/// only the bytes that arrived during it (the stream position always equals
+/// the bytes in `dst`, and nothing is copied back).
+#[test]
+fn cancelled_resumable_read_holds_only_the_capacity() {
+    on_both_runtimes(|| async {
+        let n = miri_or(16 << 20, 256 << 10);
+        let data = common::pattern(n, 9);
+        // A socket: 64 KiB, then "not ready", then 64 KiB...
+        struct Bursty<'a> {
+            inner: SliceSource<'a>,
+            ready: bool,
+        }
+        impl AsyncRead for Bursty<'_> {
+            fn poll_read(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.ready = !self.ready;
+                if !self.ready {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Pin::new(&mut self.inner).poll_read(cx, buf)
+            }
+        }
+        let mut r = StreamReader::with_capacity(
+            CAP,
+            Bursty {
+                inner: source(&data, 64 * 1024),
+                ready: false,
+            },
+        );
+        // A small read first, so the reader's normal buffer exists.
+        let mut head = [0u8; 16];
+        r.read_exact_into(&mut head).await.unwrap();
+        let mut dst = vec![0u8; n - 16];
+        let mut filled = 0;
+        let m = Meter::start();
+        let mut cancels = 0;
+        loop {
+            match common::poll_at_most(r.read_exact_into_resumable(&mut dst, &mut filled), 40) {
+                Some(result) => break result.unwrap(),
+                None => {
+                    cancels += 1;
+                    assert_eq!(r.position(), 16 + filled as u64);
+                    assert!(r.buffer().len() <= CAP);
+                }
+            }
+        }
+        assert!(cancels >= 5, "{cancels} cancellations");
+        assert!(head == data[..16] && dst == data[16..], "every byte once");
+        assert!(
+            m.peak() <= CAP + 1024,
+            "peak {} beyond the caller's buffer",
+            m.peak()
+        );
+        assert_eq!(m.big(), 0, "no large allocation");
+    });
+}

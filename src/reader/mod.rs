@@ -34,7 +34,7 @@ pub use decode::Decode;
 pub use peek::Peek;
 pub use read_exactly::{ReadExactly, EXACT_ALLOC_MAX};
 pub use read_frame::ReadFrame;
-pub use read_into::{ReadExactInto, ReadInto};
+pub use read_into::{ReadExactInto, ReadExactIntoResumable, ReadInto};
 pub use read_until::{PeekUntil, ReadUntil};
 pub use skip::Skip;
 pub use skip_frame::SkipFrame;
@@ -239,6 +239,31 @@ impl<R> StreamReader<R> {
     /// ```
     pub fn consume(&mut self, n: usize) {
         self.buf.consume(n);
+    }
+
+    /// How many bytes of the stream have been handed out so far: the stream
+    /// offset of the first unread byte. Buffered bytes do not count until
+    /// they are read or consumed; bytes read straight into caller memory
+    /// count as they arrive.
+    ///
+    /// Useful for protocols that report offsets (a resumable upload's
+    /// `Upload-Offset`) and for logging where a stream went wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"line one\nline two\n"[..]);
+    /// assert_eq!(reader.position(), 0);
+    /// reader.read_until(b"\n").await?;
+    /// assert_eq!(reader.position(), 9);
+    /// reader.peek(4).await?; // buffered, not handed out
+    /// assert_eq!(reader.position(), 9);
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn position(&self) -> u64 {
+        self.buf.position
     }
 
     /// The inner reader.

@@ -1,5 +1,6 @@
-//! Reads into caller memory: `read_into` (one read, like `recv_into`) and
-//! `read_exact_into` (fill the whole slice).
+//! Reads into caller memory: `read_into` (one read, like `recv_into`),
+//! `read_exact_into` (fill the whole slice) and `read_exact_into_resumable`
+//! (fill it with the progress kept by the caller).
 
 use std::future::Future;
 use std::io;
@@ -98,6 +99,12 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// buffer (one copy, on this rare path), so a retry reads them again.
     /// The put-back bytes occupy reader memory until read.
     ///
+    /// That copy is what a large read pays for each cancellation, so a read
+    /// under a timeout that can fire many times (a body read with a timer
+    /// around each attempt) should use
+    /// [`read_exact_into_resumable`](Self::read_exact_into_resumable), which
+    /// leaves the progress in caller memory instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -114,6 +121,74 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             reader: self,
             dst,
             written: 0,
+            done: false,
+        }
+    }
+
+    /// Fills `dst[*filled..]`, adding every byte that arrives to `*filled`
+    /// at once: a `read_exact_into` whose progress lives with the caller, so
+    /// a cancelled attempt keeps what it read and the next call goes on
+    /// from there.
+    ///
+    /// This is the read for a large body under a per-attempt timeout. Each
+    /// attempt costs only the bytes that arrived during it, and the heap
+    /// stays at the caller's `dst` plus the reader's capacity however often
+    /// the timer fires. [`read_exact_into`](Self::read_exact_into) cannot
+    /// promise that: its caller keeps no count, so a cancelled attempt must
+    /// copy everything it wrote back into the reader (for the next read to
+    /// see), and a read cancelled k times copies its bytes up to k times.
+    ///
+    /// Completes with `Ok(())` when `*filled == dst.len()` (at once if it
+    /// already is). `*filled` larger than `dst.len()` is treated as full.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::UnexpectedEof`] if the stream ends first: the bytes that
+    ///   arrived are `dst[..*filled]` (so `partial` is empty, as for
+    ///   [`copy_exact`](Self::copy_exact)), and `expected` is the number of
+    ///   bytes still missing.
+    /// - [`Error::Io`] if the inner reader fails. `*filled` counts every byte
+    ///   received before the error; calling again goes on from there.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe, and cheap to cancel: the bytes read so far are in
+    /// `dst[..*filled]`, nothing is put back, and a new call with the same
+    /// `dst` and `filled` continues the read.
+    ///
+    /// # Examples
+    ///
+    /// A body read with a timeout around each attempt (here a future that
+    /// is polled once and dropped, which is what a timeout that fires does):
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use futures_lite::future;
+    ///
+    /// let mut reader = intake::StreamReader::new(&b"0123456789"[..]);
+    /// let mut body = vec![0u8; 10];
+    /// let mut filled = 0;
+    /// loop {
+    ///     let attempt = reader.read_exact_into_resumable(&mut body, &mut filled);
+    ///     match future::poll_once(attempt).await {
+    ///         Some(result) => break result?,
+    ///         None => continue, // timed out: `filled` keeps the progress
+    ///     }
+    /// }
+    /// assert_eq!(filled, 10);
+    /// assert_eq!(&body, b"0123456789");
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_exact_into_resumable<'a>(
+        &'a mut self,
+        dst: &'a mut [u8],
+        filled: &'a mut usize,
+    ) -> ReadExactIntoResumable<'a, R> {
+        ReadExactIntoResumable {
+            reader: self,
+            dst,
+            filled,
             done: false,
         }
     }
@@ -166,13 +241,20 @@ pub struct ReadExactInto<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> ReadExactInto<'_, R> {
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = &mut *self;
-        let reader = Pin::new(&mut *this.reader).project();
-        let (buf, mut inner) = (reader.buf, reader.inner);
-        while this.written < this.dst.len() {
-            let rest = &mut this.dst[this.written..];
+impl<R: AsyncRead> StreamReader<R> {
+    /// Fills `dst[*written..]`, advancing `*written` after every read, so
+    /// that the progress survives an error or a dropped future. `Ok(true)`
+    /// once `dst` is full, `Ok(false)` at end of stream.
+    fn poll_fill_slice(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+        written: &mut usize,
+    ) -> Poll<io::Result<bool>> {
+        let this = self.project();
+        let (buf, mut inner) = (this.buf, this.inner);
+        while *written < dst.len() {
+            let rest = &mut dst[*written..];
             let got = if buf.len() > 0 {
                 Poll::Ready(Ok(buf.copy_to(rest)))
             } else if rest.len() >= buf.capacity() {
@@ -187,26 +269,36 @@ impl<R: AsyncRead + Unpin> ReadExactInto<'_, R> {
                     }
                 })
             };
-            match ready!(got) {
-                Ok(0) => {
-                    let partial = Bytes::copy_from_slice(&this.dst[..this.written]);
-                    this.written = 0;
-                    return Poll::Ready(Err(Error::UnexpectedEof {
-                        expected: Some(this.dst.len() - partial.len()),
-                        partial,
-                    }));
-                }
-                Ok(n) => this.written += n,
-                Err(e) => {
-                    buf.unread_front(&this.dst[..this.written]);
-                    this.written = 0;
-                    return Poll::Ready(Err(Error::Io(e)));
-                }
+            match ready!(got)? {
+                0 => return Poll::Ready(Ok(false)),
+                n => *written += n,
             }
         }
-        // Handed over: nothing to put back on drop.
-        this.written = 0;
-        Poll::Ready(Ok(()))
+        Poll::Ready(Ok(true))
+    }
+}
+
+impl<R: AsyncRead + Unpin> ReadExactInto<'_, R> {
+    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = &mut *self;
+        let filled =
+            ready!(Pin::new(&mut *this.reader).poll_fill_slice(cx, this.dst, &mut this.written));
+        let written = std::mem::take(&mut this.written);
+        Poll::Ready(match filled {
+            // Handed over: nothing to put back on drop.
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let partial = Bytes::copy_from_slice(&this.dst[..written]);
+                Err(Error::UnexpectedEof {
+                    expected: Some(this.dst.len() - written),
+                    partial,
+                })
+            }
+            Err(e) => {
+                this.reader.buf.unread_front(&this.dst[..written]);
+                Err(Error::Io(e))
+            }
+        })
     }
 }
 
@@ -231,5 +323,42 @@ impl<R> Drop for ReadExactInto<'_, R> {
         if self.written > 0 {
             self.reader.buf.unread_front(&self.dst[..self.written]);
         }
+    }
+}
+
+/// Future of [`StreamReader::read_exact_into_resumable`]. Dropping it keeps
+/// the progress in the caller's `dst` and `filled`.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct ReadExactIntoResumable<'a, R> {
+    reader: &'a mut StreamReader<R>,
+    dst: &'a mut [u8],
+    filled: &'a mut usize,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> Future for ReadExactIntoResumable<'_, R> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let full = this.dst.len();
+        *this.filled = (*this.filled).min(full);
+        let out = ready!(Pin::new(&mut *this.reader).poll_fill_slice(cx, this.dst, this.filled));
+        this.done = true;
+        Poll::Ready(match out {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::UnexpectedEof {
+                partial: Bytes::new(),
+                expected: Some(full - *this.filled),
+            }),
+            Err(e) => Err(Error::Io(e)),
+        })
+    }
+}
+
+impl<R: AsyncRead + Unpin> FusedFuture for ReadExactIntoResumable<'_, R> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
