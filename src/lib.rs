@@ -76,11 +76,11 @@
 
 // The layers, bottom to top; no module imports one above it.
 mod buffer; // the read buffer, the write queue, delimiter search
-mod checked_io; // every call into an inner reader or writer
 mod codec; // LengthPrefix, Delimited, Decoder, Encoder: no I/O
 mod error;
 pub mod frame;
 mod framed; // FramedRead / FramedWrite: the Stream and Sink adapters
+pub mod io; // every call into an inner reader or writer
 mod reader; // StreamReader and its read operations
 mod writer; // StreamWriter // the public face of `codec` and `framed`
 
@@ -92,6 +92,8 @@ pub use bytes::Bytes;
 struct ReadmeDoctests;
 pub use codec::LengthPrefix;
 pub use error::Error;
+#[cfg(feature = "tokio")]
+pub use io::TokioIo;
 pub use reader::{
     CopyExact, Decode, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable, ReadExactly,
     ReadFrame, ReadInto, ReadUntil, Skip, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY,

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use intake::io::Source;
 use intake::{Error, StreamReader};
 use proptest::prelude::*;
 
@@ -65,11 +66,17 @@ impl Oracle<'_> {
     }
 }
 
-async fn run(data: Vec<u8>, cuts: Vec<usize>, pending: bool, capacity: usize, ops: Vec<Op>) {
+/// Plays `ops` against the oracle, on a reader over `source(script)`: the
+/// scripted reader itself (the futures-io path) or, with the `tokio`
+/// feature, the same script behind `TokioIo` (the tokio path).
+async fn run<S: Source + Unpin>(
+    source: impl FnOnce(ScriptedReader) -> S,
+    (data, cuts, pending, capacity): (Vec<u8>, Vec<usize>, bool, usize),
+    ops: Vec<Op>,
+) {
     let limit = 32;
-    let mut r =
-        StreamReader::with_capacity(capacity, ScriptedReader::split_at(&data, &cuts, pending))
-            .with_limit(limit);
+    let src = source(ScriptedReader::split_at(&data, &cuts, pending));
+    let mut r = StreamReader::with_capacity(capacity, src).with_limit(limit);
     let mut o = Oracle {
         data: &data,
         pos: 0,
@@ -186,7 +193,9 @@ proptest! {
     ) {
         let mut cuts = cuts;
         cuts.sort_unstable();
-        let args = (data, cuts, pending, capacity, ops);
-        on_both_runtimes(|| run(args.0.clone(), args.1.clone(), args.2, args.3, args.4.clone()));
+        let input = (data, cuts, pending, capacity);
+        on_both_runtimes(|| run(|s| s, input.clone(), ops.clone()));
+        #[cfg(feature = "tokio")]
+        on_both_runtimes(|| run(via_tokio, input.clone(), ops.clone()));
     }
 }

@@ -4,8 +4,8 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::io::Source;
 use futures_core::{FusedStream, Stream};
-use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
 
 use crate::codec::{Decoder, LengthPrefix};
@@ -143,7 +143,7 @@ impl<R> FramedRead<R, LengthPrefix> {
     }
 }
 
-impl<R: AsyncRead, D: Decoder> Stream for FramedRead<R, D> {
+impl<R: Source, D: Decoder> Stream for FramedRead<R, D> {
     type Item = Result<D::Item, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -195,7 +195,7 @@ impl<R: AsyncRead, D: Decoder> Stream for FramedRead<R, D> {
     }
 }
 
-impl<R: AsyncRead, D: Decoder> FusedStream for FramedRead<R, D> {
+impl<R: Source, D: Decoder> FusedStream for FramedRead<R, D> {
     fn is_terminated(&self) -> bool {
         self.done
     }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use futures_io::AsyncWrite;
+use crate::io::Destination;
 use futures_sink::Sink;
 use pin_project_lite::pin_project;
 
@@ -58,7 +58,7 @@ impl<W, E> FramedWrite<W, E> {
     }
 }
 
-impl<W: AsyncWrite, E: Encoder<Item>, Item> Sink<Item> for FramedWrite<W, E> {
+impl<W: Destination, E: Encoder<Item>, Item> Sink<Item> for FramedWrite<W, E> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
@@ -76,11 +76,15 @@ impl<W: AsyncWrite, E: Encoder<Item>, Item> Sink<Item> for FramedWrite<W, E> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        AsyncWrite::poll_flush(self.project().writer, cx).map_err(Error::Io)
+        futures_io::AsyncWrite::poll_flush(self.project().writer, cx).map_err(Error::Io)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        ready!(AsyncWrite::poll_close(self.project().writer, cx)).map_err(Error::Io)?;
+        ready!(futures_io::AsyncWrite::poll_close(
+            self.project().writer,
+            cx
+        ))
+        .map_err(Error::Io)?;
         Poll::Ready(Ok(()))
     }
 }

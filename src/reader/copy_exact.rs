@@ -4,11 +4,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::{Destination, Source};
 use futures_core::FusedFuture;
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{poll_fill, StreamReader};
-use crate::checked_io;
+use crate::io::checked as checked_io;
 use crate::Error;
 
 /// Progress of one `copy_exact`, kept in its future.
@@ -19,7 +19,7 @@ struct Progress {
     flushing: bool,
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Moves exactly `n` bytes from the stream to `dst` (an upload to a
     /// file, a proxy), through the reader's normal buffer: memory stays
     /// bounded by the capacity whatever `n` is. Buffered bytes go first.
@@ -54,7 +54,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn copy_exact<'a, W: AsyncWrite + Unpin>(
+    pub fn copy_exact<'a, W: Destination + Unpin>(
         &'a mut self,
         n: u64,
         dst: &'a mut W,
@@ -81,7 +81,7 @@ pub struct CopyExact<'a, R, W: ?Sized> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> CopyExact<'_, R, W> {
+impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> CopyExact<'_, R, W> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let reader = Pin::new(&mut *this.reader).project();
@@ -119,11 +119,13 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> CopyExact<'_, R, W> {
             buf.consume(written);
             progress.remaining -= written as u64;
         }
-        Pin::new(&mut *this.dst).poll_flush(cx).map_err(Error::Io)
+        Pin::new(&mut *this.dst)
+            .poll_flush_inner(cx)
+            .map_err(Error::Io)
     }
 }
 
-impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> Future for CopyExact<'_, R, W> {
+impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> Future for CopyExact<'_, R, W> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -133,7 +135,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> Future for CopyExact<
     }
 }
 
-impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + ?Sized> FusedFuture for CopyExact<'_, R, W> {
+impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> FusedFuture for CopyExact<'_, R, W> {
     fn is_terminated(&self) -> bool {
         self.done
     }

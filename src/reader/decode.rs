@@ -4,14 +4,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
 use crate::codec::{DecodeBuf, Decoder};
 use crate::Error;
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// The polling core of [`decode`](StreamReader::decode), and of
     /// [`FramedRead`](crate::frame::FramedRead).
     ///
@@ -67,7 +67,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Decodes one item with `decoder`, any protocol (see [`Decoder`]).
     /// `Ok(None)` means the stream ended cleanly between items.
     ///
@@ -121,7 +121,7 @@ pub struct Decode<'a, R, D> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin, D: Decoder> Decode<'_, R, D> {
+impl<R: Source + Unpin, D: Decoder> Decode<'_, R, D> {
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -131,7 +131,7 @@ impl<R: AsyncRead + Unpin, D: Decoder> Decode<'_, R, D> {
     }
 }
 
-impl<R: AsyncRead + Unpin, D: Decoder> Future for Decode<'_, R, D> {
+impl<R: Source + Unpin, D: Decoder> Future for Decode<'_, R, D> {
     type Output = Result<Option<D::Item>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -141,7 +141,7 @@ impl<R: AsyncRead + Unpin, D: Decoder> Future for Decode<'_, R, D> {
     }
 }
 
-impl<R: AsyncRead + Unpin, D: Decoder> FusedFuture for Decode<'_, R, D> {
+impl<R: Source + Unpin, D: Decoder> FusedFuture for Decode<'_, R, D> {
     fn is_terminated(&self) -> bool {
         self.done
     }

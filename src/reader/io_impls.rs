@@ -1,14 +1,16 @@
-//! `AsyncRead` and `AsyncBufRead`: the reader as a drop-in `BufReader`.
+//! futures-io's `AsyncRead` and `AsyncBufRead`: the reader as a drop-in
+//! `BufReader`; `AsyncWrite` passed through to a socket underneath.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use futures_io::{AsyncBufRead, AsyncRead};
+use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 
 use super::{poll_fill, StreamReader};
+use crate::io::{Destination, Source};
 
-impl<R: AsyncRead> AsyncRead for StreamReader<R> {
+impl<R: Source> AsyncRead for StreamReader<R> {
     /// Buffered bytes first; with nothing buffered, a `buf` at least as
     /// large as the capacity is read into directly (as `BufReader` does).
     fn poll_read(
@@ -20,8 +22,23 @@ impl<R: AsyncRead> AsyncRead for StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead> AsyncBufRead for StreamReader<R> {
+impl<R: Source> AsyncBufRead for StreamReader<R> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        self.poll_fill_one(cx)
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.consume_pinned(amt);
+    }
+}
+
+impl<R: Source> StreamReader<R> {
+    /// `poll_fill_buf` of both `AsyncBufRead` families: the buffered bytes,
+    /// after one read if there are none.
+    pub(crate) fn poll_fill_one(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<&[u8]>> {
         let mut this = self.project();
         if this.buf.len() == 0 {
             let normal = this.buf.normal();
@@ -30,7 +47,38 @@ impl<R: AsyncRead> AsyncBufRead for StreamReader<R> {
         Poll::Ready(Ok(this.buf.unread()))
     }
 
-    fn consume(self: Pin<&mut Self>, amt: usize) {
+    /// `consume` of both `AsyncBufRead` families.
+    pub(crate) fn consume_pinned(self: Pin<&mut Self>, amt: usize) {
         self.project().buf.consume(amt);
+    }
+}
+
+/// Writes pass straight through to the inner reader when it is also a
+/// writer (a socket), unbuffered, so one `StreamReader<TcpStream>` can read
+/// and answer: wrap the writes in a [`StreamWriter`](crate::StreamWriter)
+/// of a second handle, or use this for the occasional reply.
+impl<R: Source + Destination> AsyncWrite for StreamReader<R> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_pin_mut().poll_write_inner(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_pin_mut().poll_write_vectored_inner(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_pin_mut().poll_flush_inner(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_pin_mut().poll_close_inner(cx)
     }
 }

@@ -10,12 +10,12 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::io::Source;
 use bytes::Bytes;
-use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
 
 use crate::buffer::Buffer;
-use crate::checked_io;
+use crate::io::checked as checked_io;
 
 mod copy_exact;
 mod decode;
@@ -346,7 +346,7 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 /// free tail is non-empty and `unread + free >= min_len` (growing to `target`
 /// if needed). `Ok(0)` means end of stream, which is remembered.
 #[inline]
-pub(crate) fn poll_fill<R: AsyncRead>(
+pub(crate) fn poll_fill<R: Source>(
     buf: &mut Buffer,
     inner: Pin<&mut R>,
     cx: &mut Context<'_>,
@@ -363,7 +363,7 @@ pub(crate) fn poll_fill<R: AsyncRead>(
 /// reused whole for the next large frame. So does the read of a header
 /// while the last large frame's allocation is set aside, so that a large
 /// frame behind it goes straight into that memory.
-pub(crate) fn poll_fill_toward<R: AsyncRead>(
+pub(crate) fn poll_fill_toward<R: Source>(
     buf: &mut Buffer,
     inner: Pin<&mut R>,
     cx: &mut Context<'_>,
@@ -407,7 +407,7 @@ pub(crate) fn poll_fill_toward<R: AsyncRead>(
 
 /// One read from `inner` straight into caller memory (bypassing the
 /// buffer), with the same rules as [`poll_fill`]. `dst` must be non-empty.
-pub(crate) fn poll_read_direct<R: AsyncRead>(
+pub(crate) fn poll_read_direct<R: Source>(
     buf: &mut Buffer,
     inner: Pin<&mut R>,
     cx: &mut Context<'_>,
@@ -427,7 +427,7 @@ pub(crate) fn poll_read_direct<R: AsyncRead>(
 /// [`poll_fill`] toward `need` buffered bytes whose number came off the
 /// wire: see [`toward_untrusted`].
 #[inline]
-pub(crate) fn poll_fill_untrusted<R: AsyncRead>(
+pub(crate) fn poll_fill_untrusted<R: Source>(
     buf: &mut Buffer,
     inner: Pin<&mut R>,
     cx: &mut Context<'_>,

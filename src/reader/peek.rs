@@ -4,13 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
 use crate::Error;
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// The polling core of [`peek`](StreamReader::peek): ready once at least
     /// `n` bytes are buffered contiguously (or the stream has ended); the
     /// bytes are then in [`buffer`](StreamReader::buffer).
@@ -36,7 +36,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Makes sure at least `n` bytes are buffered in one contiguous slice
     /// and returns all buffered bytes, consuming nothing. This is what
     /// `AsyncBufRead::poll_fill_buf` cannot promise: a header of `n` bytes
@@ -89,7 +89,7 @@ pub struct Peek<'a, R> {
     done: bool,
 }
 
-impl<'a, R: AsyncRead + Unpin> Peek<'a, R> {
+impl<'a, R: Source + Unpin> Peek<'a, R> {
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -102,7 +102,7 @@ impl<'a, R: AsyncRead + Unpin> Peek<'a, R> {
     }
 }
 
-impl<'a, R: AsyncRead + Unpin> Future for Peek<'a, R> {
+impl<'a, R: Source + Unpin> Future for Peek<'a, R> {
     type Output = Result<&'a [u8], Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -112,7 +112,7 @@ impl<'a, R: AsyncRead + Unpin> Future for Peek<'a, R> {
     }
 }
 
-impl<'a, R: AsyncRead + Unpin> FusedFuture for Peek<'a, R> {
+impl<'a, R: Source + Unpin> FusedFuture for Peek<'a, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }

@@ -4,9 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use bytes::Bytes;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill_toward, toward_untrusted, StreamReader};
 use crate::Error;
@@ -17,7 +17,7 @@ use crate::Error;
 /// `n` costs nothing until the data is really there.
 pub const EXACT_ALLOC_MAX: usize = 64 * 1024 * 1024;
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// The polling core of [`read_exactly`](StreamReader::read_exactly).
     ///
     /// Progress is kept in the reader, so this can be polled from any
@@ -67,7 +67,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Reads exactly `n` bytes and returns them as one [`Bytes`].
     ///
     /// When the bytes are already buffered they are split off the buffer
@@ -131,14 +131,14 @@ pub struct ReadExactly<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> ReadExactly<'_, R> {
+impl<R: Source + Unpin> ReadExactly<'_, R> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Bytes, Error>> {
         let n = self.n;
         Pin::new(&mut *self.reader).poll_read_exactly(cx, n)
     }
 }
 
-impl<R: AsyncRead + Unpin> Future for ReadExactly<'_, R> {
+impl<R: Source + Unpin> Future for ReadExactly<'_, R> {
     type Output = Result<Bytes, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -148,7 +148,7 @@ impl<R: AsyncRead + Unpin> Future for ReadExactly<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for ReadExactly<'_, R> {
+impl<R: Source + Unpin> FusedFuture for ReadExactly<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }

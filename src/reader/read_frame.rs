@@ -4,15 +4,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use bytes::Bytes;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
 use crate::codec::{LengthPrefix, Parsed};
 use crate::Error;
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// The polling core of [`read_frame`](StreamReader::read_frame).
     pub fn poll_read_frame(
         self: Pin<&mut Self>,
@@ -52,7 +52,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Reads one length-prefixed frame and returns its payload (or the
     /// whole frame with [`LengthPrefix::keep_header`]) as one zero-copy
     /// [`Bytes`]. `Ok(None)` means the stream ended cleanly between frames.
@@ -117,7 +117,7 @@ pub struct ReadFrame<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> ReadFrame<'_, R> {
+impl<R: Source + Unpin> ReadFrame<'_, R> {
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -127,7 +127,7 @@ impl<R: AsyncRead + Unpin> ReadFrame<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> Future for ReadFrame<'_, R> {
+impl<R: Source + Unpin> Future for ReadFrame<'_, R> {
     type Output = Result<Option<Bytes>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -137,7 +137,7 @@ impl<R: AsyncRead + Unpin> Future for ReadFrame<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for ReadFrame<'_, R> {
+impl<R: Source + Unpin> FusedFuture for ReadFrame<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }
@@ -154,7 +154,7 @@ mod tests {
         asked: Vec<usize>,
     }
 
-    impl AsyncRead for Recording<'_> {
+    impl futures_io::AsyncRead for Recording<'_> {
         fn poll_read(
             mut self: Pin<&mut Self>,
             _: &mut Context<'_>,

@@ -7,14 +7,14 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use bytes::Bytes;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill, poll_read_direct, StreamReader};
 use crate::Error;
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// One read into `dst`: buffered bytes first; with nothing buffered, a
     /// `dst` at least as large as the capacity is filled straight from the
     /// inner reader, a smaller one through one buffer fill.
@@ -40,7 +40,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// One read into caller memory, like `socket.recv_into`: copies buffered
     /// bytes if there are any, otherwise reads from the inner reader (a
     /// `dst` at least as large as the capacity is read into directly, with no
@@ -203,7 +203,7 @@ pub struct ReadInto<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> ReadInto<'_, R> {
+impl<R: Source + Unpin> ReadInto<'_, R> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize, Error>> {
         let this = &mut *self;
         Pin::new(&mut *this.reader)
@@ -212,7 +212,7 @@ impl<R: AsyncRead + Unpin> ReadInto<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> Future for ReadInto<'_, R> {
+impl<R: Source + Unpin> Future for ReadInto<'_, R> {
     type Output = Result<usize, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -222,7 +222,7 @@ impl<R: AsyncRead + Unpin> Future for ReadInto<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for ReadInto<'_, R> {
+impl<R: Source + Unpin> FusedFuture for ReadInto<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }
@@ -241,7 +241,7 @@ pub struct ReadExactInto<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// Fills `dst[*written..]`, advancing `*written` after every read, so
     /// that the progress survives an error or a dropped future. `Ok(true)`
     /// once `dst` is full, `Ok(false)` at end of stream.
@@ -278,7 +278,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> ReadExactInto<'_, R> {
+impl<R: Source + Unpin> ReadExactInto<'_, R> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let filled =
@@ -302,7 +302,7 @@ impl<R: AsyncRead + Unpin> ReadExactInto<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> Future for ReadExactInto<'_, R> {
+impl<R: Source + Unpin> Future for ReadExactInto<'_, R> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -312,7 +312,7 @@ impl<R: AsyncRead + Unpin> Future for ReadExactInto<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for ReadExactInto<'_, R> {
+impl<R: Source + Unpin> FusedFuture for ReadExactInto<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }
@@ -337,7 +337,7 @@ pub struct ReadExactIntoResumable<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> Future for ReadExactIntoResumable<'_, R> {
+impl<R: Source + Unpin> Future for ReadExactIntoResumable<'_, R> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -357,7 +357,7 @@ impl<R: AsyncRead + Unpin> Future for ReadExactIntoResumable<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for ReadExactIntoResumable<'_, R> {
+impl<R: Source + Unpin> FusedFuture for ReadExactIntoResumable<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }

@@ -5,9 +5,9 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use bytes::Bytes;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::search::{Finder, Scan};
@@ -45,7 +45,7 @@ enum Until {
     End,
 }
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// Reads until the buffered bytes hold `delim` (within the limit) or
     /// the stream ends. Consumes nothing.
     fn poll_until(
@@ -136,7 +136,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Reads the bytes up to and including `delim` (one byte or several,
     /// e.g. `b"\r\n"`), as one zero-copy [`Bytes`].
     ///
@@ -199,7 +199,7 @@ pub struct ReadUntil<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> ReadUntil<'_, R> {
+impl<R: Source + Unpin> ReadUntil<'_, R> {
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -209,7 +209,7 @@ impl<R: AsyncRead + Unpin> ReadUntil<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> Future for ReadUntil<'_, R> {
+impl<R: Source + Unpin> Future for ReadUntil<'_, R> {
     type Output = Result<Option<Bytes>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -219,13 +219,13 @@ impl<R: AsyncRead + Unpin> Future for ReadUntil<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for ReadUntil<'_, R> {
+impl<R: Source + Unpin> FusedFuture for ReadUntil<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Waits until a whole line (the bytes up to and including `delim`) is
     /// buffered and returns it *borrowed* from the buffer, consuming
     /// nothing: call [`consume`](StreamReader::consume) with its length when
@@ -284,7 +284,7 @@ pub struct PeekUntil<'a, R> {
     done: bool,
 }
 
-impl<'a, R: AsyncRead + Unpin> PeekUntil<'a, R> {
+impl<'a, R: Source + Unpin> PeekUntil<'a, R> {
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -300,7 +300,7 @@ impl<'a, R: AsyncRead + Unpin> PeekUntil<'a, R> {
     }
 }
 
-impl<'a, R: AsyncRead + Unpin> Future for PeekUntil<'a, R> {
+impl<'a, R: Source + Unpin> Future for PeekUntil<'a, R> {
     type Output = Result<Option<&'a [u8]>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -310,7 +310,7 @@ impl<'a, R: AsyncRead + Unpin> Future for PeekUntil<'a, R> {
     }
 }
 
-impl<'a, R: AsyncRead + Unpin> FusedFuture for PeekUntil<'a, R> {
+impl<'a, R: Source + Unpin> FusedFuture for PeekUntil<'a, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }
@@ -328,7 +328,7 @@ mod tests {
         delim: &'static [u8],
     }
 
-    impl AsyncRead for Trickle {
+    impl futures_io::AsyncRead for Trickle {
         fn poll_read(
             mut self: Pin<&mut Self>,
             _: &mut Context<'_>,

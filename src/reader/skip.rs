@@ -4,13 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill, StreamReader};
 use crate::Error;
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// The polling core of [`skip`](StreamReader::skip): discards up to
     /// `*remaining` bytes, counting `*remaining` down as it goes.
     pub(crate) fn poll_skip(
@@ -43,7 +43,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Discards the next `n` bytes, reading through the normal buffer: no
     /// allocation beyond it, whatever `n` is.
     ///
@@ -87,14 +87,14 @@ pub struct Skip<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> Skip<'_, R> {
+impl<R: Source + Unpin> Skip<'_, R> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         Pin::new(&mut *this.reader).poll_skip(cx, &mut this.remaining)
     }
 }
 
-impl<R: AsyncRead + Unpin> Future for Skip<'_, R> {
+impl<R: Source + Unpin> Future for Skip<'_, R> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -104,7 +104,7 @@ impl<R: AsyncRead + Unpin> Future for Skip<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for Skip<'_, R> {
+impl<R: Source + Unpin> FusedFuture for Skip<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }

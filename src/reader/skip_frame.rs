@@ -4,8 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill_untrusted, StreamReader};
 use crate::codec::{LengthPrefix, Parsed};
@@ -18,7 +18,7 @@ pub(crate) struct FrameSkip {
     frame: Option<(u64, u64)>,
 }
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// The polling core of [`skip_frame`](StreamReader::skip_frame), with
     /// its progress in `skip`. `Ok(None)`: a clean end of stream.
     pub(crate) fn poll_skip_frame(
@@ -58,7 +58,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Discards the next length-prefixed frame, header and payload, whatever
     /// its length (the prefix's maximum is not applied), and returns its
     /// payload length. Memory stays within the capacity: the payload is
@@ -122,7 +122,7 @@ pub struct SkipFrame<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> SkipFrame<'_, R> {
+impl<R: Source + Unpin> SkipFrame<'_, R> {
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -132,7 +132,7 @@ impl<R: AsyncRead + Unpin> SkipFrame<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> Future for SkipFrame<'_, R> {
+impl<R: Source + Unpin> Future for SkipFrame<'_, R> {
     type Output = Result<Option<u64>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -142,7 +142,7 @@ impl<R: AsyncRead + Unpin> Future for SkipFrame<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for SkipFrame<'_, R> {
+impl<R: Source + Unpin> FusedFuture for SkipFrame<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }

@@ -5,14 +5,14 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Source;
 use futures_core::FusedFuture;
-use futures_io::AsyncRead;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::search::Scan;
 use crate::Error;
 
-impl<R: AsyncRead> StreamReader<R> {
+impl<R: Source> StreamReader<R> {
     /// The polling core of [`skip_until`](StreamReader::skip_until):
     /// discards buffered bytes up to and including `delim`, adding their
     /// number to `*discarded`. `Ok(false)` means the stream ended cleanly
@@ -77,7 +77,7 @@ impl<R: AsyncRead> StreamReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> StreamReader<R> {
+impl<R: Source + Unpin> StreamReader<R> {
     /// Discards the bytes up to and including the next `delim`, whatever
     /// their number, and returns how many were discarded (delimiter
     /// included). Memory stays within the capacity: bytes are dropped as
@@ -135,7 +135,7 @@ pub struct SkipUntil<'a, R> {
     done: bool,
 }
 
-impl<R: AsyncRead + Unpin> SkipUntil<'_, R> {
+impl<R: Source + Unpin> SkipUntil<'_, R> {
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -150,7 +150,7 @@ impl<R: AsyncRead + Unpin> SkipUntil<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> Future for SkipUntil<'_, R> {
+impl<R: Source + Unpin> Future for SkipUntil<'_, R> {
     type Output = Result<Option<u64>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -160,7 +160,7 @@ impl<R: AsyncRead + Unpin> Future for SkipUntil<'_, R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FusedFuture for SkipUntil<'_, R> {
+impl<R: Source + Unpin> FusedFuture for SkipUntil<'_, R> {
     fn is_terminated(&self) -> bool {
         self.done
     }

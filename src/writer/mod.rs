@@ -11,12 +11,12 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use futures_io::AsyncWrite;
+use crate::io::Destination;
 use pin_project_lite::pin_project;
 
 use crate::buffer::WriteQueue;
-use crate::checked_io;
 use crate::codec::EncodeBuf;
+use crate::io::checked as checked_io;
 
 mod send;
 
@@ -223,7 +223,7 @@ impl<W> StreamWriter<W> {
     }
 }
 
-impl<W: AsyncWrite> StreamWriter<W> {
+impl<W: Destination> StreamWriter<W> {
     /// One vectored write of pending bytes (up to [`MAX_IOVECS`] slices).
     fn poll_write_once(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.project();
@@ -295,7 +295,7 @@ impl<W: AsyncWrite> StreamWriter<W> {
 
 /// One write of the first pending bytes, up to `N` slices, to `inner`.
 #[inline]
-fn poll_write_queue<W: AsyncWrite, const N: usize>(
+fn poll_write_queue<W: Destination, const N: usize>(
     inner: Pin<&mut W>,
     queue: &mut WriteQueue,
     cx: &mut Context<'_>,
@@ -309,12 +309,14 @@ fn poll_write_queue<W: AsyncWrite, const N: usize>(
     Poll::Ready(Ok(()))
 }
 
-impl<W: AsyncWrite> AsyncWrite for StreamWriter<W> {
+impl<W: Destination> StreamWriter<W> {
+    /// The `poll_write` of both `AsyncWrite` families.
+    ///
     /// Writes are copied into the coalescing buffer, except one of at least
     /// [`DIRECT_WRITE`] (64 KiB) or larger than the cap, which goes straight
     /// to the inner writer after the pending bytes (copying it would buy
     /// nothing). Waits while the cap would be exceeded.
-    fn poll_write(
+    pub(crate) fn poll_write_borrowed(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
@@ -331,26 +333,53 @@ impl<W: AsyncWrite> AsyncWrite for StreamWriter<W> {
         Poll::Ready(Ok(buf.len()))
     }
 
-    /// Writes everything pending and flushes the inner writer; then the
-    /// writer, now idle, lets its buffers go.
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// The `poll_flush` of both families: writes everything pending and
+    /// flushes the inner writer; then the writer, now idle, lets its
+    /// buffers go.
+    pub(crate) fn poll_flush_all(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         ready!(self.as_mut().poll_write_pending(cx))?;
         let this = self.project();
-        ready!(this.inner.poll_flush(cx))?;
+        ready!(this.inner.poll_flush_inner(cx))?;
         this.queue.release_if_empty();
         Poll::Ready(Ok(()))
     }
 
-    /// Writes everything pending, then closes the inner writer, once.
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// `poll_close` (futures-io) and `poll_shutdown` (tokio): writes
+    /// everything pending, then closes the inner writer, once.
+    pub(crate) fn poll_close_once(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         if self.closed {
             return Poll::Ready(Ok(()));
         }
         ready!(self.as_mut().poll_write_pending(cx))?;
         let this = self.project();
-        ready!(this.inner.poll_close(cx))?;
+        ready!(this.inner.poll_close_inner(cx))?;
         *this.closed = true;
         Poll::Ready(Ok(()))
+    }
+}
+
+/// See [`DIRECT_WRITE`] for which writes are copied.
+impl<W: Destination> futures_io::AsyncWrite for StreamWriter<W> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_borrowed(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_all(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_close_once(cx)
     }
 }
 

@@ -4,15 +4,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use crate::io::Destination;
 use bytes::Bytes;
 use futures_core::FusedFuture;
-use futures_io::AsyncWrite;
 
 use super::StreamWriter;
 use crate::codec::{Header, LengthPrefix};
 use crate::Error;
 
-impl<W: AsyncWrite + Unpin> StreamWriter<W> {
+impl<W: Destination + Unpin> StreamWriter<W> {
     /// Queues `data`: copied into the coalescing buffer if small, kept as it
     /// is (no copy) if at least the copy threshold. Nothing is written until
     /// the cap is reached or [`flush`](Self::flush) is called.
@@ -203,7 +203,7 @@ pub struct SendBytes<'a, W> {
     done: bool,
 }
 
-impl<W: AsyncWrite + Unpin> SendBytes<'_, W> {
+impl<W: Destination + Unpin> SendBytes<'_, W> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let len = this.data.as_ref().map_or(0, Bytes::len);
@@ -217,7 +217,7 @@ impl<W: AsyncWrite + Unpin> SendBytes<'_, W> {
     }
 }
 
-impl<W: AsyncWrite + Unpin> Future for SendBytes<'_, W> {
+impl<W: Destination + Unpin> Future for SendBytes<'_, W> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -227,7 +227,7 @@ impl<W: AsyncWrite + Unpin> Future for SendBytes<'_, W> {
     }
 }
 
-impl<W: AsyncWrite + Unpin> FusedFuture for SendBytes<'_, W> {
+impl<W: Destination + Unpin> FusedFuture for SendBytes<'_, W> {
     fn is_terminated(&self) -> bool {
         self.done
     }
@@ -244,7 +244,7 @@ pub struct SendFrame<'a, W> {
     done: bool,
 }
 
-impl<W: AsyncWrite + Unpin> SendFrame<'_, W> {
+impl<W: Destination + Unpin> SendFrame<'_, W> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let (len, copied) = match &this.frame {
@@ -273,7 +273,7 @@ impl<W: AsyncWrite + Unpin> SendFrame<'_, W> {
     }
 }
 
-impl<W: AsyncWrite + Unpin> Future for SendFrame<'_, W> {
+impl<W: Destination + Unpin> Future for SendFrame<'_, W> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -283,7 +283,7 @@ impl<W: AsyncWrite + Unpin> Future for SendFrame<'_, W> {
     }
 }
 
-impl<W: AsyncWrite + Unpin> FusedFuture for SendFrame<'_, W> {
+impl<W: Destination + Unpin> FusedFuture for SendFrame<'_, W> {
     fn is_terminated(&self) -> bool {
         self.done
     }
@@ -297,13 +297,13 @@ pub struct Flush<'a, W> {
     done: bool,
 }
 
-impl<W: AsyncWrite + Unpin> Flush<'_, W> {
+impl<W: Destination + Unpin> Flush<'_, W> {
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        AsyncWrite::poll_flush(Pin::new(&mut *self.writer), cx).map_err(Error::Io)
+        futures_io::AsyncWrite::poll_flush(Pin::new(&mut *self.writer), cx).map_err(Error::Io)
     }
 }
 
-impl<W: AsyncWrite + Unpin> Future for Flush<'_, W> {
+impl<W: Destination + Unpin> Future for Flush<'_, W> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -313,7 +313,7 @@ impl<W: AsyncWrite + Unpin> Future for Flush<'_, W> {
     }
 }
 
-impl<W: AsyncWrite + Unpin> FusedFuture for Flush<'_, W> {
+impl<W: Destination + Unpin> FusedFuture for Flush<'_, W> {
     fn is_terminated(&self) -> bool {
         self.done
     }

@@ -215,9 +215,11 @@ pub fn poll_at_most<F: Future + Unpin>(mut fut: F, k: usize) -> Option<F::Output
     None
 }
 
-/// Runs the same async test on smol's and on async-std's executor. Under
-/// Miri, which cannot run their reactors (`timerfd_create`), it runs once on
-/// futures-lite's `block_on` (the current thread, parked between polls).
+/// Runs the same async test on smol's and on async-std's executor, and,
+/// with the `tokio` feature, on tokio's current-thread and multi-thread
+/// runtimes too. Under Miri, which cannot run their reactors
+/// (`timerfd_create`), it runs once on futures-lite's `block_on` (the
+/// current thread, parked between polls).
 pub fn on_both_runtimes<F, Fut>(test: F)
 where
     F: Fn() -> Fut,
@@ -227,9 +229,74 @@ where
     {
         smol::block_on(test());
         async_std::task::block_on(test());
+        #[cfg(feature = "tokio")]
+        for runtime in tokio_runtimes() {
+            runtime.block_on(test());
+        }
     }
     #[cfg(miri)]
     futures_lite::future::block_on(test());
+}
+
+/// tokio's current-thread and multi-thread runtimes, with their reactors
+/// and timers.
+#[cfg(feature = "tokio")]
+pub fn tokio_runtimes() -> [tokio::runtime::Runtime; 2] {
+    [
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap(),
+    ]
+}
+
+/// A futures-io reader or writer of this kit seen through tokio's I/O
+/// traits, so that `intake::TokioIo::new(AsTokio(kit_reader))` drives the
+/// same scripted behaviour through the tokio path (`ReadBuf`,
+/// `poll_shutdown`).
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub struct AsTokio<T>(pub T);
+
+#[cfg(feature = "tokio")]
+impl<T: AsyncRead + Unpin> tokio::io::AsyncRead for AsTokio<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = std::task::ready!(Pin::new(&mut self.0).poll_read(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T: AsyncWrite + Unpin> tokio::io::AsyncWrite for AsTokio<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_close(cx)
+    }
+}
+
+/// A kit reader or writer behind `intake::TokioIo`: the tokio path.
+#[cfg(feature = "tokio")]
+pub fn via_tokio<T>(io: T) -> intake::TokioIo<AsTokio<T>> {
+    intake::TokioIo::new(AsTokio(io))
 }
 
 /// `smol::block_on`, or futures-lite's under Miri (see [`on_both_runtimes`]).

@@ -16,13 +16,13 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
+use super::sealed::{ReadInner, WriteInner};
 
 /// How many `Interrupted` in a row one poll retries before it yields.
 pub(crate) const INTERRUPTED_RETRIES: usize = 16;
 
 /// One read from `inner` into `dst` (non-empty). `Ok(0)` sets `*eof`.
-pub(crate) fn poll_read<R: AsyncRead + ?Sized>(
+pub(crate) fn poll_read<R: ReadInner + ?Sized>(
     mut inner: Pin<&mut R>,
     cx: &mut Context<'_>,
     dst: &mut [u8],
@@ -30,7 +30,7 @@ pub(crate) fn poll_read<R: AsyncRead + ?Sized>(
 ) -> Poll<io::Result<usize>> {
     debug_assert!(!dst.is_empty());
     for _ in 0..INTERRUPTED_RETRIES {
-        match inner.as_mut().poll_read(cx, dst) {
+        match inner.as_mut().poll_read_inner(cx, dst) {
             Poll::Ready(Ok(0)) => {
                 *eof = true;
                 return Poll::Ready(Ok(0));
@@ -48,7 +48,7 @@ pub(crate) fn poll_read<R: AsyncRead + ?Sized>(
 /// One write of `bufs` (holding `total > 0` bytes) to `inner`: a plain
 /// `poll_write` for one slice, a vectored one for several. Returns how many
 /// bytes were written, `1..=total`.
-pub(crate) fn poll_write<W: AsyncWrite + ?Sized>(
+pub(crate) fn poll_write<W: WriteInner + ?Sized>(
     mut inner: Pin<&mut W>,
     cx: &mut Context<'_>,
     bufs: &[IoSlice<'_>],
@@ -57,8 +57,8 @@ pub(crate) fn poll_write<W: AsyncWrite + ?Sized>(
     debug_assert!(total > 0);
     for _ in 0..INTERRUPTED_RETRIES {
         let result = match bufs {
-            [one] => inner.as_mut().poll_write(cx, one),
-            _ => inner.as_mut().poll_write_vectored(cx, bufs),
+            [one] => inner.as_mut().poll_write_inner(cx, one),
+            _ => inner.as_mut().poll_write_vectored_inner(cx, bufs),
         };
         match result {
             Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
@@ -74,7 +74,7 @@ pub(crate) fn poll_write<W: AsyncWrite + ?Sized>(
 
 /// [`poll_write`] of one non-empty slice.
 #[inline]
-pub(crate) fn poll_write_slice<W: AsyncWrite + ?Sized>(
+pub(crate) fn poll_write_slice<W: WriteInner + ?Sized>(
     inner: Pin<&mut W>,
     cx: &mut Context<'_>,
     buf: &[u8],

@@ -1,0 +1,125 @@
+//! What a [`StreamReader`](crate::StreamReader) reads from and a
+//! [`StreamWriter`](crate::StreamWriter) writes to.
+//!
+//! [`Source`] and [`Destination`] are implemented for every
+//! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`] (smol, async-std,
+//! futures, in-memory slices) and, with the `tokio` feature, for tokio's
+//! I/O types wrapped in [`TokioIo`]. The reader and the writer have one
+//! poll core per operation, written against these traits, so every runtime
+//! family runs the same code.
+//!
+//! Both traits are sealed: their methods are this crate's business. To read
+//! from a type of your own, implement `futures_io::AsyncRead` for it (or
+//! tokio's `AsyncRead` and wrap it in [`TokioIo`]).
+//!
+//! The calls into them go through `checked`, which checks every answer
+//! before the reader or writer trusts it.
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub(crate) mod checked;
+#[cfg(feature = "tokio")]
+mod tokio;
+
+#[cfg(feature = "tokio")]
+pub use self::tokio::TokioIo;
+
+/// An async byte source a [`StreamReader`](crate::StreamReader) can read
+/// from: any [`futures_io::AsyncRead`] and, with the `tokio` feature, any
+/// `tokio::io::AsyncRead` wrapped in [`TokioIo`].
+///
+/// Sealed; name it in bounds of generic code:
+///
+/// ```
+/// async fn first_line<R: intake::io::Source + Unpin>(
+///     r: &mut intake::StreamReader<R>,
+/// ) -> Result<Option<bytes::Bytes>, intake::Error> {
+///     r.read_until(b"\n").await
+/// }
+/// # futures_lite::future::block_on(async {
+/// let mut r = intake::StreamReader::new(&b"hi\nthere"[..]);
+/// assert_eq!(first_line(&mut r).await?.as_deref(), Some(&b"hi\n"[..]));
+/// # Ok::<(), intake::Error>(())
+/// # }).unwrap();
+/// ```
+pub trait Source: sealed::ReadInner {}
+
+impl<T: sealed::ReadInner + ?Sized> Source for T {}
+
+/// An async byte sink a [`StreamWriter`](crate::StreamWriter) can write to:
+/// any [`futures_io::AsyncWrite`] and, with the `tokio` feature, any
+/// `tokio::io::AsyncWrite` wrapped in [`TokioIo`]. Sealed, like [`Source`].
+pub trait Destination: sealed::WriteInner {}
+
+impl<T: sealed::WriteInner + ?Sized> Destination for T {}
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// The one read call the reader makes, for each I/O family.
+    pub trait ReadInner {
+        /// One read into `buf` (non-empty), as `AsyncRead::poll_read`.
+        fn poll_read_inner(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>>;
+    }
+
+    /// The write calls the writer makes, for each I/O family.
+    pub trait WriteInner {
+        fn poll_write_inner(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>>;
+        fn poll_write_vectored_inner(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>>;
+        fn poll_flush_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+        /// `poll_close` on futures-io, `poll_shutdown` on tokio.
+        fn poll_close_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    }
+}
+
+impl<T: futures_io::AsyncRead + ?Sized> sealed::ReadInner for T {
+    #[inline]
+    fn poll_read_inner(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read(cx, buf)
+    }
+}
+
+impl<T: futures_io::AsyncWrite + ?Sized> sealed::WriteInner for T {
+    #[inline]
+    fn poll_write_inner(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write(cx, buf)
+    }
+    #[inline]
+    fn poll_write_vectored_inner(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored(cx, bufs)
+    }
+    #[inline]
+    fn poll_flush_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+    #[inline]
+    fn poll_close_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_close(cx)
+    }
+}

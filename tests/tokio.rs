@@ -1,0 +1,292 @@
+//! The tokio path (`--features tokio`): tokio I/O types behind `TokioIo`,
+//! driven through the adversarial kit (every delivery, EOF at every offset,
+//! errors mid-frame, cancellation at every poll, partial writes), tokio's
+//! own I/O traits on the reader and the writer, and loopback TCP on tokio's
+//! current-thread and multi-thread runtimes. Every other test file also
+//! runs on both tokio runtimes with the feature (`on_both_runtimes`), and
+//! the property test plays its oracle through `TokioIo` as well.
+#![cfg(feature = "tokio")]
+#![cfg(not(miri))] // tokio's reactor needs system calls Miri does not model
+mod common;
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use common::*;
+use futures::{SinkExt, StreamExt};
+use intake::frame::{Delimited, FramedRead, FramedWrite};
+use intake::{Error, LengthPrefix, StreamReader, StreamWriter, TokioIo};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+
+fn framed_input(n: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut wire = Vec::new();
+    let mut frames = Vec::new();
+    for i in 0..n {
+        let f = pattern(i * 37 % 300, i as u64);
+        wire.extend_from_slice(&(f.len() as u16).to_be_bytes());
+        wire.extend_from_slice(&f);
+        frames.push(f);
+    }
+    (wire, frames)
+}
+
+#[test]
+fn every_read_through_tokio_io_under_every_delivery() {
+    on_both_runtimes(|| async {
+        let mut data = b"HELO there\r\n".to_vec();
+        let body = pattern(2000, 1);
+        data.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        data.extend_from_slice(&body);
+        data.extend_from_slice(b"tail-bytes");
+        for (how, src) in deliveries(&data) {
+            let mut r = StreamReader::with_capacity(64, via_tokio(src));
+            assert_eq!(&r.read_exactly(4).await.unwrap()[..], b"HELO", "{how}");
+            assert_eq!(r.peek(3).await.unwrap()[..3], b" th"[..], "{how}");
+            let line = r.peek_until(b"\r\n").await.unwrap().unwrap().len();
+            r.consume(line);
+            let frame = r.read_frame(&LengthPrefix::new(4)).await.unwrap();
+            assert_eq!(frame.as_deref(), Some(&body[..]), "{how}");
+            let mut tail = [0u8; 4];
+            r.read_exact_into(&mut tail).await.unwrap();
+            let mut rest = vec![0u8; 6];
+            let mut filled = 0;
+            r.read_exact_into_resumable(&mut rest, &mut filled)
+                .await
+                .unwrap();
+            assert_eq!([&tail[..], &rest[..]].concat(), b"tail-bytes", "{how}");
+            assert!(r.read_until(b"\n").await.unwrap().is_none(), "{how}");
+        }
+    });
+}
+
+#[test]
+fn eof_at_every_offset_through_tokio_io() {
+    on_both_runtimes(|| async {
+        let (wire, frames) = framed_input(4);
+        for cut in 0..=wire.len() {
+            let src = ScriptedReader::chunked(&wire[..cut], 3, true);
+            let mut r = StreamReader::with_capacity(16, via_tokio(src));
+            let mut got = Vec::new();
+            let end = loop {
+                match r.read_frame(&LengthPrefix::new(2)).await {
+                    Ok(Some(f)) => got.push(f.to_vec()),
+                    other => break other,
+                }
+            };
+            assert_eq!(got[..], frames[..got.len()], "cut {cut}");
+            let at_boundary = (0..=frames.len())
+                .map(|k| frames[..k].iter().map(|f| f.len() + 2).sum::<usize>())
+                .any(|b| b == cut);
+            match end {
+                Ok(None) => assert!(at_boundary, "cut {cut}"),
+                Err(Error::UnexpectedEof { .. }) => assert!(!at_boundary, "cut {cut}"),
+                other => panic!("cut {cut}: {other:?}"),
+            }
+        }
+    });
+}
+
+#[test]
+fn error_mid_frame_through_tokio_io_keeps_bytes_and_retry_completes() {
+    on_both_runtimes(|| async {
+        let data = pattern(500, 2);
+        let src = ScriptedReader::new([
+            Step::Data(data[..123].to_vec()),
+            Step::Err(io::ErrorKind::ConnectionReset),
+            Step::Pending,
+            Step::Data(data[123..].to_vec()),
+            Step::Eof,
+        ]);
+        let mut r = StreamReader::with_capacity(32, via_tokio(src));
+        assert!(matches!(r.read_exactly(500).await, Err(Error::Io(_))));
+        assert_eq!(r.buffer(), &data[..123], "nothing lost");
+        assert_eq!(&r.read_exactly(500).await.unwrap()[..], &data[..]);
+    });
+}
+
+#[test]
+fn cancellation_at_every_poll_through_tokio_io() {
+    on_both_runtimes(|| async {
+        let (wire, frames) = framed_input(5);
+        for k in 0..24 {
+            let src = ScriptedReader::chunked(&wire, 1, true);
+            let mut r = StreamReader::with_capacity(8, via_tokio(src));
+            let prefix = LengthPrefix::new(2);
+            for f in &frames {
+                let got = match poll_at_most(r.read_frame(&prefix), k) {
+                    Some(got) => got.unwrap().unwrap(),
+                    None => r.read_frame(&prefix).await.unwrap().unwrap(),
+                };
+                assert_eq!(&got[..], &f[..], "k = {k}");
+            }
+        }
+    });
+}
+
+#[test]
+fn writer_through_tokio_io_with_partial_writes_and_pending() {
+    on_both_runtimes(|| async {
+        for (max, pending) in [(1, true), (7, false), (1500, true)] {
+            let mut w = StreamWriter::new(via_tokio(SlowWriter::new(max, pending)));
+            let mut expected = Vec::new();
+            for i in 0..200u32 {
+                let item = pattern((i as usize * 13) % 200, u64::from(i));
+                w.send(Bytes::from(item.clone())).await.unwrap();
+                expected.extend_from_slice(&item);
+                w.send_frame(&LengthPrefix::new(4), Bytes::from(item.clone()))
+                    .await
+                    .unwrap();
+                expected.extend_from_slice(&(item.len() as u32).to_be_bytes());
+                expected.extend_from_slice(&item);
+                // tokio's own `AsyncWrite` on the writer.
+                w.write_all(b"|").await.unwrap();
+                expected.push(b'|');
+            }
+            w.shutdown().await.unwrap();
+            assert_eq!(w.pending(), 0);
+            let sink = &w.get_ref().get_ref().0;
+            assert_eq!(sink.data, expected, "max {max}, pending {pending}");
+            assert_eq!(sink.closes, 1, "poll_shutdown closed it once");
+        }
+    });
+}
+
+#[test]
+fn tokio_traits_on_a_reader_over_a_futures_source() {
+    on_both_runtimes(|| async {
+        let data = b"first line\nsecond line\nthe rest".to_vec();
+        for (how, src) in deliveries(&data) {
+            // The reader over a futures-io source, handed to tokio code.
+            let mut r = StreamReader::with_capacity(4, src);
+            let mut line = String::new();
+            AsyncBufReadExt::read_line(&mut r, &mut line).await.unwrap();
+            assert_eq!(line, "first line\n", "{how}");
+            let mut rest = Vec::new();
+            AsyncReadExt::read_to_end(&mut r, &mut rest).await.unwrap();
+            assert_eq!(rest, b"second line\nthe rest", "{how}");
+        }
+    });
+}
+
+#[test]
+fn tokio_copy_from_reader_to_writer() {
+    on_both_runtimes(|| async {
+        let data = pattern(100_000, 3);
+        let mut r =
+            StreamReader::with_capacity(1000, via_tokio(ScriptedReader::chunked(&data, 777, true)));
+        let mut w = StreamWriter::new(via_tokio(SlowWriter::new(1500, true)));
+        let n = tokio::io::copy(&mut r, &mut w).await.unwrap();
+        w.flush().await.unwrap();
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(w.get_ref().get_ref().0.data, data);
+    });
+}
+
+/// A tokio reader that swaps the `ReadBuf` it was handed for its own.
+struct SwapsReadBuf;
+
+impl tokio::io::AsyncRead for SwapsReadBuf {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let own: &'static mut [u8] = Box::leak(vec![1u8; 4].into_boxed_slice());
+        *buf = tokio::io::ReadBuf::new(own);
+        buf.advance(4);
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_reader_that_swaps_the_read_buf_is_invalid_data_not_garbage() {
+    on_both_runtimes(|| async {
+        let mut r = StreamReader::new(TokioIo::new(SwapsReadBuf));
+        match r.read_exactly(4).await {
+            Err(Error::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::InvalidData),
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+/// Frames one way and lines the other over a real tokio socket split in
+/// halves, on one runtime.
+async fn tokio_tcp_round_trip() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, server) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+    let (client, (server, _)) = (client.unwrap(), server.unwrap());
+    let (wire, frames) = framed_input(300);
+    let frames2 = frames.clone();
+    let send = async move {
+        let (rd, wr) = client.into_split();
+        let mut w = StreamWriter::new(TokioIo::new(wr));
+        for piece in wire.chunks(1009) {
+            w.write_all(piece).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        // The answers: one line per frame.
+        let mut r = StreamReader::new(TokioIo::new(rd));
+        for (i, f) in frames2.iter().enumerate() {
+            let line = r.read_until(b"\n").await.unwrap().unwrap();
+            assert_eq!(line, format!("{i} {}\n", f.len()).as_bytes());
+        }
+        assert!(r.read_until(b"\n").await.unwrap().is_none());
+        w.shutdown().await.unwrap();
+    };
+    let receive = async move {
+        // One `StreamReader` over the whole socket: reads buffered, the
+        // replies passed straight through its `AsyncWrite`.
+        let mut r = StreamReader::with_capacity(4096, TokioIo::new(server));
+        for (i, expected) in frames.iter().enumerate() {
+            let f = r.read_frame(&LengthPrefix::new(2)).await.unwrap().unwrap();
+            assert_eq!(&f[..], &expected[..]);
+            r.write_all(format!("{i} {}\n", f.len()).as_bytes())
+                .await
+                .unwrap();
+        }
+        r.shutdown().await.unwrap();
+        assert!(r.read_frame(&LengthPrefix::new(2)).await.unwrap().is_none());
+    };
+    tokio::join!(send, receive);
+}
+
+#[test]
+fn loopback_tcp_on_both_tokio_runtimes() {
+    for runtime in tokio_runtimes() {
+        runtime.block_on(tokio_tcp_round_trip());
+    }
+}
+
+#[test]
+fn framed_stream_and_sink_over_tokio_tcp() {
+    for runtime in tokio_runtimes() {
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (client, server) =
+                tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+            let (client, (server, _)) = (client.unwrap(), server.unwrap());
+            let lines: Vec<Bytes> = (0..1000)
+                .map(|i| Bytes::from(format!("line number {i}")))
+                .collect();
+            let expected = lines.clone();
+            let send = async move {
+                let mut sink = FramedWrite::new(TokioIo::new(client), Delimited::lines());
+                for l in lines {
+                    sink.feed(l).await.unwrap();
+                }
+                sink.close().await.unwrap();
+            };
+            let receive = async move {
+                let codec = Delimited::lines().strip_line_ending();
+                let stream = FramedRead::new(TokioIo::new(server), codec);
+                let got: Vec<Bytes> = stream.map(Result::unwrap).collect().await;
+                assert_eq!(got, expected);
+            };
+            tokio::join!(send, receive);
+        });
+    }
+}
