@@ -1,4 +1,5 @@
-//! A length-prefixed echo server and many concurrent clients, on async-std.
+//! A length-prefixed echo server and many concurrent clients, on smol
+//! (`tokio_echo` is the same server on tokio).
 //!
 //! Each client sends frames of varying sizes (`LengthPrefix::new(4)`) with
 //! `StreamWriter::send_frame` (header and payload in one vectored write) and
@@ -11,10 +12,9 @@
 
 use std::time::Instant;
 
-use async_std::net::{TcpListener, TcpStream};
-use async_std::task;
 use bytes::Bytes;
 use intake::{Error, LengthPrefix, StreamReader, StreamWriter};
+use smol::net::{TcpListener, TcpStream};
 
 const PREFIX: LengthPrefix = LengthPrefix::new(4).max_frame_len(1 << 20);
 const CLIENTS: usize = 64;
@@ -70,24 +70,26 @@ async fn client(addr: std::net::SocketAddr, id: usize) -> Result<u64, Error> {
 }
 
 fn main() -> Result<(), Error> {
-    task::block_on(async {
+    smol::block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        task::spawn(async move {
+        smol::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
                     break;
                 };
-                task::spawn(async move {
+                smol::spawn(async move {
                     if let Err(e) = echo(sock).await {
                         eprintln!("echo: {e}");
                     }
-                });
+                })
+                .detach();
             }
-        });
+        })
+        .detach();
         let start = Instant::now();
         let clients: Vec<_> = (0..CLIENTS)
-            .map(|id| task::spawn(client(addr, id)))
+            .map(|id| smol::spawn(client(addr, id)))
             .collect();
         let mut total = 0;
         for c in clients {

@@ -63,9 +63,66 @@
 //! # }).unwrap();
 //! ```
 //!
+//! # Runtimes
+//!
+//! On **smol** (and async-std, and anything with `futures_io` traits), wrap
+//! the socket as it is: `StreamReader::new(stream)`. smol's `TcpStream` is
+//! `Clone`, so one clone reads and another writes.
+//!
+//! On **tokio**, enable the `tokio` feature and wrap tokio's I/O types in
+//! [`TokioIo`] (no compat layer, no `futures` crate). The reader and the
+//! writer then also implement tokio's `AsyncRead`, `AsyncBufRead` and
+//! `AsyncWrite`, so they can be handed to tokio code, and
+//! [`FramedRead`](frame::FramedRead) / [`FramedWrite`](frame::FramedWrite)
+//! stay a `Stream` and a `Sink`. Both families run the same code: the
+//! reader and the writer are written once against [`io::Source`] and
+//! [`io::Destination`].
+//!
+//! ```toml
+//! intake = { version = "0.1", features = ["tokio"] }
+//! ```
+//!
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
+//! use intake::{LengthPrefix, StreamReader, StreamWriter, TokioIo};
+//! use tokio::net::{TcpListener, TcpStream};
+//!
+//! /// Answers each length-prefixed request with its length, as a line.
+//! async fn serve(sock: TcpStream) -> Result<(), intake::Error> {
+//!     let (rd, wr) = sock.into_split();
+//!     let mut reader = StreamReader::new(TokioIo::new(rd));
+//!     let mut writer = StreamWriter::new(TokioIo::new(wr));
+//!     while let Some(request) = reader.read_frame(&LengthPrefix::new(4)).await? {
+//!         writer.send(format!("{}\n", request.len()).into()).await?;
+//!         writer.flush().await?;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), intake::Error> {
+//! let listener = TcpListener::bind("127.0.0.1:0").await?;
+//! let addr = listener.local_addr()?;
+//! tokio::spawn(async move {
+//!     while let Ok((sock, _)) = listener.accept().await {
+//!         tokio::spawn(serve(sock));
+//!     }
+//! });
+//! let (rd, wr) = TcpStream::connect(addr).await?.into_split();
+//! let mut writer = StreamWriter::new(TokioIo::new(wr));
+//! writer.send_frame(&LengthPrefix::new(4), "hello".into()).await?;
+//! writer.flush().await?;
+//! let mut reader = StreamReader::new(TokioIo::new(rd));
+//! assert_eq!(reader.read_until(b"\n").await?.as_deref(), Some(&b"5\n"[..]));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The library depends on no runtime: only `futures-io`, `futures-core`,
-//! `bytes`, `memchr` and `pin-project-lite`.
+//! `futures-sink`, `bytes`, `memchr` and `pin-project-lite`, plus tokio's
+//! I/O traits (no runtime) with the `tokio` feature.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(
     missing_docs,
@@ -93,6 +150,7 @@ struct ReadmeDoctests;
 pub use codec::LengthPrefix;
 pub use error::Error;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use io::TokioIo;
 pub use reader::{
     CopyExact, Decode, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable, ReadExactly,

@@ -24,6 +24,7 @@ pub(crate) mod checked;
 mod tokio;
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use self::tokio::TokioIo;
 
 /// An async byte source a [`StreamReader`](crate::StreamReader) can read
