@@ -259,9 +259,17 @@ async fn tcp_receive(candidate: &str, sock: tokio::net::TcpStream) -> u64 {
     total
 }
 
-/// Seconds for one transfer: a sender thread writes the frames over
-/// loopback TCP, this thread receives on a current-thread tokio runtime.
-fn tcp_once(candidate: &str, wire: &[u8]) -> f64 {
+/// One transfer of `wire`: a sender thread writes it over loopback TCP and
+/// this thread receives it with `receive` on a current-thread tokio
+/// runtime. Returns what `receive` returned, the wall seconds and this
+/// thread's CPU seconds (user + system).
+fn over_tcp<T, Fut>(
+    wire: &[u8],
+    receive: impl FnOnce(tokio::net::TcpStream) -> Fut,
+) -> (T, f64, f64)
+where
+    Fut: std::future::Future<Output = T>,
+{
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     std::thread::scope(|s| {
@@ -275,15 +283,18 @@ fn tcp_once(candidate: &str, wire: &[u8]) -> f64 {
         let (sock, _) = l.accept().unwrap();
         sock.set_nonblocking(true).unwrap();
         let rt = rt();
-        let start = Instant::now();
-        let got = rt.block_on(async {
-            let sock = tokio::net::TcpStream::from_std(sock).unwrap();
-            tcp_receive(candidate, sock).await
-        });
-        let secs = start.elapsed().as_secs_f64();
-        assert_eq!(got, (TCP_FRAME * TCP_FRAMES) as u64, "{candidate}");
-        secs
+        let (cpu0, start) = (thread_cpu(), Instant::now());
+        let got =
+            rt.block_on(async { receive(tokio::net::TcpStream::from_std(sock).unwrap()).await });
+        (got, start.elapsed().as_secs_f64(), thread_cpu() - cpu0)
     })
+}
+
+/// Seconds for one 256 MiB transfer of 1 MiB frames.
+fn tcp_once(candidate: &str, wire: &[u8]) -> f64 {
+    let (got, secs, _) = over_tcp(wire, |sock| tcp_receive(candidate, sock));
+    assert_eq!(got, (TCP_FRAME * TCP_FRAMES) as u64, "{candidate}");
+    secs
 }
 
 // ------------------------------------------------------- CPU per large byte
@@ -334,28 +345,9 @@ async fn big_receive(candidate: &str, sock: tokio::net::TcpStream) -> usize {
 
 /// (wall seconds, receiving thread's CPU seconds) for one 256 MiB frame.
 fn big_once(candidate: &str, wire: &[u8]) -> (f64, f64) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            rt().block_on(async {
-                let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
-                c.write_all(wire).await.unwrap();
-                c.shutdown().await.unwrap();
-            })
-        });
-        let (sock, _) = l.accept().unwrap();
-        sock.set_nonblocking(true).unwrap();
-        let rt = rt();
-        let (cpu0, start) = (thread_cpu(), Instant::now());
-        let got = rt.block_on(async {
-            let sock = tokio::net::TcpStream::from_std(sock).unwrap();
-            big_receive(candidate, sock).await
-        });
-        let (secs, cpu) = (start.elapsed().as_secs_f64(), thread_cpu() - cpu0);
-        assert_eq!(got, BIG, "{candidate}");
-        (secs, cpu)
-    })
+    let (got, secs, cpu) = over_tcp(wire, |sock| big_receive(candidate, sock));
+    assert_eq!(got, BIG, "{candidate}");
+    (secs, cpu)
 }
 
 fn main() {

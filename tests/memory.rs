@@ -134,6 +134,34 @@ fn source(data: &[u8], chunk: usize) -> SliceSource<'_> {
     }
 }
 
+/// A socket under load: 64 KiB, then "not ready", then 64 KiB...
+struct Bursty<'a> {
+    inner: SliceSource<'a>,
+    ready: bool,
+}
+
+impl AsyncRead for Bursty<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.ready = !self.ready;
+        if !self.ready {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+fn bursty(data: &[u8]) -> Bursty<'_> {
+    Bursty {
+        inner: source(data, 64 * 1024),
+        ready: false,
+    }
+}
+
 const CAP: usize = 8 * 1024;
 
 #[test]
@@ -526,33 +554,7 @@ fn cancelled_read_exact_into_puts_back_without_doubling_memory() {
     on_both_runtimes(|| async {
         let n = 16 << 20;
         let data = common::pattern(n, 9);
-        // A socket: 64 KiB, then "not ready", then 64 KiB...
-        struct Bursty<'a> {
-            data: &'a [u8],
-            ready: bool,
-        }
-        impl AsyncRead for Bursty<'_> {
-            fn poll_read(
-                mut self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.ready = !self.ready;
-                if !self.ready {
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                let k = buf.len().min(64 * 1024).min(self.data.len());
-                buf[..k].copy_from_slice(&self.data[..k]);
-                self.data = &self.data[k..];
-                Poll::Ready(Ok(k))
-            }
-        }
-        let src = Bursty {
-            data: &data,
-            ready: false,
-        };
-        let mut r = StreamReader::with_capacity(CAP, src);
+        let mut r = StreamReader::with_capacity(CAP, bursty(&data));
         let mut dst = vec![0u8; n];
         let m = Meter::start();
         let mut cancels = 0;
@@ -586,32 +588,7 @@ fn cancelled_resumable_read_holds_only_the_capacity() {
     on_both_runtimes(|| async {
         let n = miri_or(16 << 20, 256 << 10);
         let data = common::pattern(n, 9);
-        // A socket: 64 KiB, then "not ready", then 64 KiB...
-        struct Bursty<'a> {
-            inner: SliceSource<'a>,
-            ready: bool,
-        }
-        impl AsyncRead for Bursty<'_> {
-            fn poll_read(
-                mut self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.ready = !self.ready;
-                if !self.ready {
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                Pin::new(&mut self.inner).poll_read(cx, buf)
-            }
-        }
-        let mut r = StreamReader::with_capacity(
-            CAP,
-            Bursty {
-                inner: source(&data, 64 * 1024),
-                ready: false,
-            },
-        );
+        let mut r = StreamReader::with_capacity(CAP, bursty(&data));
         // A small read first, so the reader's normal buffer exists.
         let mut head = [0u8; 16];
         r.read_exact_into(&mut head).await.unwrap();
