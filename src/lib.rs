@@ -70,7 +70,7 @@
 //! `Clone`, so one clone reads and another writes.
 //!
 //! On **tokio**, enable the `tokio` feature and wrap tokio's I/O types in
-//! [`TokioIo`] (no compat layer, no `futures` crate). The reader and the
+//! `TokioIo` (no compat layer, no `futures` crate). The reader and the
 //! writer then also implement tokio's `AsyncRead`, `AsyncBufRead` and
 //! `AsyncWrite`, so they can be handed to tokio code, and
 //! [`FramedRead`](frame::FramedRead) / [`FramedWrite`](frame::FramedWrite)

@@ -4,13 +4,13 @@
 //! [`Source`] and [`Destination`] are implemented for every
 //! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`] (smol, async-std,
 //! futures, in-memory slices) and, with the `tokio` feature, for tokio's
-//! I/O types wrapped in [`TokioIo`]. The reader and the writer have one
+//! I/O types wrapped in `TokioIo`. The reader and the writer have one
 //! poll core per operation, written against these traits, so every runtime
 //! family runs the same code.
 //!
 //! Both traits are sealed: their methods are this crate's business. To read
 //! from a type of your own, implement `futures_io::AsyncRead` for it (or
-//! tokio's `AsyncRead` and wrap it in [`TokioIo`]).
+//! tokio's `AsyncRead` and wrap it in `TokioIo`).
 //!
 //! The calls into them go through `checked`, which checks every answer
 //! before the reader or writer trusts it.
@@ -29,7 +29,7 @@ pub use self::tokio::TokioIo;
 
 /// An async byte source a [`StreamReader`](crate::StreamReader) can read
 /// from: any [`futures_io::AsyncRead`] and, with the `tokio` feature, any
-/// `tokio::io::AsyncRead` wrapped in [`TokioIo`].
+/// `tokio::io::AsyncRead` wrapped in `TokioIo`.
 ///
 /// Sealed; name it in bounds of generic code:
 ///
@@ -51,7 +51,7 @@ impl<T: sealed::ReadInner + ?Sized> Source for T {}
 
 /// An async byte sink a [`StreamWriter`](crate::StreamWriter) can write to:
 /// any [`futures_io::AsyncWrite`] and, with the `tokio` feature, any
-/// `tokio::io::AsyncWrite` wrapped in [`TokioIo`]. Sealed, like [`Source`].
+/// `tokio::io::AsyncWrite` wrapped in `TokioIo`. Sealed, like [`Source`].
 pub trait Destination: sealed::WriteInner {}
 
 impl<T: sealed::WriteInner + ?Sized> Destination for T {}
