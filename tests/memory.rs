@@ -586,7 +586,7 @@ fn cancelled_read_exact_into_puts_back_without_doubling_memory() {
 #[test]
 fn cancelled_resumable_read_holds_only_the_capacity() {
     on_both_runtimes(|| async {
-        let n = miri_or(16 << 20, 256 << 10);
+        let n = miri_or(16 << 20, 512 << 10);
         let data = common::pattern(n, 9);
         let mut r = StreamReader::with_capacity(CAP, bursty(&data));
         // A small read first, so the reader's normal buffer exists.
@@ -596,8 +596,11 @@ fn cancelled_resumable_read_holds_only_the_capacity() {
         let mut filled = 0;
         let m = Meter::start();
         let mut cancels = 0;
+        // Each `Ready` poll of `Bursty` moves 64 KiB: Miri's smaller body
+        // needs fewer polls per attempt to be cancelled as often.
+        let polls = miri_or(40, 2);
         loop {
-            match common::poll_at_most(r.read_exact_into_resumable(&mut dst, &mut filled), 40) {
+            match common::poll_at_most(r.read_exact_into_resumable(&mut dst, &mut filled), polls) {
                 Some(result) => break result.unwrap(),
                 None => {
                     cancels += 1;
@@ -606,7 +609,7 @@ fn cancelled_resumable_read_holds_only_the_capacity() {
                 }
             }
         }
-        assert!(cancels >= 5, "{cancels} cancellations");
+        assert!(cancels >= miri_or(5, 3), "{cancels} cancellations");
         assert!(head == data[..16] && dst == data[16..], "every byte once");
         assert!(
             m.peak() <= CAP + 1024,
