@@ -45,7 +45,7 @@
 //!
 //! | read | clean end (nothing buffered) | end inside an item or count |
 //! |---|---|---|
-//! | [`read_until`](StreamReader::read_until), [`peek_until`](StreamReader::peek_until), [`read_frame`](StreamReader::read_frame), [`decode`](StreamReader::decode) | `Ok(None)` | `Err(UnexpectedEof)` |
+//! | [`read_until`](StreamReader::read_until), [`peek_until`](StreamReader::peek_until), [`skip_until`](StreamReader::skip_until), [`copy_until`](StreamReader::copy_until), [`read_frame`](StreamReader::read_frame), [`decode`](StreamReader::decode) | `Ok(None)` | `Err(UnexpectedEof)` |
 //! | [`FramedRead`](frame::FramedRead) (a `Stream`) | `None` | `Some(Err(UnexpectedEof))`, then `None` |
 //! | [`read_into`](StreamReader::read_into), `AsyncRead::poll_read` | `Ok(0)` | (no items) |
 //! | [`read_exactly`](StreamReader::read_exactly), [`read_exact_into`](StreamReader::read_exact_into), [`read_exact_into_resumable`](StreamReader::read_exact_into_resumable), [`skip`](StreamReader::skip), [`copy_exact`](StreamReader::copy_exact) | `Err(UnexpectedEof)` | `Err(UnexpectedEof)` |
@@ -153,9 +153,9 @@ pub use error::Error;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use io::TokioIo;
 pub use reader::{
-    CopyExact, Decode, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable, ReadExactly,
-    ReadFrame, ReadInto, ReadUntil, Skip, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY,
-    DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
+    CopyExact, CopyUntil, Decode, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable,
+    ReadExactly, ReadFrame, ReadInto, ReadUntil, Skip, SkipFrame, SkipUntil, StreamReader,
+    DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
 };
 pub use writer::{
     Flush, SendBytes, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,

@@ -619,3 +619,96 @@ fn cancelled_resumable_read_holds_only_the_capacity() {
         assert_eq!(m.big(), 0, "no large allocation");
     });
 }
+
+/// A source of `len` bytes that never hold the delimiter (the cycled
+/// `block`), then `tail`; at most 64 KiB per read, allocating nothing.
+struct LongPart<'a> {
+    block: &'a [u8],
+    left: u64,
+    tail: &'a [u8],
+}
+
+impl AsyncRead for LongPart<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let max = buf.len().min(64 * 1024);
+        if self.left == 0 {
+            let n = max.min(self.tail.len());
+            buf[..n].copy_from_slice(&self.tail[..n]);
+            self.tail = &self.tail[n..];
+            return Poll::Ready(Ok(n));
+        }
+        let n = max.min(self.block.len()).min(self.left as usize);
+        buf[..n].copy_from_slice(&self.block[..n]);
+        self.left -= n as u64;
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// A writer that counts what it is given and checks it is all `byte`.
+struct CheckedSink {
+    byte: u8,
+    count: u64,
+}
+
+impl futures_io::AsyncWrite for CheckedSink {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let n = buf.len().min(64 * 1024);
+        // The ends of each write: a boundary byte would show at one of them
+        // (checking every byte would dominate this 1 GiB test's time).
+        assert!(n == 0 || (buf[0] == self.byte && buf[n - 1] == self.byte));
+        self.count += n as u64;
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// `copy_until` moves a 1 GiB multipart part to a writer up to a 70-byte
+/// boundary with the heap at the reader's capacity plus the delimiter (and
+/// its searcher).
+#[test]
+fn copy_until_a_huge_part_holds_capacity_plus_delimiter() {
+    on_both_runtimes(|| async {
+        let len = miri_or(1 << 30, 256 << 10) as u64;
+        let boundary = [b"\r\n--".as_slice(), &[b'b'; 66]].concat();
+        assert_eq!(boundary.len(), 70);
+        let block = vec![b'x'; 64 * 1024];
+        let tail = [boundary.as_slice(), b"--\r\n"].concat();
+        let mut r = StreamReader::with_capacity(
+            CAP,
+            LongPart {
+                block: &block,
+                left: len,
+                tail: &tail,
+            },
+        );
+        let mut sink = CheckedSink {
+            byte: b'x',
+            count: 0,
+        };
+        let m = Meter::start();
+        let copied = r.copy_until(&boundary, &mut sink).await.unwrap();
+        assert_eq!(copied, Some(len));
+        assert_eq!(sink.count, len);
+        // The capacity, the delimiter, and its searcher (memchr's `memmem`
+        // finder, about 300 bytes, kept by the reader).
+        assert!(
+            m.peak() <= CAP + boundary.len() + 512,
+            "peak {} for a {len}-byte part",
+            m.peak()
+        );
+        assert_eq!(&r.read_exactly(4).await.unwrap()[..], b"--\r\n");
+    });
+}

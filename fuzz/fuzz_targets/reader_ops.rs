@@ -1,11 +1,13 @@
 //! A random mix of read_exactly / read_until / peek_until (with a partial
-//! consume) / peek / skip / read_into / read_exact_into over scripted I/O, checked against a cursor over the
+//! consume) / peek / skip / read_into / read_exact_into / copy_until (into a
+//! scripted writer) / read_exact_into_resumable (cancelled after a few
+//! polls, then resumed) over scripted I/O, checked against a cursor over the
 //! input (the oracle).
 #![no_main]
 
 use futures_lite::future::block_on;
 use intake::{Error, StreamReader};
-use intake_fuzz::{retry, split, Control, ScriptedReader};
+use intake_fuzz::{drive, retry, split, Control, ScriptedReader, ScriptedWriter};
 use libfuzzer_sys::fuzz_target;
 
 /// The oracle for delimiter searches: where the first line of `rest` ends
@@ -30,7 +32,7 @@ fuzz_target!(|input: &[u8]| {
         for _ in 0..64 {
             let rest = &data[pos..];
             let arg = ops.next() as usize;
-            match ops.next() % 7 {
+            match ops.next() % 9 {
                 0 => match retry!(r.read_exactly(arg % 50).await) {
                     Ok(b) => {
                         assert_eq!(&b[..], &rest[..arg % 50]);
@@ -130,6 +132,60 @@ fuzz_target!(|input: &[u8]| {
                         return;
                     }
                     pos += n;
+                }
+                7 => {
+                    let delim: &[u8] = [&b"\n"[..], b"\r\n", b"aab"][arg % 3];
+                    let found = line_end(rest, delim, usize::MAX);
+                    // Errors from the writer or the reader: calling again
+                    // goes on (the count restarts, the bytes do not).
+                    let mut w = ScriptedWriter::new(io);
+                    match retry!(r.copy_until(delim, &mut w).await) {
+                        Ok(None) => {
+                            assert!(rest.is_empty() && w.out.is_empty());
+                            return;
+                        }
+                        Ok(Some(n)) => {
+                            let end = found.expect("a delimiter was there");
+                            assert_eq!(&w.out[..], &rest[..end - delim.len()]);
+                            assert!(n as usize <= w.out.len());
+                            pos += end;
+                        }
+                        Err(Error::UnexpectedEof { partial, .. }) => {
+                            assert_eq!(found, None);
+                            assert!(partial.len() < delim.len());
+                            assert_eq!([&w.out[..], &partial[..]].concat(), rest);
+                            return;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                8 => {
+                    let mut dst = vec![0u8; arg % 90];
+                    let mut filled = 0;
+                    let budget = u32::from(ops.next() % 4 + 1);
+                    let out = loop {
+                        let attempt = r.read_exact_into_resumable(&mut dst, &mut filled);
+                        match drive(attempt, Some(budget)) {
+                            // Cancelled after `budget` polls, or a scripted
+                            // error: resume with the progress in `filled`.
+                            None => {}
+                            Some(Err(Error::Io(e))) if e.kind() == intake_fuzz::ERR_KIND => {}
+                            Some(out) => break out,
+                        }
+                        assert_eq!(&dst[..filled], &rest[..filled]);
+                    };
+                    match out {
+                        Ok(()) => {
+                            assert_eq!(&dst[..], &rest[..dst.len()]);
+                            pos += dst.len();
+                        }
+                        Err(Error::UnexpectedEof { .. }) => {
+                            assert!(rest.len() < dst.len());
+                            assert_eq!(&dst[..filled], rest);
+                            return;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
                 }
                 _ => {
                     let mut dst = vec![0u8; arg % 90];

@@ -18,6 +18,7 @@ use crate::buffer::Buffer;
 use crate::io::checked as checked_io;
 
 mod copy_exact;
+mod copy_until;
 mod decode;
 mod io_impls;
 mod peek;
@@ -30,6 +31,7 @@ mod skip_frame;
 mod skip_until;
 
 pub use copy_exact::CopyExact;
+pub use copy_until::CopyUntil;
 pub use decode::Decode;
 pub use peek::Peek;
 pub use read_exactly::{ReadExactly, EXACT_ALLOC_MAX};

@@ -317,15 +317,16 @@ impl<'a, R: Source + Unpin> FusedFuture for PeekUntil<'a, R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    /// Delivers `len` bytes of `b'x'` then `delim`, `step` bytes per read.
-    struct Trickle {
-        sent: usize,
-        len: usize,
-        step: usize,
-        delim: &'static [u8],
+    /// Delivers `len` bytes of `b'x'` then `delim`, `step` bytes per read
+    /// (also used by `copy_until`'s tests).
+    pub(in crate::reader) struct Trickle {
+        pub(in crate::reader) sent: usize,
+        pub(in crate::reader) len: usize,
+        pub(in crate::reader) step: usize,
+        pub(in crate::reader) delim: &'static [u8],
     }
 
     impl futures_io::AsyncRead for Trickle {
