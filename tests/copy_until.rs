@@ -200,3 +200,46 @@ fn delimiter_longer_than_the_capacity() {
         assert!(w.data == expected);
     });
 }
+
+/// A call that failed after writing part of a run, retried at the end of
+/// the stream: the run was cut, which is `UnexpectedEof`, not a clean end
+/// (found by the reader_ops fuzz oracle). The same for `skip_until`.
+#[test]
+fn end_after_a_failed_call_that_consumed_is_not_a_clean_end() {
+    on_both_runtimes(|| async {
+        let script = || {
+            ScriptedReader::new([
+                Step::Data(b"abc".to_vec()),
+                Step::Err(std::io::ErrorKind::ConnectionReset),
+                Step::Eof,
+            ])
+        };
+        let mut r = StreamReader::new(script());
+        let mut w = SlowWriter::new(usize::MAX, false);
+        assert!(matches!(
+            r.copy_until(b"|", &mut w).await,
+            Err(Error::Io(_))
+        ));
+        assert_eq!(w.data, b"abc");
+        match r.copy_until(b"|", &mut w).await {
+            Err(Error::UnexpectedEof { partial, .. }) => assert!(partial.is_empty()),
+            other => panic!("copy_until: {other:?}"),
+        }
+        let mut r = StreamReader::new(script());
+        assert!(matches!(r.skip_until(b"|").await, Err(Error::Io(_))));
+        assert!(
+            matches!(r.skip_until(b"|").await, Err(Error::UnexpectedEof { .. })),
+            "skip_until"
+        );
+        // A call that consumed nothing before failing leaves a clean end.
+        let mut r = StreamReader::new(ScriptedReader::new([
+            Step::Err(std::io::ErrorKind::ConnectionReset),
+            Step::Eof,
+        ]));
+        assert!(matches!(
+            r.copy_until(b"|", &mut w).await,
+            Err(Error::Io(_))
+        ));
+        assert_eq!(r.copy_until(b"|", &mut w).await.unwrap(), None);
+    });
+}

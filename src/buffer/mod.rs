@@ -96,6 +96,12 @@ pub(crate) struct Buffer {
     /// far, from the buffer or read straight into caller memory, minus any
     /// put back. Lets a decoder see that other reads took bytes.
     pub(crate) position: u64,
+    /// Where a `copy_until` or `skip_until` that consumed part of a run
+    /// (bytes before a delimiter) stopped without reaching its end: an
+    /// error, or a dropped future. A call that starts at this position
+    /// continues that run, so an end of stream there cuts the run
+    /// (`UnexpectedEof`) rather than being a clean end.
+    pub(crate) open_run: Option<u64>,
     /// The inner reader reported end of stream; it is not polled again.
     pub(crate) eof: bool,
     /// The allocation of the last large frame, set aside (empty) for the
@@ -120,6 +126,7 @@ impl Buffer {
             decode_need: 0,
             decode_owner: (0, 0),
             position: 0,
+            open_run: None,
             eof: false,
             spare: BytesMut::new(),
             spare_len: 0,

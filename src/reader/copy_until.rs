@@ -67,6 +67,7 @@ impl<R: Source> StreamReader<R> {
             if let Some(before) = progress.before_delim {
                 if before == 0 {
                     this.buf.consume(delim.len());
+                    this.buf.open_run = None;
                     progress.flushing = true;
                     break;
                 }
@@ -76,6 +77,7 @@ impl<R: Source> StreamReader<R> {
                     &this.buf.unread()[..before]
                 ))?;
                 this.buf.consume(written);
+                this.buf.open_run = Some(this.buf.position);
                 progress.copied += written as u64;
                 progress.before_delim = Some(before - written);
                 continue;
@@ -99,6 +101,7 @@ impl<R: Source> StreamReader<R> {
                     &this.buf.unread()[..writable]
                 ))?;
                 this.buf.consume(written);
+                this.buf.open_run = Some(this.buf.position);
                 progress.copied += written as u64;
                 continue;
             }
@@ -111,11 +114,16 @@ impl<R: Source> StreamReader<R> {
                 kept + 1,
                 normal.max(kept + 1)
             )) {
-                Ok(0) if progress.copied == 0 && this.buf.len() == 0 => {
+                Ok(0)
+                    if progress.copied == 0
+                        && this.buf.len() == 0
+                        && this.buf.open_run != Some(this.buf.position) =>
+                {
                     return Poll::Ready(Ok(false))
                 }
                 Ok(0) => {
                     // What is left (less than a delimiter) was never written.
+                    this.buf.open_run = None;
                     let rest = this.buf.len();
                     return Poll::Ready(Err(Error::UnexpectedEof {
                         partial: this.buf.take(rest),

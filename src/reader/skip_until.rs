@@ -41,6 +41,7 @@ impl<R: Source> StreamReader<R> {
             match this.buf.scan(finder, usize::MAX) {
                 Scan::Found(end) => {
                     this.buf.consume(end);
+                    this.buf.open_run = None;
                     *discarded += end as u64;
                     return Poll::Ready(Ok(true));
                 }
@@ -48,6 +49,9 @@ impl<R: Source> StreamReader<R> {
                     let keep = (delim.len() - 1).min(this.buf.len());
                     let drop = this.buf.len() - keep;
                     this.buf.consume(drop);
+                    if drop > 0 {
+                        this.buf.open_run = Some(this.buf.position);
+                    }
                     *discarded += drop as u64;
                 }
             }
@@ -60,8 +64,15 @@ impl<R: Source> StreamReader<R> {
                 kept + 1,
                 normal.max(kept + 1)
             )) {
-                Ok(0) if *discarded == 0 && this.buf.len() == 0 => return Poll::Ready(Ok(false)),
+                Ok(0)
+                    if *discarded == 0
+                        && this.buf.len() == 0
+                        && this.buf.open_run != Some(this.buf.position) =>
+                {
+                    return Poll::Ready(Ok(false))
+                }
                 Ok(0) => {
+                    this.buf.open_run = None;
                     let rest = this.buf.len();
                     this.buf.consume(rest);
                     *discarded += rest as u64;
