@@ -1,0 +1,100 @@
+//! `Transfer-Encoding: chunked` bodies (what `curl -T -` sends from a
+//! pipe), decoded with the reader's own operations: `read_until(b"\r\n")`
+//! for each size line (bounded by the reader's limit), `copy_exact` for the
+//! chunk data (straight to the file, bounded memory), trailers skipped.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::AsyncWrite;
+use intake::{Error, StreamReader};
+
+/// Why a chunked body stopped.
+#[derive(Debug)]
+pub enum ChunkError {
+    /// Not valid chunked framing (400).
+    Bad(&'static str),
+    /// The connection (or the destination) failed.
+    Io(Error),
+}
+
+impl From<Error> for ChunkError {
+    fn from(e: Error) -> Self {
+        ChunkError::Io(e)
+    }
+}
+
+/// Copies the decoded body to `dst` and returns its length. `dst` is
+/// flushed once at the end, not after every chunk.
+pub async fn copy<S, W>(reader: &mut StreamReader<S>, dst: &mut W) -> Result<u64, ChunkError>
+where
+    S: intake::io::Source + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut total = 0u64;
+    loop {
+        let line = next_line(reader).await?;
+        let size = parse_size(&line).ok_or(ChunkError::Bad("bad chunk size line"))?;
+        if size == 0 {
+            // Trailer fields, up to the empty line, are skipped.
+            while next_line(reader).await? != b"\r\n"[..] {}
+            futures_lite::AsyncWriteExt::flush(dst)
+                .await
+                .map_err(Error::Io)?;
+            return Ok(total);
+        }
+        // `copy_exact` flushes its destination when done; a file's flush
+        // waits for its writing thread, which per chunk (curl sends 64 KiB
+        // or less) would cost a thread hand-off each time.
+        reader.copy_exact(size, &mut NoFlush(&mut *dst)).await?;
+        total += size;
+        if &reader.read_exactly(2).await?[..] != b"\r\n" {
+            return Err(ChunkError::Bad("chunk data not followed by CRLF"));
+        }
+    }
+}
+
+async fn next_line<S: intake::io::Source + Unpin>(
+    reader: &mut StreamReader<S>,
+) -> Result<bytes::Bytes, ChunkError> {
+    match reader.read_until(b"\r\n").await {
+        Ok(Some(line)) => Ok(line),
+        Ok(None) => Err(ChunkError::Io(Error::UnexpectedEof {
+            partial: bytes::Bytes::new(),
+            expected: None,
+        })),
+        Err(Error::LimitExceeded { .. }) => Err(ChunkError::Bad("chunk line too long")),
+        Err(e) => Err(ChunkError::Io(e)),
+    }
+}
+
+/// `1a2b;ext=x\r\n` -> 0x1a2b. Extensions are ignored; at most 16 hex
+/// digits, so the size always fits a u64.
+fn parse_size(line: &[u8]) -> Option<u64> {
+    let line = std::str::from_utf8(line.strip_suffix(b"\r\n")?).ok()?;
+    let digits = line.split(';').next()?.trim_matches([' ', '\t']);
+    if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(digits, 16).ok()
+}
+
+/// A writer whose flush does nothing (the caller flushes once at the end).
+struct NoFlush<'a, W>(&'a mut W);
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for NoFlush<'_, W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0).poll_close(cx)
+    }
+}

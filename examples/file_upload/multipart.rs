@@ -1,0 +1,273 @@
+//! POST /files with `multipart/form-data` (a browser `<form>`, `curl -F`).
+//!
+//! Each file part goes to its temp file as it arrives, through
+//! `copy_until(b"\r\n--BOUNDARY", file)`: memory stays at the reader's
+//! buffer whatever the part's size. The body is read through a second
+//! `StreamReader` over `take(Content-Length)` of the connection's reader,
+//! so no search can run past the body into the next request. The files are
+//! published only once the whole form has arrived: a form cut short stores
+//! nothing.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures_lite::AsyncReadExt;
+use intake::{Error, StreamReader};
+use sha2::Digest;
+
+use crate::http::{Body, Response};
+use crate::server::{
+    body_failure, disk_error, publish, App, Exchange, Reply, TempFile, HEAD_LIMIT,
+};
+use crate::storage::{check_name, hex, DiskFile};
+
+/// Buffer of the body's own reader.
+const PART_CAPACITY: usize = 64 * 1024;
+
+/// A received part, waiting for the end of the form to be published.
+struct Part {
+    temp: TempFile,
+    name: String,
+    size: u64,
+    sha256: String,
+}
+
+pub async fn post(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
+    let boundary = match ex.head.header("content-type").and_then(boundary) {
+        Some(b) => b,
+        None => {
+            return Response::text(
+                400,
+                "expected Content-Type: multipart/form-data with a boundary",
+            )
+            .into()
+        }
+    };
+    let len = match ex.head.body() {
+        Ok(Body::Length(n)) => n,
+        Ok(Body::Empty) => return Response::text(400, "empty form").into(),
+        Ok(Body::Chunked) => return Response::text(411, "a form needs a Content-Length").into(),
+        Err(why) => return Response::text(400, why).into(),
+    };
+    if len > app.max_size {
+        return Response::text(
+            413,
+            &format!(
+                "body of {len} bytes is over the limit of {} bytes",
+                app.max_size
+            ),
+        )
+        .into();
+    }
+    if ex.proceed().await.is_err() {
+        return Reply::Gone;
+    }
+    let parts = match receive(app, ex, len, &boundary).await {
+        Ok(parts) => parts,
+        Err(reply) => return reply,
+    };
+    if parts.is_empty() {
+        return Response::text(400, "no file in the form").into();
+    }
+    // All or nothing: a name taken meanwhile undoes the parts published
+    // before it.
+    let mut done: Vec<serde_json::Value> = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        if let Err(r) = publish(app, &p.temp, &p.name, &p.sha256, p.size).await {
+            for q in &parts[..i] {
+                app.store.unpublish(&q.name);
+            }
+            return r.into();
+        }
+        done.push(serde_json::json!({ "name": p.name, "size": p.size, "sha256": p.sha256 }));
+    }
+    Response::json(201, &serde_json::Value::Array(done)).into()
+}
+
+/// Reads the whole form; every file part is in a temp file on success.
+async fn receive(
+    app: &Arc<App>,
+    ex: &mut Exchange<'_>,
+    len: u64,
+    boundary: &str,
+) -> Result<Vec<Part>, Reply> {
+    let mut body = StreamReader::with_capacity(PART_CAPACITY, (&mut *ex.reader).take(len))
+        .with_limit(HEAD_LIMIT);
+    let first = format!("--{boundary}");
+    let delim = format!("\r\n--{boundary}");
+    // The stream ended before the form did: a body shorter than the form
+    // (400), or the client gone (the body's `take` still expected bytes).
+    let cut = |body: &StreamReader<_>, e: Error| -> Reply {
+        let inner: &futures_lite::io::Take<_> = body.get_ref();
+        if crate::idle::timed_out(&e) {
+            Response::text(408, "body not received in time").into()
+        } else if inner.limit() == 0 && e.is_unexpected_eof() {
+            Response::text(400, "form ended before its closing boundary").into()
+        } else {
+            Reply::Gone
+        }
+    };
+    // The preamble (usually empty) up to the first boundary.
+    match body.skip_until(first.as_bytes()).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(Response::text(400, "no boundary in the form").into()),
+        Err(e) => return Err(cut(&body, e)),
+    }
+    let mut parts: Vec<Part> = Vec::new();
+    let mut names = HashSet::new();
+    loop {
+        match body.read_exactly(2).await {
+            Ok(b) if &b[..] == b"--" => break,
+            Ok(b) if &b[..] == b"\r\n" => {}
+            Ok(_) => return Err(Response::text(400, "bad boundary line").into()),
+            Err(e) => return Err(cut(&body, e)),
+        }
+        let filename = match part_headers(&mut body).await {
+            Ok(f) => f,
+            Err(Ok(r)) => return Err(r.into()),
+            Err(Err(e)) => return Err(cut(&body, e)),
+        };
+        let Some(name) = filename.filter(|n| !n.is_empty()) else {
+            // A form field, or a file input left empty: discarded.
+            if let Err(e) = body
+                .copy_until(delim.as_bytes(), &mut futures_lite::io::sink())
+                .await
+            {
+                return Err(cut(&body, e));
+            }
+            continue;
+        };
+        if let Err(why) = check_name(&name) {
+            return Err(Response::text(400, why).into());
+        }
+        if app.store.exists(&name) || !names.insert(name.clone()) {
+            return Err(Response::text(409, &format!("{name} exists")).into());
+        }
+        let temp = TempFile(app.store.temp_path());
+        let mut file = DiskFile::create(&temp.0, app.max_size, app.progress.clone())
+            .map_err(|e| Reply::from(disk_error(e.kind())))?;
+        let size = match body.copy_until(delim.as_bytes(), &mut file).await {
+            Ok(Some(n)) => n,
+            Ok(None) => {
+                return Err(cut(
+                    &body,
+                    Error::UnexpectedEof {
+                        partial: Default::default(),
+                        expected: None,
+                    },
+                ))
+            }
+            Err(e) => {
+                return Err(match body_failure(&file, Some(&e)) {
+                    Some(r) => r.into(),
+                    None => cut(&body, e),
+                })
+            }
+        };
+        if let Err(e) = file.sync().await {
+            return Err(disk_error(e.kind()).into());
+        }
+        let sha256 = hex(&std::mem::take(&mut file.hasher).finalize());
+        parts.push(Part {
+            temp,
+            name,
+            size,
+            sha256,
+        });
+    }
+    // The epilogue (usually "\r\n"), so the connection can go on.
+    let rest = body.get_ref().limit() + body.buffer().len() as u64;
+    if let Err(e) = body.skip(rest).await {
+        return Err(cut(&body, e));
+    }
+    ex.body_done = true;
+    Ok(parts)
+}
+
+/// Reads one part's headers; `Ok(Some(filename))` for a file part.
+async fn part_headers<R: intake::io::Source + Unpin>(
+    body: &mut StreamReader<R>,
+) -> Result<Option<String>, Result<Response, Error>> {
+    // A part without headers starts with its empty line at once.
+    if body.peek(2).await.map_err(Err)? == b"\r\n" {
+        body.consume(2);
+        return Ok(None);
+    }
+    let block = match body.read_until(b"\r\n\r\n").await {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return Err(Err(Error::UnexpectedEof {
+                partial: Default::default(),
+                expected: None,
+            }))
+        }
+        Err(Error::LimitExceeded { .. }) => {
+            return Err(Ok(Response::text(431, "part headers too large")))
+        }
+        Err(e) => return Err(Err(e)),
+    };
+    let mut headers = [httparse::EMPTY_HEADER; 16];
+    let parsed = match httparse::parse_headers(&block, &mut headers) {
+        Ok(httparse::Status::Complete((_, h))) => h,
+        _ => return Err(Ok(Response::text(400, "malformed part headers"))),
+    };
+    let Some(cd) = parsed
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-disposition"))
+    else {
+        return Err(Ok(Response::text(400, "part without Content-Disposition")));
+    };
+    let cd = std::str::from_utf8(cd.value)
+        .map_err(|_| Ok(Response::text(400, "part file name is not UTF-8")))?;
+    Ok(param(cd, "filename"))
+}
+
+/// `multipart/form-data; boundary=XYZ` -> `XYZ` (quoted or not, 1 to 70
+/// characters as RFC 2046 says).
+fn boundary(content_type: &str) -> Option<String> {
+    let (kind, _) = content_type.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    param(content_type, "boundary").filter(|b| (1..=70).contains(&b.len()))
+}
+
+/// A `name=value` or `name="value"` parameter of a header value (`;`
+/// separated, quotes may hold `;` and backslash escapes).
+fn param(value: &str, name: &str) -> Option<String> {
+    let mut rest = value;
+    while let Some(i) = rest.find(';') {
+        rest = rest[i + 1..].trim_start();
+        let Some((key, after)) = rest.split_once('=') else {
+            continue;
+        };
+        let (val, tail) = if let Some(q) = after.strip_prefix('"') {
+            let mut out = String::new();
+            let mut chars = q.char_indices();
+            let mut end = q.len();
+            while let Some((j, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, c2)) = chars.next() {
+                            out.push(c2);
+                        }
+                    }
+                    '"' => {
+                        end = j + 1;
+                        break;
+                    }
+                    c => out.push(c),
+                }
+            }
+            (out, &q[end..])
+        } else {
+            let end = after.find(';').unwrap_or(after.len());
+            (after[..end].trim().to_string(), &after[end..])
+        };
+        if key.trim().eq_ignore_ascii_case(name) {
+            return Some(val);
+        }
+        rest = tail;
+    }
+    None
+}
