@@ -493,6 +493,10 @@ fuzz_target!(|input: &[u8]| {
     let mut r =
         StreamReader::with_capacity(capacity, ScriptedReader::new(data, io)).with_limit(limit);
     let mut pos = 0usize;
+    // Where a `skip_until` that discarded part of a line stopped (cancelled
+    // or failed): a call starting there continues that line, so an end of
+    // stream there is `UnexpectedEof`, not a clean end.
+    let mut open_run: Option<usize> = None;
     let mut op = 0;
     while !ops.done() && op < 256 {
         op += 1;
@@ -736,9 +740,17 @@ fuzz_target!(|input: &[u8]| {
                         assert_eq!(Some(*n as usize), end, "{}", what());
                         pos += *n as usize;
                     }
-                    Some(Ok(None)) => assert!(rest.is_empty(), "{}: clean end", what()),
+                    Some(Ok(None)) => assert!(
+                        rest.is_empty() && open_run != Some(pos),
+                        "{}: clean end",
+                        what()
+                    ),
                     Some(Err(Error::UnexpectedEof { partial, .. })) => {
-                        assert!(end.is_none() && !rest.is_empty(), "{}: ended early", what());
+                        assert!(
+                            end.is_none() && (!rest.is_empty() || open_run == Some(pos)),
+                            "{}: ended early",
+                            what()
+                        );
                         assert!(partial.is_empty(), "{}", what());
                         pos = data.len();
                     }
@@ -756,6 +768,11 @@ fuzz_target!(|input: &[u8]| {
                     what(),
                     now - start
                 );
+                match got {
+                    Some(Ok(_) | Err(Error::UnexpectedEof { .. })) => open_run = None,
+                    _ if now > start => open_run = Some(now),
+                    _ => {}
+                }
                 pos = now;
                 end.unwrap_or(NEVER)
             }
