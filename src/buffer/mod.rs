@@ -21,10 +21,15 @@
 //! lines. The consumed prefix is dropped from `buf` when a frame is split
 //! off or room is made, and forgotten for free when nothing is unread.
 //!
-//! The free tail is always *initialized* memory, because `AsyncRead::poll_read`
-//! takes `&mut [u8]`: new memory is zeroed once when it is allocated (large
-//! allocations come from `alloc_zeroed`, which the OS backs with lazily
-//! faulted zero pages), never on every read.
+//! The free tail is `buf[filled..end]`. For a futures-io source it is
+//! *initialized* memory, because `AsyncRead::poll_read` takes `&mut [u8]`:
+//! new memory is zeroed once when it is allocated (large allocations come
+//! from `alloc_zeroed`, which the OS backs with lazily faulted zero pages),
+//! never on every read, and `buf.len() == end`. A source that can read into
+//! uninitialized memory (tokio's `ReadBuf`; see [`Buffer::use_uninit`])
+//! puts the buffer in its *uninit mode*: then `buf.len() == filled`, the
+//! free tail is `buf`'s spare capacity up to `end`, and no memory is ever
+//! zeroed, so a large frame growing as it arrives costs no memset.
 //!
 //! Memory policy, in one place:
 //! - nothing is allocated until the first read;
@@ -46,6 +51,8 @@
 //!   so a reader returns to its normal footprint after large frames and an
 //!   idle reader holds no buffer.
 
+use std::mem::MaybeUninit;
+
 use bytes::{Buf, Bytes, BytesMut};
 
 pub(crate) mod search;
@@ -66,12 +73,25 @@ pub(crate) struct Buffer {
     head: usize,
     /// INVARIANT: `filled <= buf.len()`.
     filled: usize,
+    /// The end of the free tail, as an offset into `buf`.
+    ///
+    /// INVARIANT: `filled <= end <= buf.capacity()`. Outside uninit mode
+    /// `end == buf.len()` (the free tail is initialized); in uninit mode
+    /// `buf.len() == filled` and `buf`'s spare capacity up to `end` is the
+    /// free tail, possibly uninitialized (never read before a source wrote
+    /// it: [`Buffer::commit_uninit`] extends `buf.len()` over written bytes
+    /// only).
+    end: usize,
+    /// Uninit mode (see the module docs): set once, by the first read from a
+    /// source that reads into uninitialized memory, and never unset.
+    uninit: bool,
     /// Size of the allocation `buf` was carved from; 0 before the first one.
     ///
-    /// INVARIANT: every byte of that allocation is initialized. Allocations
-    /// are only made by [`zeroed`] and [`Buffer::grow_in_place`], which both
-    /// initialize their full capacity; `make_room` relies on this to reuse
-    /// memory without zeroing it again.
+    /// INVARIANT (outside uninit mode): every byte of that allocation is
+    /// initialized. Allocations are then only made by [`zeroed`] and
+    /// [`Buffer::grow_in_place`], which both initialize their full capacity;
+    /// `make_room` relies on this to reuse memory without zeroing it again.
+    /// In uninit mode nothing beyond `buf.len()` is assumed initialized.
     alloc_len: usize,
     /// The normal allocation size (the reader's capacity).
     capacity: usize,
@@ -119,6 +139,8 @@ impl Buffer {
             buf: BytesMut::new(),
             head: 0,
             filled: 0,
+            end: 0,
+            uninit: false,
             alloc_len: 0,
             capacity,
             searched: 0,
@@ -191,6 +213,9 @@ impl Buffer {
             // no `BytesMut` bookkeeping at all.
             self.head = 0;
             self.filled = 0;
+            if self.uninit {
+                self.buf.truncate(0);
+            }
         }
         self.after_consume(n);
     }
@@ -202,6 +227,7 @@ impl Buffer {
         if self.head != 0 {
             self.buf.advance(self.head);
             self.filled -= self.head;
+            self.end -= self.head;
             self.head = 0;
         }
     }
@@ -218,6 +244,7 @@ impl Buffer {
         self.drop_consumed();
         let out = self.buf.split_to(n).freeze();
         self.filled -= n;
+        self.end -= n;
         self.after_consume(n);
         out
     }
@@ -236,6 +263,7 @@ impl Buffer {
         let mut frame = self.buf.split_to(total);
         frame.advance(header);
         self.filled -= total;
+        self.end -= total;
         self.after_consume(total);
         frame.freeze()
     }
@@ -290,6 +318,7 @@ impl Buffer {
             self.alloc_len = 0;
             self.head = 0;
             self.filled = 0;
+            self.end = 0;
         }
         self.drop_spare();
     }
@@ -320,10 +349,20 @@ impl Buffer {
             self.head = 0;
             self.filled = 0;
             let keep = self.keep_limit();
-            if self.alloc_len >= bytes.len()
-                && reclaim(&mut self.buf, self.alloc_len, bytes.len(), keep)
-            {
-                self.buf[..bytes.len()].copy_from_slice(bytes);
+            let reclaimed = (self.alloc_len >= bytes.len())
+                .then(|| {
+                    reclaim(
+                        &mut self.buf,
+                        self.alloc_len,
+                        bytes.len(),
+                        keep,
+                        self.uninit,
+                    )
+                })
+                .flatten();
+            if let Some(end) = reclaimed {
+                place_front(&mut self.buf, bytes, self.uninit);
+                self.end = end;
                 self.filled = bytes.len();
                 self.searched = 0;
                 self.decode_scanned = 0;
@@ -337,10 +376,13 @@ impl Buffer {
             v.clear();
             v.reserve_exact(bytes.len());
             v.extend_from_slice(bytes);
-            // Initialize the whole allocation (INVARIANT on `alloc_len`).
             let cap = v.capacity();
-            v.resize(cap, 0);
+            if !self.uninit {
+                // Initialize the whole allocation (INVARIANT on `alloc_len`).
+                v.resize(cap, 0);
+            }
             self.buf = BytesMut::from(Bytes::from(v));
+            self.end = self.buf.capacity();
             self.alloc_len = cap;
             self.filled = bytes.len();
             self.searched = 0;
@@ -350,10 +392,16 @@ impl Buffer {
         }
         let total = bytes.len() + self.len();
         let len = total.max(self.normal());
-        let mut fresh = zeroed(len);
-        fresh[..bytes.len()].copy_from_slice(bytes);
-        fresh[bytes.len()..total].copy_from_slice(self.unread());
-        self.alloc_len = fresh.len();
+        let (mut fresh, end) = allocate(len, self.uninit);
+        if self.uninit {
+            fresh.extend_from_slice(bytes);
+            fresh.extend_from_slice(self.unread());
+        } else {
+            fresh[..bytes.len()].copy_from_slice(bytes);
+            fresh[bytes.len()..total].copy_from_slice(self.unread());
+        }
+        self.alloc_len = end;
+        self.end = end;
         self.buf = fresh;
         self.head = 0;
         self.filled = total;
@@ -374,14 +422,20 @@ impl Buffer {
     /// `target` must be at least `min_len` and more than `len()`.
     #[inline]
     pub(crate) fn prepare(&mut self, min_len: usize, target: usize, claim: usize) {
-        let room = self.buf.len() - self.head;
+        let room = self.end - self.head;
         // With a spare that may hold the claimed frame, switch to it before
         // reading more into the normal allocation (which would be copied).
         let to_spare = self.spare_len != 0 && claim > room;
-        if self.buf.len() == self.filled || room < min_len || to_spare {
+        if self.end == self.filled || room < min_len || to_spare {
             self.make_room(target.max(min_len), claim);
         }
-        debug_assert!(self.buf.len() > self.filled);
+        debug_assert!(self.end > self.filled);
+        debug_assert!(self.end <= self.buf.capacity());
+        debug_assert!(if self.uninit {
+            self.buf.len() == self.filled
+        } else {
+            self.buf.len() == self.end
+        });
     }
 
     #[cold]
@@ -397,10 +451,10 @@ impl Buffer {
                 let mut spare = std::mem::take(&mut self.spare);
                 let spare_len = std::mem::take(&mut self.spare_len);
                 let want = target.max(claim.min(spare_len));
-                if reclaim(&mut spare, spare_len, want, keep) {
+                if let Some(end) = reclaim(&mut spare, spare_len, want, keep, self.uninit) {
                     // The normal allocation becomes the spare, for the next
                     // header.
-                    self.switch_to(spare, spare_len);
+                    self.switch_to(spare, spare_len, end);
                     return;
                 }
             }
@@ -414,11 +468,19 @@ impl Buffer {
             // header the caller keeps) do not pin the large memory.
             let mut normal = std::mem::take(&mut self.spare);
             let mut normal_len = std::mem::take(&mut self.spare_len);
-            if normal_len == 0 || !reclaim(&mut normal, normal_len, target, keep) {
-                normal = zeroed(target);
-                normal_len = normal.len();
-            }
-            self.switch_to(normal, normal_len);
+            let reclaimed = (normal_len != 0)
+                .then(|| reclaim(&mut normal, normal_len, target, keep, self.uninit))
+                .flatten();
+            let end = match reclaimed {
+                Some(end) => end,
+                None => {
+                    let end;
+                    (normal, end) = allocate(target, self.uninit);
+                    normal_len = end;
+                    end
+                }
+            };
+            self.switch_to(normal, normal_len, end);
             return;
         } else {
             // A second small read in a row: no large frame followed.
@@ -431,8 +493,9 @@ impl Buffer {
         let mut stash: Option<Vec<u8>> = None;
         if self.alloc_len != 0 && self.alloc_len <= keep.max(reuse) {
             self.buf.truncate(self.filled);
-            let mut reclaimed = reclaim_keeping(&mut self.buf, self.alloc_len, reuse, keep);
-            if !reclaimed && self.filled != 0 && few_unread && reuse <= self.alloc_len {
+            let mut reclaimed =
+                reclaim_keeping(&mut self.buf, self.alloc_len, reuse, keep, self.uninit);
+            if reclaimed.is_none() && self.filled != 0 && few_unread && reuse <= self.alloc_len {
                 // The allocation is big enough, yet `try_reclaim` moves
                 // unread bytes to the front only if they do not overlap it,
                 // which they do when a few bytes (a header) were consumed
@@ -441,12 +504,13 @@ impl Buffer {
                 // still held (peak old + new).
                 stash = Some(self.buf[..self.filled].to_vec());
                 self.buf.truncate(0);
-                reclaimed = reclaim(&mut self.buf, self.alloc_len, reuse, keep);
+                reclaimed = reclaim(&mut self.buf, self.alloc_len, reuse, keep, self.uninit);
             }
-            if reclaimed {
+            if let Some(end) = reclaimed {
                 if let Some(unread) = stash {
-                    self.buf[..unread.len()].copy_from_slice(&unread);
+                    place_front(&mut self.buf, &unread, self.uninit);
                 }
+                self.end = end;
                 return;
             }
         }
@@ -454,23 +518,27 @@ impl Buffer {
             self.grow_in_place(target);
         } else {
             // Little to move: a fresh zeroed allocation (lazily faulted zero
-            // pages when large, so no memset) and one small copy.
-            let mut fresh = zeroed(target);
+            // pages when large, so no memset; not zeroed at all in uninit
+            // mode) and one small copy.
+            let (mut fresh, end) = allocate(target, self.uninit);
             let unread = match &stash {
                 Some(unread) => unread,
                 None => &self.buf[..self.filled],
             };
-            fresh[..self.filled].copy_from_slice(unread);
-            self.alloc_len = fresh.len();
+            place_front(&mut fresh, unread, self.uninit);
+            self.alloc_len = end;
+            self.end = end;
             self.buf = fresh;
         }
     }
 
     /// Makes `other` (an allocation of `other_len` bytes made by this
-    /// module, reclaimed and long enough) the buffer, with the few unread
-    /// bytes copied to its front; the current allocation becomes the spare.
-    fn switch_to(&mut self, mut other: BytesMut, other_len: usize) {
-        other[..self.filled].copy_from_slice(&self.buf[..self.filled]);
+    /// module, reclaimed and long enough, its free tail ending at
+    /// `other_end`) the buffer, with the few unread bytes copied to its
+    /// front; the current allocation becomes the spare.
+    fn switch_to(&mut self, mut other: BytesMut, other_len: usize, other_end: usize) {
+        place_front(&mut other, &self.buf[..self.filled], self.uninit);
+        self.end = other_end;
         self.buf.truncate(0);
         self.spare = std::mem::replace(&mut self.buf, other);
         self.spare_len = std::mem::replace(&mut self.alloc_len, other_len);
@@ -479,57 +547,123 @@ impl Buffer {
     /// Grows a buffer holding many unread bytes (a large frame arriving)
     /// with `realloc`: for large blocks the allocator remaps pages instead
     /// of copying, and old and new blocks never coexist, so peak memory is
-    /// the new size, not old + new. Only the new part is zeroed.
+    /// the new size, not old + new. Only the new part is zeroed, and in
+    /// uninit mode nothing is.
     fn grow_in_place(&mut self, target: usize) {
         // Zero-copy when this handle owns its allocation (the usual case:
         // nothing has been split off since it was made); otherwise this
         // copies the bytes once, as a fresh allocation would.
         let mut v = Vec::from(std::mem::take(&mut self.buf));
         v.reserve_exact(target.saturating_sub(v.len()));
-        // Initialize the whole allocation (INVARIANT on `alloc_len`).
         let cap = v.capacity();
-        v.resize(cap, 0);
-        // Vec -> Bytes -> BytesMut hands the allocation over without copying.
+        if !self.uninit {
+            // Initialize the whole allocation (INVARIANT on `alloc_len`).
+            v.resize(cap, 0);
+        }
+        // Vec -> Bytes -> BytesMut hands the allocation over without copying
+        // (its spare capacity included).
         self.buf = BytesMut::from(bytes::Bytes::from(v));
+        self.end = if self.uninit {
+            self.buf.capacity()
+        } else {
+            self.buf.len()
+        };
         self.alloc_len = cap;
     }
 
-    /// The free tail the inner reader writes into. Non-empty after `prepare`.
+    /// Length of the free tail. Non-zero after `prepare`.
     #[cfg(test)]
-    pub(crate) fn free_tail(&mut self) -> &mut [u8] {
-        &mut self.buf[self.filled..]
+    pub(crate) fn free_len(&self) -> usize {
+        self.end - self.filled
     }
 
-    /// The free tail and the end-of-stream flag, borrowed together for one
-    /// read from the inner reader.
+    /// Where the free tail starts. For tests of memory reuse.
+    #[cfg(test)]
+    pub(crate) fn free_ptr(&mut self) -> *const u8 {
+        // SAFETY: `filled <= end <= buf.capacity()` (INVARIANT on `end`), so
+        // the offset stays within (or one past) `buf`'s allocation.
+        unsafe { self.buf.as_ptr().add(self.filled) }
+    }
+
+    /// Puts the buffer in uninit mode (see the module docs) if it is not
+    /// already: called before every read from a source that reads into
+    /// uninitialized memory. Nothing is lost: the initialized free tail
+    /// becomes spare capacity, treated as uninitialized from now on.
+    #[inline]
+    pub(crate) fn use_uninit(&mut self) {
+        if !self.uninit {
+            self.uninit = true;
+            self.buf.truncate(self.filled);
+        }
+    }
+
+    /// The initialized free tail and the end-of-stream flag, borrowed
+    /// together for one read from the inner reader. Not in uninit mode.
     #[inline]
     pub(crate) fn free_tail_and_eof(&mut self) -> (&mut [u8], &mut bool) {
-        (&mut self.buf[self.filled..], &mut self.eof)
+        debug_assert!(!self.uninit);
+        (&mut self.buf[self.filled..self.end], &mut self.eof)
+    }
+
+    /// The free tail as possibly uninitialized memory, and the end-of-stream
+    /// flag, for one read in uninit mode.
+    #[inline]
+    pub(crate) fn free_spare_and_eof(&mut self) -> (&mut [MaybeUninit<u8>], &mut bool) {
+        debug_assert!(self.uninit && self.buf.len() == self.filled);
+        let free = self.end - self.filled;
+        (&mut self.buf.spare_capacity_mut()[..free], &mut self.eof)
     }
 
     /// Records that the inner reader wrote `n` bytes into the free tail.
     #[inline]
     pub(crate) fn commit(&mut self, n: usize) {
-        debug_assert!(self.filled + n <= self.buf.len());
+        debug_assert!(!self.uninit && self.filled + n <= self.end);
         self.filled += n;
+    }
+
+    /// Marks the first `n` bytes of the free tail handed out by
+    /// [`free_spare_and_eof`](Self::free_spare_and_eof) as unread bytes.
+    ///
+    /// # Safety
+    ///
+    /// Those `n` bytes must have been initialized (written by the source),
+    /// and `n` must not exceed the free tail's length.
+    #[inline]
+    pub(crate) unsafe fn commit_uninit(&mut self, n: usize) {
+        debug_assert!(self.uninit && self.filled + n <= self.end);
+        self.filled += n;
+        // SAFETY: `buf.len()` was `filled` (uninit mode) and the caller
+        // guarantees the next `n` bytes, within the capacity (`end <=
+        // buf.capacity()`), were initialized.
+        unsafe { self.buf.set_len(self.filled) };
     }
 }
 
 /// Reuses the allocation behind `buf` (of `alloc_len` bytes, made by this
 /// module) for `want` bytes in all, keeping its `len()` unread bytes, if
-/// nothing else holds it. On success `buf`'s length covers the reused
-/// memory: all of it for a normal allocation (up to `keep` bytes), only
-/// `want` for a larger one, so that small reads in it soon need room again
-/// and let it go.
-fn reclaim_keeping(buf: &mut BytesMut, alloc_len: usize, want: usize, keep: usize) -> bool {
+/// nothing else holds it. On success returns where the free tail ends: all
+/// of the memory for a normal allocation (up to `keep` bytes), only `want`
+/// for a larger one, so that small reads in it soon need room again and let
+/// it go. Outside uninit mode `buf`'s length is set to cover it.
+fn reclaim_keeping(
+    buf: &mut BytesMut,
+    alloc_len: usize,
+    want: usize,
+    keep: usize,
+    uninit: bool,
+) -> Option<usize> {
     let unread = buf.len();
     debug_assert!(want > unread);
     if !buf.try_reclaim(want - unread) {
-        return false;
+        return None;
     }
     let cap = buf.capacity();
     debug_assert!(cap <= alloc_len && cap >= want);
     let len = if alloc_len > keep { want } else { cap };
+    if uninit {
+        // The free tail is spare capacity: nothing to initialize.
+        return Some(len);
+    }
     // SAFETY: `try_reclaim` never allocates, so `buf` still lies in the
     // allocation this module made, and every allocation it makes is fully
     // initialized (the INVARIANT on `Buffer::alloc_len`; bytes never become
@@ -538,13 +672,45 @@ fn reclaim_keeping(buf: &mut BytesMut, alloc_len: usize, want: usize, keep: usiz
     // `cap >= want`). This skips re-zeroing memory on every reuse (measured
     // in benches/frames.rs).
     unsafe { buf.set_len(len) };
-    true
+    Some(len)
 }
 
 /// [`reclaim_keeping`] for an empty `buf`.
-fn reclaim(buf: &mut BytesMut, alloc_len: usize, want: usize, keep: usize) -> bool {
+fn reclaim(
+    buf: &mut BytesMut,
+    alloc_len: usize,
+    want: usize,
+    keep: usize,
+    uninit: bool,
+) -> Option<usize> {
     buf.truncate(0);
-    reclaim_keeping(buf, alloc_len, want, keep)
+    reclaim_keeping(buf, alloc_len, want, keep, uninit)
+}
+
+/// Copies `bytes` to the front of a just-reclaimed or fresh `buf`: over its
+/// initialized length outside uninit mode, appended to its (empty) length
+/// in uninit mode, where the capacity holds them without reallocating.
+fn place_front(buf: &mut BytesMut, bytes: &[u8], uninit: bool) {
+    if uninit {
+        debug_assert!(buf.is_empty() && buf.capacity() >= bytes.len());
+        buf.extend_from_slice(bytes);
+    } else {
+        buf[..bytes.len()].copy_from_slice(bytes);
+    }
+}
+
+/// A new allocation of at least `len` bytes and where its free tail ends
+/// (its whole size): [`zeroed`], or uninitialized in uninit mode.
+fn allocate(len: usize, uninit: bool) -> (BytesMut, usize) {
+    if uninit {
+        let b = BytesMut::with_capacity(len);
+        let cap = b.capacity();
+        (b, cap)
+    } else {
+        let b = zeroed(len);
+        let cap = b.len();
+        (b, cap)
+    }
 }
 
 /// A zeroed allocation of at least `len` bytes whose *whole capacity* is
@@ -562,18 +728,55 @@ fn zeroed(len: usize) -> BytesMut {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
 
+    thread_local! {
+        /// Whether `buffer` makes buffers in uninit mode (see
+        /// `every_policy_test_in_uninit_mode`).
+        static UNINIT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// A buffer in the mode this thread's tests run in.
+    fn buffer(capacity: usize) -> Buffer {
+        let mut b = Buffer::new(capacity);
+        if UNINIT.with(Cell::get) {
+            b.use_uninit();
+        }
+        b
+    }
+
+    /// What a read does: writes into the free tail and commits.
     fn fill(b: &mut Buffer, data: &[u8]) {
-        let tail = b.free_tail();
-        let n = data.len().min(tail.len());
-        tail[..n].copy_from_slice(&data[..n]);
-        b.commit(n);
+        if b.uninit {
+            let (tail, _) = b.free_spare_and_eof();
+            let n = data.len().min(tail.len());
+            for (slot, &x) in tail.iter_mut().zip(&data[..n]) {
+                slot.write(x);
+            }
+            // SAFETY: the loop initialized the first `n` bytes of the tail.
+            unsafe { b.commit_uninit(n) };
+        } else {
+            let (tail, _) = b.free_tail_and_eof();
+            let n = data.len().min(tail.len());
+            tail[..n].copy_from_slice(&data[..n]);
+            b.commit(n);
+        }
+    }
+
+    /// Reads every byte of an initialized free tail (Miri checks each is
+    /// initialized); in uninit mode the tail is never read, only written.
+    fn read_free_tail(b: &mut Buffer) {
+        if !b.uninit {
+            let (tail, _) = b.free_tail_and_eof();
+            let sum: u32 = tail.iter().map(|&x| u32::from(x)).sum();
+            assert!(sum < u32::MAX);
+        }
     }
 
     /// A 16-byte-capacity buffer that handed out a 1000-byte frame, which
     /// the caller dropped; and where that frame's memory starts.
     fn after_dropped_large_frame() -> (Buffer, *const u8) {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1000, 1000, 1000);
         fill(&mut b, &[7u8; 1000]);
         let first = b.take(1000);
@@ -584,14 +787,14 @@ mod tests {
 
     #[test]
     fn allocates_nothing_until_asked() {
-        let b = Buffer::new(8192);
+        let b = buffer(8192);
         assert_eq!(b.allocated(), 0);
         assert!(b.unread().is_empty());
     }
 
     #[test]
     fn take_is_zero_copy_and_keeps_order() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1, 16, 0);
         fill(&mut b, b"hello world");
         let base = b.unread().as_ptr();
@@ -603,7 +806,7 @@ mod tests {
 
     #[test]
     fn oversized_allocation_is_released_when_small_reads_follow() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1000, 1000, 0);
         assert_eq!(b.allocated(), 1000);
         fill(&mut b, &[7u8; 1000]);
@@ -611,7 +814,7 @@ mod tests {
         // One small read (the next header) sets it aside and reads into a
         // normal allocation...
         b.prepare(1, 16, 0);
-        assert_eq!(b.free_tail().len(), 16);
+        assert_eq!(b.free_len(), 16);
         fill(&mut b, &[1u8; 16]);
         b.consume(10);
         // ...and the next small read that needs room lets go of it.
@@ -624,7 +827,7 @@ mod tests {
 
     #[test]
     fn oversized_allocation_is_released_when_idle() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1000, 1000, 0);
         fill(&mut b, &[7u8; 1000]);
         drop(b.take(1000));
@@ -647,8 +850,8 @@ mod tests {
         // memory already held is reused whole: no new allocation.
         b.prepare(1, 16, 1000);
         assert_eq!(b.allocated(), 1000);
-        assert_eq!(b.free_tail().len(), 1000);
-        assert_eq!(b.free_tail().as_ptr(), base);
+        assert_eq!(b.free_len(), 1000);
+        assert_eq!(b.free_ptr(), base);
     }
 
     #[test]
@@ -673,13 +876,13 @@ mod tests {
         let header = b.take(4); // the caller keeps the header
         b.prepare(1000, 1000, 1000);
         assert_eq!(b.allocated(), 1000);
-        assert_eq!(b.free_tail().as_ptr(), base, "the large memory is reused");
+        assert_eq!(b.free_ptr(), base, "the large memory is reused");
         assert_eq!(&header[..], b"HDR:");
     }
 
     #[test]
     fn held_large_frame_is_not_reused_and_the_claim_allocates_nothing() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1000, 1000, 1000);
         fill(&mut b, &[7u8; 1000]);
         let held = b.take(1000);
@@ -692,7 +895,7 @@ mod tests {
 
     #[test]
     fn reclaims_in_place_when_frames_are_dropped() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1, 16, 0);
         fill(&mut b, &[1u8; 16]);
         let base = b.unread().as_ptr();
@@ -704,7 +907,7 @@ mod tests {
 
     #[test]
     fn consume_moves_only_the_head_and_rewinds_when_empty() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1, 16, 0);
         fill(&mut b, b"line one\nline");
         let base = b.unread().as_ptr();
@@ -725,12 +928,12 @@ mod tests {
         // Making room drops the consumed prefix and keeps the unread bytes.
         b.prepare(15, 16, 0);
         assert_eq!(b.unread(), b"bc");
-        assert!(b.free_tail().len() >= 13);
+        assert!(b.free_len() >= 13);
     }
 
     #[test]
     fn held_frame_does_not_grow_the_buffer() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         let mut held = Vec::new();
         for _ in 0..100 {
             b.prepare(1, 16, 0);
@@ -746,7 +949,7 @@ mod tests {
         // Grow in place past the capacity, hand the bytes out, drop them,
         // and reuse the allocation without re-zeroing: every byte of the
         // free tail must be readable (Miri checks this).
-        let mut b = Buffer::new(8);
+        let mut b = buffer(8);
         for round in 0..4u8 {
             b.prepare(1, 8, 0);
             fill(&mut b, &[round; 8]);
@@ -756,15 +959,13 @@ mod tests {
             assert!(frame.iter().all(|&x| x == round));
             drop(frame);
             b.prepare(1, 8, 0);
-            let tail = b.free_tail();
-            let sum: u32 = tail.iter().map(|&x| u32::from(x)).sum();
-            assert!(sum < u32::MAX);
+            read_free_tail(&mut b);
         }
     }
 
     #[test]
     fn idle_release_and_refill() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1, 16, 0);
         b.release_if_empty();
         assert_eq!(b.allocated(), 0);
@@ -776,7 +977,7 @@ mod tests {
 
     #[test]
     fn unread_front_reuses_a_drained_allocation_in_place() {
-        let mut b = Buffer::new(16);
+        let mut b = buffer(16);
         b.prepare(1, 16, 0);
         fill(&mut b, b"0123456789");
         let base = b.unread().as_ptr();
@@ -791,8 +992,7 @@ mod tests {
         b.unread_front(&big);
         assert_eq!(b.unread(), &big[..]);
         assert!(b.allocated() >= 100);
-        let tail_sum: u32 = b.free_tail().iter().map(|&x| u32::from(x)).sum();
-        assert!(tail_sum < u32::MAX);
+        read_free_tail(&mut b);
         // A held frame keeps its memory; the put-back goes elsewhere.
         let held = b.take(50);
         b.consume(50);
@@ -803,10 +1003,58 @@ mod tests {
 
     #[test]
     fn unread_front_restores_order() {
-        let mut b = Buffer::new(4);
+        let mut b = buffer(4);
         b.prepare(1, 4, 0);
         fill(&mut b, b"cd");
         b.unread_front(b"ab");
         assert_eq!(b.unread(), b"abcd");
+    }
+
+    /// The whole memory policy again with reads into uninitialized memory
+    /// (tokio sources): every test above, in uninit mode. Under Miri this
+    /// also proves no uninitialized byte is ever read.
+    #[test]
+    fn every_policy_test_in_uninit_mode() {
+        UNINIT.with(|u| u.set(true));
+        let tests: [fn(); 15] = [
+            allocates_nothing_until_asked,
+            take_is_zero_copy_and_keeps_order,
+            oversized_allocation_is_released_when_small_reads_follow,
+            oversized_allocation_is_released_when_idle,
+            large_allocation_is_reused_for_the_next_large_frame_once_dropped,
+            large_allocation_is_reused_when_unread_bytes_overlap_its_front,
+            held_header_pins_only_the_normal_allocation,
+            held_large_frame_is_not_reused_and_the_claim_allocates_nothing,
+            reclaims_in_place_when_frames_are_dropped,
+            consume_moves_only_the_head_and_rewinds_when_empty,
+            held_frame_does_not_grow_the_buffer,
+            reuse_after_growth_exposes_only_initialized_memory,
+            idle_release_and_refill,
+            unread_front_reuses_a_drained_allocation_in_place,
+            unread_front_restores_order,
+        ];
+        for test in tests {
+            test();
+        }
+        UNINIT.with(|u| u.set(false));
+    }
+
+    #[test]
+    fn uninit_mode_keeps_what_was_buffered_before_it() {
+        // A put-back can allocate before the first read picks the mode.
+        let mut b = Buffer::new(16);
+        b.prepare(1, 16, 0);
+        fill(&mut b, b"abc");
+        b.use_uninit();
+        assert_eq!(b.unread(), b"abc");
+        assert_eq!(b.free_len(), 13, "the initialized tail stays usable");
+        fill(&mut b, b"defghijklmnopqrstu");
+        assert_eq!(b.unread(), b"abcdefghijklmnop");
+        // A large frame grows without zeroing and keeps every byte.
+        b.prepare(100, 100, 0);
+        fill(&mut b, &[9u8; 84]);
+        let frame = b.take(100);
+        assert_eq!(&frame[..16], b"abcdefghijklmnop");
+        assert!(frame[16..].iter().all(|&x| x == 9));
     }
 }

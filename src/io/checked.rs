@@ -45,6 +45,33 @@ pub(crate) fn poll_read<R: ReadInner + ?Sized>(
     yield_now(cx)
 }
 
+/// [`poll_read`] into memory that may be uninitialized (a source with
+/// `READS_UNINIT`). On `Ok(n)`, `dst[..n]` is initialized: the source
+/// promises it (`ReadInner`'s safety contract), and `n <= dst.len()` is
+/// checked here.
+pub(crate) fn poll_read_uninit<R: ReadInner + ?Sized>(
+    mut inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    dst: &mut [std::mem::MaybeUninit<u8>],
+    eof: &mut bool,
+) -> Poll<io::Result<usize>> {
+    debug_assert!(!dst.is_empty());
+    for _ in 0..INTERRUPTED_RETRIES {
+        match inner.as_mut().poll_read_uninit_inner(cx, dst) {
+            Poll::Ready(Ok(0)) => {
+                *eof = true;
+                return Poll::Ready(Ok(0));
+            }
+            Poll::Ready(Ok(n)) if n > dst.len() => {
+                return Poll::Ready(Err(over_report("read", n, dst.len())))
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+    yield_now(cx)
+}
+
 /// One write of `bufs` (holding `total > 0` bytes) to `inner`: a plain
 /// `poll_write` for one slice, a vectored one for several. Returns how many
 /// bytes were written, `1..=total`.

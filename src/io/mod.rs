@@ -59,14 +59,42 @@ impl<T: sealed::WriteInner + ?Sized> Destination for T {}
 pub(crate) mod sealed {
     use super::*;
 
-    /// The one read call the reader makes, for each I/O family.
-    pub trait ReadInner {
+    /// The read calls the reader makes, for each I/O family.
+    ///
+    /// # Safety
+    ///
+    /// `poll_read_uninit_inner` returns `Ok(n)` only once `buf[..n]` is
+    /// initialized: the reader's buffer then treats those bytes as `u8`s.
+    /// (Sealed: the only implementations are the two in this crate.)
+    pub unsafe trait ReadInner {
+        /// Whether reads should go through `poll_read_uninit_inner` into
+        /// memory that was never zeroed (tokio's `ReadBuf`). futures-io's
+        /// `poll_read` takes `&mut [u8]`, so its sources read into
+        /// initialized memory.
+        const READS_UNINIT: bool = false;
+
         /// One read into `buf` (non-empty), as `AsyncRead::poll_read`.
         fn poll_read_inner(
             self: Pin<&mut Self>,
             cx: &mut Context<'_>,
             buf: &mut [u8],
         ) -> Poll<io::Result<usize>>;
+
+        /// One read into memory that may be uninitialized. Only called when
+        /// `READS_UNINIT`; the default zeroes `buf` and reads into it.
+        fn poll_read_uninit_inner(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [std::mem::MaybeUninit<u8>],
+        ) -> Poll<io::Result<usize>> {
+            for slot in buf.iter_mut() {
+                slot.write(0);
+            }
+            // SAFETY: every byte of `buf` was just initialized, and
+            // `MaybeUninit<u8>` has the layout of `u8`.
+            let buf = unsafe { &mut *(buf as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+            self.poll_read_inner(cx, buf)
+        }
     }
 
     /// The write calls the writer makes, for each I/O family.
@@ -87,7 +115,10 @@ pub(crate) mod sealed {
     }
 }
 
-impl<T: futures_io::AsyncRead + ?Sized> sealed::ReadInner for T {
+// SAFETY: the default `poll_read_uninit_inner` reads into memory it has
+// initialized, and `poll_read`'s count is checked against the slice
+// (`checked::poll_read_uninit`).
+unsafe impl<T: futures_io::AsyncRead + ?Sized> sealed::ReadInner for T {
     #[inline]
     fn poll_read_inner(
         self: Pin<&mut Self>,

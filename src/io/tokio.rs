@@ -3,6 +3,7 @@
 //! reader and the writer.
 
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -69,25 +70,49 @@ impl<T> TokioIo<T> {
     }
 }
 
-impl<T: AsyncRead> ReadInner for TokioIo<T> {
+// SAFETY: `poll_read_uninit_inner` returns the length of the `ReadBuf`'s
+// filled part, which tokio's `ReadBuf` keeps initialized, after checking the
+// `ReadBuf` still covers the memory it was given.
+unsafe impl<T: AsyncRead> ReadInner for TokioIo<T> {
+    const READS_UNINIT: bool = true;
+
     fn poll_read_inner(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let start = buf.as_ptr();
-        let mut read_buf = ReadBuf::new(buf);
-        ready!(self.project().inner.poll_read(cx, &mut read_buf))?;
-        // A reader may swap the `ReadBuf` for one of its own (tokio allows
-        // the mistake); then the bytes are not where the count says.
-        if read_buf.filled().as_ptr() != start {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "tokio reader replaced the ReadBuf it was given",
-            )));
-        }
-        Poll::Ready(Ok(read_buf.filled().len()))
+        read_via(self, cx, ReadBuf::new(buf), start)
     }
+
+    fn poll_read_uninit_inner(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let start = buf.as_ptr().cast::<u8>();
+        read_via(self, cx, ReadBuf::uninit(buf), start)
+    }
+}
+
+/// One tokio read into `read_buf` (which starts at `start`): the number of
+/// bytes it filled.
+fn read_via<T: AsyncRead>(
+    io: Pin<&mut TokioIo<T>>,
+    cx: &mut Context<'_>,
+    mut read_buf: ReadBuf<'_>,
+    start: *const u8,
+) -> Poll<io::Result<usize>> {
+    ready!(io.project().inner.poll_read(cx, &mut read_buf))?;
+    // A reader may swap the `ReadBuf` for one of its own (tokio allows the
+    // mistake); then the bytes are not where the count says.
+    if read_buf.filled().as_ptr() != start {
+        return Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "tokio reader replaced the ReadBuf it was given",
+        )));
+    }
+    Poll::Ready(Ok(read_buf.filled().len()))
 }
 
 impl<T: AsyncWrite> WriteInner for TokioIo<T> {

@@ -376,6 +376,9 @@ pub(crate) fn poll_fill_toward<R: Source>(
         return Poll::Ready(Ok(0));
     }
     let large = need != usize::MAX && need > buf.normal();
+    if R::READS_UNINIT {
+        buf.use_uninit();
+    }
     buf.prepare(min_len, target, if large { need } else { 0 });
     // Decided after `prepare`, which may just have set a spare aside.
     let upto = if large || (need != usize::MAX && buf.has_spare()) {
@@ -384,18 +387,34 @@ pub(crate) fn poll_fill_toward<R: Source>(
         usize::MAX
     };
     let max_read = upto.saturating_sub(buf.len()).max(1);
-    let (tail, eof) = buf.free_tail_and_eof();
-    let tail_len = tail.len().min(max_read);
-    match checked_io::poll_read(inner, cx, &mut tail[..tail_len], eof) {
+    let read = if R::READS_UNINIT {
+        // tokio: straight into spare capacity, never zeroed.
+        let (tail, eof) = buf.free_spare_and_eof();
+        let tail_len = tail.len().min(max_read);
+        let read = checked_io::poll_read_uninit(inner, cx, &mut tail[..tail_len], eof);
+        if let Poll::Ready(Ok(n)) = read {
+            // SAFETY: `poll_read_uninit` returns `Ok(n)` only with the first
+            // `n` bytes of the slice initialized and `n <= tail_len`, which
+            // is within the free tail.
+            unsafe { buf.commit_uninit(n) };
+        }
+        read
+    } else {
+        let (tail, eof) = buf.free_tail_and_eof();
+        let tail_len = tail.len().min(max_read);
+        let read = checked_io::poll_read(inner, cx, &mut tail[..tail_len], eof);
+        if let Poll::Ready(Ok(n)) = read {
+            buf.commit(n);
+        }
+        read
+    };
+    match read {
         Poll::Ready(Ok(0)) => {
             // An ended stream needs no buffer for what is not there.
             buf.release_if_empty();
             Poll::Ready(Ok(0))
         }
-        Poll::Ready(Ok(n)) => {
-            buf.commit(n);
-            Poll::Ready(Ok(n))
-        }
+        Poll::Ready(Ok(n)) => Poll::Ready(Ok(n)),
         Poll::Pending => {
             // An idle reader holds no buffer: with nothing unread, the
             // memory goes back until data arrives (10,000 idle connections

@@ -270,8 +270,12 @@ impl<T: AsyncRead + Unpin> tokio::io::AsyncRead for AsTokio<T> {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let n = std::task::ready!(Pin::new(&mut self.0).poll_read(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
+        // As a socket does: only the `n` bytes read are written into the
+        // `ReadBuf`, whose memory may be uninitialized (so Miri would see
+        // the reader use a byte no source wrote).
+        let mut scratch = vec![0u8; buf.remaining()];
+        let n = std::task::ready!(Pin::new(&mut self.0).poll_read(cx, &mut scratch))?;
+        buf.put_slice(&scratch[..n]);
         Poll::Ready(Ok(()))
     }
 }
