@@ -23,6 +23,12 @@ pin_project! {
     /// writer code; this wrapper only translates the calls (tokio's
     /// `ReadBuf` and `poll_shutdown`).
     ///
+    /// Reads through it go straight into the reader's spare capacity as
+    /// uninitialized memory (`ReadBuf::uninit`): unlike futures-io's
+    /// `&mut [u8]`, nothing has to be zeroed first, so a large frame that
+    /// grows as it arrives costs no memset. A tokio reader that replaces the
+    /// `ReadBuf` it was given gets `InvalidData`, not garbage.
+    ///
     /// # Examples
     ///
     /// ```
