@@ -23,26 +23,15 @@ pub(crate) const INTERRUPTED_RETRIES: usize = 16;
 
 /// One read from `inner` into `dst` (non-empty). `Ok(0)` sets `*eof`.
 pub(crate) fn poll_read<R: ReadInner + ?Sized>(
-    mut inner: Pin<&mut R>,
+    inner: Pin<&mut R>,
     cx: &mut Context<'_>,
     dst: &mut [u8],
     eof: &mut bool,
 ) -> Poll<io::Result<usize>> {
-    debug_assert!(!dst.is_empty());
-    for _ in 0..INTERRUPTED_RETRIES {
-        match inner.as_mut().poll_read_inner(cx, dst) {
-            Poll::Ready(Ok(0)) => {
-                *eof = true;
-                return Poll::Ready(Ok(0));
-            }
-            Poll::Ready(Ok(n)) if n > dst.len() => {
-                return Poll::Ready(Err(over_report("read", n, dst.len())))
-            }
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
-    yield_now(cx)
+    let len = dst.len();
+    poll_read_checked(inner, cx, len, eof, |inner, cx| {
+        inner.poll_read_inner(cx, dst)
+    })
 }
 
 /// [`poll_read`] into memory that may be uninitialized (a source with
@@ -50,21 +39,35 @@ pub(crate) fn poll_read<R: ReadInner + ?Sized>(
 /// promises it (`ReadInner`'s safety contract), and `n <= dst.len()` is
 /// checked here.
 pub(crate) fn poll_read_uninit<R: ReadInner + ?Sized>(
-    mut inner: Pin<&mut R>,
+    inner: Pin<&mut R>,
     cx: &mut Context<'_>,
     dst: &mut [std::mem::MaybeUninit<u8>],
     eof: &mut bool,
 ) -> Poll<io::Result<usize>> {
-    debug_assert!(!dst.is_empty());
+    let len = dst.len();
+    poll_read_checked(inner, cx, len, eof, |inner, cx| {
+        inner.poll_read_uninit_inner(cx, dst)
+    })
+}
+
+/// The checks around one read of at most `len > 0` bytes: `Ok(0)` sets
+/// `*eof`, a count over `len` is `InvalidData`, and `Interrupted` is
+/// retried a few times before the task yields.
+fn poll_read_checked<R: ReadInner + ?Sized>(
+    mut inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    len: usize,
+    eof: &mut bool,
+    mut read: impl FnMut(Pin<&mut R>, &mut Context<'_>) -> Poll<io::Result<usize>>,
+) -> Poll<io::Result<usize>> {
+    debug_assert!(len > 0);
     for _ in 0..INTERRUPTED_RETRIES {
-        match inner.as_mut().poll_read_uninit_inner(cx, dst) {
+        match read(inner.as_mut(), cx) {
             Poll::Ready(Ok(0)) => {
                 *eof = true;
                 return Poll::Ready(Ok(0));
             }
-            Poll::Ready(Ok(n)) if n > dst.len() => {
-                return Poll::Ready(Err(over_report("read", n, dst.len())))
-            }
+            Poll::Ready(Ok(n)) if n > len => return Poll::Ready(Err(over_report("read", n, len))),
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
             other => return other,
         }

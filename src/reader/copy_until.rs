@@ -2,7 +2,6 @@
 //! memory (a multipart part to a file, a body up to a boundary).
 
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -52,17 +51,11 @@ impl<R: Source> StreamReader<R> {
         dst: &mut W,
         progress: &mut Progress,
     ) -> Poll<Result<bool, Error>> {
-        if delim.is_empty() {
-            return Poll::Ready(Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a delimiter search needs a non-empty delimiter",
-            ))));
-        }
         let mut this = self.project();
-        let (finder, rebuilt) = this.search.finder_for(delim);
-        if rebuilt {
-            this.buf.searched = 0;
-        }
+        let finder = match this.search.start(delim, this.buf) {
+            Ok(finder) => finder,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
         while !progress.flushing {
             if let Some(before) = progress.before_delim {
                 if before == 0 {

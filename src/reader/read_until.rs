@@ -11,6 +11,7 @@ use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::search::{Finder, Scan};
+use crate::buffer::Buffer;
 use crate::Error;
 
 /// The cached searcher for the last delimiter used, so it is built once per
@@ -24,7 +25,7 @@ impl DelimiterSearch {
     /// The searcher for `delim`, and whether it was (re)built, in which case
     /// earlier scan progress does not apply.
     #[inline]
-    pub(super) fn finder_for(&mut self, delim: &[u8]) -> (&Finder, bool) {
+    fn finder_for(&mut self, delim: &[u8]) -> (&Finder, bool) {
         let stale = match (&self.finder, delim) {
             (Some(Finder::Byte(b)), [d]) => b != d,
             (Some(f), _) => f.needle() != delim,
@@ -34,6 +35,23 @@ impl DelimiterSearch {
             self.finder = Some(Finder::new(delim));
         }
         (self.finder.as_ref().expect("set above"), stale)
+    }
+
+    /// Starts (or resumes) a search for `delim` in `buf`: the searcher, with
+    /// `buf`'s scan progress dropped if it belonged to another delimiter.
+    /// An empty delimiter is `InvalidInput`.
+    pub(super) fn start(&mut self, delim: &[u8], buf: &mut Buffer) -> Result<&Finder, Error> {
+        if delim.is_empty() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a delimiter search needs a non-empty delimiter",
+            )));
+        }
+        let (finder, rebuilt) = self.finder_for(delim);
+        if rebuilt {
+            buf.searched = 0;
+        }
+        Ok(finder)
     }
 }
 
@@ -53,18 +71,12 @@ impl<R: Source> StreamReader<R> {
         cx: &mut Context<'_>,
         delim: &[u8],
     ) -> Poll<Result<Until, Error>> {
-        if delim.is_empty() {
-            return Poll::Ready(Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a delimiter search needs a non-empty delimiter",
-            ))));
-        }
         let mut this = self.project();
         let limit = *this.limit;
-        let (finder, rebuilt) = this.search.finder_for(delim);
-        if rebuilt {
-            this.buf.searched = 0;
-        }
+        let finder = match this.search.start(delim, this.buf) {
+            Ok(finder) => finder,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
         loop {
             match this.buf.scan(finder, limit) {
                 Scan::Found(end) => return Poll::Ready(Ok(Until::Found(end))),

@@ -1,7 +1,6 @@
 //! `skip_until`: discard through the next delimiter with bounded memory.
 
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -23,17 +22,11 @@ impl<R: Source> StreamReader<R> {
         delim: &[u8],
         discarded: &mut u64,
     ) -> Poll<Result<bool, Error>> {
-        if delim.is_empty() {
-            return Poll::Ready(Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a delimiter search needs a non-empty delimiter",
-            ))));
-        }
         let mut this = self.project();
-        let (finder, rebuilt) = this.search.finder_for(delim);
-        if rebuilt {
-            this.buf.searched = 0;
-        }
+        let finder = match this.search.start(delim, this.buf) {
+            Ok(finder) => finder,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
         loop {
             // Unbounded search, but nothing is held: what holds no
             // delimiter is dropped at once, except the last `delim.len() - 1`
