@@ -811,6 +811,21 @@ pub fn w_sink_copy(msgs: &[Bytes], sink: Sink) -> SocketSink {
     s
 }
 
+/// The floor for a candidate that takes owned `Bytes`: the sink's copy as
+/// in [`w_sink_copy`], plus the caller's clone of each item and its drop
+/// (two atomic reference count updates), which every `send(Bytes)`
+/// candidate pays and `write_all(&[u8])` does not.
+pub fn w_sink_copy_cloning(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    let mut s = sink.make();
+    let mut in_call = 0;
+    for m in msgs {
+        let owned = std::hint::black_box(m.clone());
+        sink_copy(&mut s, &owned, &mut in_call);
+    }
+    s.calls += u64::from(in_call > 0);
+    s
+}
+
 /// The floor for frames: the same, for each header and payload.
 pub fn w_sink_copy_frames(msgs: &[Bytes], sink: Sink) -> SocketSink {
     let mut s = sink.make();
@@ -889,6 +904,10 @@ pub const WRITE_WORKLOADS: &[WriteWorkload] = &[
             ("tokio-util FramedWrite BytesCodec", w_tokio_util_bytes),
             ("asynchronous-codec BytesCodec", w_asynchronous_codec_bytes),
             ("sink copy only (floor)", w_sink_copy),
+            (
+                "sink copy + clone and drop of each Bytes (floor for send)",
+                w_sink_copy_cloning,
+            ),
         ],
     },
     WriteWorkload {
