@@ -573,6 +573,12 @@ impl Drop for Tmpfs {
 fn a_full_disk_gets_507_and_nothing_is_left_behind() {
     let dir = TempDir::new("full");
     let Some(_fs) = Tmpfs::mount(dir.path()) else {
+        // CI (`.ci/run`, as root) sets INTAKE_REQUIRE_TMPFS so that this
+        // test can never pass there without running.
+        assert!(
+            std::env::var_os("INTAKE_REQUIRE_TMPFS").is_none(),
+            "cannot mount a tmpfs, and INTAKE_REQUIRE_TMPFS is set"
+        );
         eprintln!("SKIPPED: cannot mount a tmpfs here (not root?): the full-disk test did not run");
         return;
     };
