@@ -35,6 +35,23 @@ fn put_with_content_length_is_stored_with_its_sha256() {
     assert_eq!(r.json()["sha256"], sha256_hex(b""));
 }
 
+/// `curl -T FILE http://HOST:PORT/` sends `PUT /FILE`: the first thing a
+/// new user tries works, as `PUT /files/FILE` does.
+#[test]
+fn put_to_the_root_as_curl_t_sends_it_is_stored() {
+    let dir = TempDir::new("put-root");
+    let s = Server::start(dir.path(), &[]);
+    let data = content(5_000, 3);
+    let r = s.request("PUT", "/notes.txt", &[], &data);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["sha256"], sha256_hex(&data));
+    assert_eq!(std::fs::read(dir.path().join("notes.txt")).unwrap(), data);
+    let r = s.request("PUT", "/notes.txt", &[], &data);
+    assert_eq!(r.status, 409, "never overwritten");
+    let r = s.request("PUT", "/a/b.txt", &[], &data);
+    assert_eq!(r.status, 404, "{}", r.text());
+}
+
 #[test]
 fn put_chunked_is_decoded_and_stored() {
     let dir = TempDir::new("chunked");

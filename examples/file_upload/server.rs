@@ -197,6 +197,9 @@ async fn route(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
         ("PUT", p) if p.starts_with("/files/") => put(app, ex, &p["/files/".len()..]).await,
         (_, "/tus") => tus::handle(app, ex, "/").await,
         (_, p) if p.starts_with("/tus/") => tus::handle(app, ex, &p["/tus".len()..]).await,
+        // `curl -T FILE http://HOST:PORT/` appends the file's name: `PUT /NAME`
+        // stores it as `PUT /files/NAME` would.
+        ("PUT", p) if p.len() > 1 && !p[1..].contains('/') => put(app, ex, &p[1..]).await,
         ("OPTIONS", _) => preflight(Response::new(204)).into(),
         (_, "/" | "/tus.min.js") => not_allowed("GET, HEAD"),
         (_, "/files") => not_allowed("GET, HEAD, POST"),

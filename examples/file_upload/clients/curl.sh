@@ -19,6 +19,10 @@ check "PUT -T file: 201" 201 "$(code -T "$WORK/a.bin" "$URL/files/a.bin")"
 check "PUT -T file: sha256 in the body" "$(sha "$WORK/a.bin")" "$(json 'd["sha256"]' < "$WORK/body")"
 check "stored bytes" "$(sha "$WORK/a.bin")" "$(sha "$DIR/a.bin")"
 
+cp "$WORK/a.bin" "$WORK/root.bin"
+check "PUT -T file URL/ (curl appends the name): 201" 201 "$(code -T "$WORK/root.bin" "$URL/")"
+check "PUT -T file URL/: stored" "$(sha "$WORK/a.bin")" "$(sha "$DIR/root.bin")"
+
 check "PUT -T - from a pipe (chunked): 201" 201 "$(cat "$WORK/b.bin" | code -T - "$URL/files/piped.bin")"
 check "chunked: sha256" "$(sha "$WORK/b.bin")" "$(json 'd["sha256"]' < "$WORK/body")"
 check "chunked: stored bytes" "$(sha "$WORK/b.bin")" "$(sha "$DIR/piped.bin")"
@@ -39,6 +43,6 @@ check "over --max-size (Content-Length): 413" 413 "$(code -T "$WORK/big.bin" "$U
 check "over --max-size (chunked): 413" 413 "$(cat "$WORK/big.bin" | code -T - "$URL/files/big2.bin")"
 check "over --max-size (form): 413" 413 "$(code -F "file=@$WORK/big.bin" "$URL/files")"
 check "nothing of the refused bodies stored" "" "$(ls "$DIR" | grep big || true)"
-check "GET /files lists 5 files" 5 "$(curl -s "$URL/files" | json 'len(d)')"
+check "GET /files lists 6 files" 6 "$(curl -s "$URL/files" | json 'len(d)')"
 check "GET / is the page" 200 "$(code "$URL/")"
 summary
