@@ -146,6 +146,7 @@ impl<R> FramedRead<R, LengthPrefix> {
 impl<R: Source, D: Decoder> Stream for FramedRead<R, D> {
     type Item = Result<D::Item, Error>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         if *this.done {

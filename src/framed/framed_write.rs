@@ -61,6 +61,7 @@ impl<W, E> FramedWrite<W, E> {
 impl<W: Destination, E: Encoder<Item>, Item> Sink<Item> for FramedWrite<W, E> {
     type Error = Error;
 
+    #[inline]
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         // The item's size is not known yet: room for a 1-byte copied item
         // (under the write size and the cap, or nothing pending).
@@ -75,10 +76,12 @@ impl<W: Destination, E: Encoder<Item>, Item> Sink<Item> for FramedWrite<W, E> {
         this.encoder.encode(item, &mut this.writer.encode_buf())
     }
 
+    #[inline]
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         futures_io::AsyncWrite::poll_flush(self.project().writer, cx).map_err(Error::Io)
     }
 
+    #[inline]
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         ready!(futures_io::AsyncWrite::poll_close(
             self.project().writer,

@@ -122,6 +122,7 @@ pub struct Decode<'a, R, D> {
 }
 
 impl<R: Source + Unpin, D: Decoder> Decode<'_, R, D> {
+    #[inline]
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -134,6 +135,7 @@ impl<R: Source + Unpin, D: Decoder> Decode<'_, R, D> {
 impl<R: Source + Unpin, D: Decoder> Future for Decode<'_, R, D> {
     type Output = Result<Option<D::Item>, Error>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let out = ready!(self.as_mut().poll_unfused(cx));
         self.done = true;

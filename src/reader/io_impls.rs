@@ -13,6 +13,7 @@ use crate::io::{Destination, Source};
 impl<R: Source> AsyncRead for StreamReader<R> {
     /// Buffered bytes first; with nothing buffered, a `buf` at least as
     /// large as the capacity is read into directly (as `BufReader` does).
+    #[inline]
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -23,6 +24,7 @@ impl<R: Source> AsyncRead for StreamReader<R> {
 }
 
 impl<R: Source> AsyncBufRead for StreamReader<R> {
+    #[inline]
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         self.poll_fill_one(cx)
     }
@@ -35,6 +37,7 @@ impl<R: Source> AsyncBufRead for StreamReader<R> {
 impl<R: Source> StreamReader<R> {
     /// `poll_fill_buf` of both `AsyncBufRead` families: the buffered bytes,
     /// after one read if there are none.
+    #[inline]
     pub(crate) fn poll_fill_one(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -58,6 +61,7 @@ impl<R: Source> StreamReader<R> {
 /// and answer: wrap the writes in a [`StreamWriter`](crate::StreamWriter)
 /// of a second handle, or use this for the occasional reply.
 impl<R: Source + Destination> AsyncWrite for StreamReader<R> {
+    #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -66,6 +70,7 @@ impl<R: Source + Destination> AsyncWrite for StreamReader<R> {
         self.get_pin_mut().poll_write_inner(cx, buf)
     }
 
+    #[inline]
     fn poll_write_vectored(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -74,10 +79,12 @@ impl<R: Source + Destination> AsyncWrite for StreamReader<R> {
         self.get_pin_mut().poll_write_vectored_inner(cx, bufs)
     }
 
+    #[inline]
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_pin_mut().poll_flush_inner(cx)
     }
 
+    #[inline]
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_pin_mut().poll_close_inner(cx)
     }

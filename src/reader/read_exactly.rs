@@ -22,6 +22,7 @@ impl<R: Source> StreamReader<R> {
     ///
     /// Progress is kept in the reader, so this can be polled from any
     /// context, dropped and polled again with the same `n`.
+    #[inline]
     pub fn poll_read_exactly(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -132,6 +133,7 @@ pub struct ReadExactly<'a, R> {
 }
 
 impl<R: Source + Unpin> ReadExactly<'_, R> {
+    #[inline]
     fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Bytes, Error>> {
         let n = self.n;
         Pin::new(&mut *self.reader).poll_read_exactly(cx, n)
@@ -141,6 +143,7 @@ impl<R: Source + Unpin> ReadExactly<'_, R> {
 impl<R: Source + Unpin> Future for ReadExactly<'_, R> {
     type Output = Result<Bytes, Error>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let out = ready!(self.as_mut().poll_unfused(cx));
         self.done = true;

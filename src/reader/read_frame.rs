@@ -14,6 +14,7 @@ use crate::Error;
 
 impl<R: Source> StreamReader<R> {
     /// The polling core of [`read_frame`](StreamReader::read_frame).
+    #[inline]
     pub fn poll_read_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -118,6 +119,7 @@ pub struct ReadFrame<'a, R> {
 }
 
 impl<R: Source + Unpin> ReadFrame<'_, R> {
+    #[inline]
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -130,6 +132,7 @@ impl<R: Source + Unpin> ReadFrame<'_, R> {
 impl<R: Source + Unpin> Future for ReadFrame<'_, R> {
     type Output = Result<Option<Bytes>, Error>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let out = ready!(self.as_mut().poll_unfused(cx));
         self.done = true;

@@ -40,6 +40,7 @@ impl DelimiterSearch {
     /// Starts (or resumes) a search for `delim` in `buf`: the searcher, with
     /// `buf`'s scan progress dropped if it belonged to another delimiter.
     /// An empty delimiter is `InvalidInput`.
+    #[inline]
     pub(super) fn start(&mut self, delim: &[u8], buf: &mut Buffer) -> Result<&Finder, Error> {
         if delim.is_empty() {
             return Err(Error::Io(io::Error::new(
@@ -66,6 +67,7 @@ enum Until {
 impl<R: Source> StreamReader<R> {
     /// Reads until the buffered bytes hold `delim` (within the limit) or
     /// the stream ends. Consumes nothing.
+    #[inline]
     fn poll_until(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -108,6 +110,7 @@ impl<R: Source> StreamReader<R> {
     /// The scan position is kept in the reader: bytes already searched for
     /// this delimiter are never searched again, across polls and across
     /// dropped futures.
+    #[inline]
     pub fn poll_read_until(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -129,6 +132,7 @@ impl<R: Source> StreamReader<R> {
     /// length of the line (delimiter included) at the front of
     /// [`buffer`](StreamReader::buffer), or `None` at a clean end of stream.
     /// Consumes nothing.
+    #[inline]
     pub fn poll_peek_until(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -212,6 +216,7 @@ pub struct ReadUntil<'a, R> {
 }
 
 impl<R: Source + Unpin> ReadUntil<'_, R> {
+    #[inline]
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -224,6 +229,7 @@ impl<R: Source + Unpin> ReadUntil<'_, R> {
 impl<R: Source + Unpin> Future for ReadUntil<'_, R> {
     type Output = Result<Option<Bytes>, Error>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let out = ready!(self.as_mut().poll_unfused(cx));
         self.done = true;
@@ -297,6 +303,7 @@ pub struct PeekUntil<'a, R> {
 }
 
 impl<'a, R: Source + Unpin> PeekUntil<'a, R> {
+    #[inline]
     fn poll_unfused(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -315,6 +322,7 @@ impl<'a, R: Source + Unpin> PeekUntil<'a, R> {
 impl<'a, R: Source + Unpin> Future for PeekUntil<'a, R> {
     type Output = Result<Option<&'a [u8]>, Error>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let out = ready!(self.as_mut().poll_unfused(cx));
         self.done = true;
