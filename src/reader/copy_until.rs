@@ -140,7 +140,9 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// bytes were written. Memory stays within the capacity plus the
     /// delimiter whatever the number of bytes: they go to `dst` as they
     /// arrive, and only the last `delim.len() - 1` are held back, since they
-    /// may begin a delimiter split across reads. As for
+    /// may begin a delimiter split across reads. (A multi-byte delimiter's
+    /// searcher, about 300 bytes with its copy of the delimiter, is built
+    /// once per delimiter and kept by the reader, as for `read_until`.) As for
     /// [`read_until`](StreamReader::read_until), no byte is searched twice.
     ///
     /// This is the primitive of a `multipart/form-data` receiver: each part
