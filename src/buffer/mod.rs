@@ -121,7 +121,7 @@ pub(crate) struct Buffer {
     /// error, or a dropped future. A call that starts at this position
     /// continues that run, so an end of stream there cuts the run
     /// (`UnexpectedEof`) rather than being a clean end.
-    pub(crate) open_run: Option<u64>,
+    open_run: Option<u64>,
     /// The inner reader reported end of stream; it is not polled again.
     pub(crate) eof: bool,
     /// The allocation of the last large frame, set aside (empty) for the
@@ -309,6 +309,33 @@ impl Buffer {
         self.searched = self.searched.saturating_sub(n);
         self.decode_scanned = self.decode_scanned.saturating_sub(n);
         self.decode_need = 0;
+    }
+
+    /// Consumes `n` bytes of a delimited run that goes on past them (bytes
+    /// before a delimiter not found yet: `copy_until`, `skip_until`) and
+    /// remembers where the run stopped, so that a call resuming there
+    /// continues it.
+    #[inline]
+    pub(crate) fn consume_in_run(&mut self, n: usize) {
+        if n > 0 {
+            self.consume(n);
+            self.open_run = Some(self.position);
+        }
+    }
+
+    /// The run reached its end (its delimiter, or an end of stream that
+    /// was reported as cutting it).
+    #[inline]
+    pub(crate) fn end_run(&mut self) {
+        self.open_run = None;
+    }
+
+    /// At an end of stream: whether it falls between runs, so that it is a
+    /// clean end. Nothing is buffered, the call under way consumed nothing
+    /// (`consumed`), and no earlier call stopped here inside a run.
+    #[inline]
+    pub(crate) fn ended_between_runs(&self, consumed: u64) -> bool {
+        consumed == 0 && self.len() == 0 && self.open_run != Some(self.position)
     }
 
     /// Lets go of the allocation if nothing is unread (an idle reader).

@@ -8,7 +8,7 @@ use std::task::{ready, Context, Poll};
 use crate::io::{Destination, Source};
 use futures_core::FusedFuture;
 
-use super::{poll_fill, StreamReader};
+use super::{poll_fill_run, StreamReader};
 use crate::buffer::search::Scan;
 use crate::io::checked as checked_io;
 use crate::Error;
@@ -60,7 +60,7 @@ impl<R: Source> StreamReader<R> {
             if let Some(before) = progress.before_delim {
                 if before == 0 {
                     this.buf.consume(delim.len());
-                    this.buf.open_run = None;
+                    this.buf.end_run();
                     progress.flushing = true;
                     break;
                 }
@@ -69,8 +69,7 @@ impl<R: Source> StreamReader<R> {
                     cx,
                     &this.buf.unread()[..before]
                 ))?;
-                this.buf.consume(written);
-                this.buf.open_run = Some(this.buf.position);
+                this.buf.consume_in_run(written);
                 progress.copied += written as u64;
                 progress.before_delim = Some(before - written);
                 continue;
@@ -93,30 +92,17 @@ impl<R: Source> StreamReader<R> {
                     cx,
                     &this.buf.unread()[..writable]
                 ))?;
-                this.buf.consume(written);
-                this.buf.open_run = Some(this.buf.position);
+                this.buf.consume_in_run(written);
                 progress.copied += written as u64;
                 continue;
             }
-            let kept = this.buf.len();
-            let normal = this.buf.normal();
-            match ready!(poll_fill(
-                this.buf,
-                this.inner.as_mut(),
-                cx,
-                kept + 1,
-                normal.max(kept + 1)
-            )) {
-                Ok(0)
-                    if progress.copied == 0
-                        && this.buf.len() == 0
-                        && this.buf.open_run != Some(this.buf.position) =>
-                {
+            match ready!(poll_fill_run(this.buf, this.inner.as_mut(), cx)) {
+                Ok(0) if this.buf.ended_between_runs(progress.copied) => {
                     return Poll::Ready(Ok(false))
                 }
                 Ok(0) => {
                     // What is left (less than a delimiter) was never written.
-                    this.buf.open_run = None;
+                    this.buf.end_run();
                     let rest = this.buf.len();
                     return Poll::Ready(Err(Error::UnexpectedEof {
                         partial: this.buf.take(rest),

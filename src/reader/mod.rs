@@ -344,6 +344,21 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
     }
 }
 
+/// One read past the bytes a delimited run holds back (`copy_until`,
+/// `skip_until`: the last `delim.len() - 1` bytes, which may begin a
+/// delimiter): at least one new byte, in a buffer of the normal size unless
+/// the held bytes need more.
+#[inline]
+pub(crate) fn poll_fill_run<R: Source>(
+    buf: &mut Buffer,
+    inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    let kept = buf.len();
+    let normal = buf.normal();
+    poll_fill(buf, inner, cx, kept + 1, normal.max(kept + 1))
+}
+
 /// One read from `inner` into the buffer's free tail, after making sure the
 /// free tail is non-empty and `unread + free >= min_len` (growing to `target`
 /// if needed). `Ok(0)` means end of stream, which is remembered.

@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 use crate::io::Source;
 use futures_core::FusedFuture;
 
-use super::{poll_fill, StreamReader};
+use super::{poll_fill_run, StreamReader};
 use crate::buffer::search::Scan;
 use crate::Error;
 
@@ -34,38 +34,21 @@ impl<R: Source> StreamReader<R> {
             match this.buf.scan(finder, usize::MAX) {
                 Scan::Found(end) => {
                     this.buf.consume(end);
-                    this.buf.open_run = None;
+                    this.buf.end_run();
                     *discarded += end as u64;
                     return Poll::Ready(Ok(true));
                 }
                 Scan::More | Scan::Limit => {
                     let keep = (delim.len() - 1).min(this.buf.len());
                     let drop = this.buf.len() - keep;
-                    this.buf.consume(drop);
-                    if drop > 0 {
-                        this.buf.open_run = Some(this.buf.position);
-                    }
+                    this.buf.consume_in_run(drop);
                     *discarded += drop as u64;
                 }
             }
-            let kept = this.buf.len();
-            let normal = this.buf.normal();
-            match ready!(poll_fill(
-                this.buf,
-                this.inner.as_mut(),
-                cx,
-                kept + 1,
-                normal.max(kept + 1)
-            )) {
-                Ok(0)
-                    if *discarded == 0
-                        && this.buf.len() == 0
-                        && this.buf.open_run != Some(this.buf.position) =>
-                {
-                    return Poll::Ready(Ok(false))
-                }
+            match ready!(poll_fill_run(this.buf, this.inner.as_mut(), cx)) {
+                Ok(0) if this.buf.ended_between_runs(*discarded) => return Poll::Ready(Ok(false)),
                 Ok(0) => {
-                    this.buf.open_run = None;
+                    this.buf.end_run();
                     let rest = this.buf.len();
                     this.buf.consume(rest);
                     *discarded += rest as u64;
