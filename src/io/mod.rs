@@ -80,20 +80,18 @@ pub(crate) mod sealed {
             buf: &mut [u8],
         ) -> Poll<io::Result<usize>>;
 
-        /// One read into memory that may be uninitialized. Only called when
-        /// `READS_UNINIT`; the default zeroes `buf` and reads into it.
+        /// One read into memory that may be uninitialized. The reader calls
+        /// it only when `READS_UNINIT`; a source without that answers
+        /// `Unsupported` (and never `Ok`, which the safety contract needs).
         fn poll_read_uninit_inner(
             self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &mut [std::mem::MaybeUninit<u8>],
+            _cx: &mut Context<'_>,
+            _buf: &mut [std::mem::MaybeUninit<u8>],
         ) -> Poll<io::Result<usize>> {
-            for slot in buf.iter_mut() {
-                slot.write(0);
-            }
-            // SAFETY: every byte of `buf` was just initialized, and
-            // `MaybeUninit<u8>` has the layout of `u8`.
-            let buf = unsafe { &mut *(buf as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
-            self.poll_read_inner(cx, buf)
+            Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this source reads only into initialized memory",
+            )))
         }
     }
 
@@ -115,9 +113,8 @@ pub(crate) mod sealed {
     }
 }
 
-// SAFETY: the default `poll_read_uninit_inner` reads into memory it has
-// initialized, and `poll_read`'s count is checked against the slice
-// (`checked::poll_read_uninit`).
+// SAFETY: futures-io sources keep the default `poll_read_uninit_inner`,
+// which never returns `Ok` (and is never called: `READS_UNINIT` is false).
 unsafe impl<T: futures_io::AsyncRead + ?Sized> sealed::ReadInner for T {
     #[inline]
     fn poll_read_inner(
@@ -153,5 +150,29 @@ impl<T: futures_io::AsyncWrite + ?Sized> sealed::WriteInner for T {
     #[inline]
     fn poll_close_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_close(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sealed::ReadInner;
+    use std::mem::MaybeUninit;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    // The reader never asks a futures-io source for it.
+    const _: () = assert!(!<&[u8] as ReadInner>::READS_UNINIT);
+
+    #[test]
+    fn futures_sources_refuse_uninitialized_memory() {
+        let mut src: &[u8] = b"abc";
+        let mut buf = [MaybeUninit::<u8>::uninit(); 4];
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        match Pin::new(&mut src).poll_read_uninit_inner(&mut cx, &mut buf) {
+            Poll::Ready(Err(e)) => assert_eq!(e.kind(), std::io::ErrorKind::Unsupported),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(src, b"abc", "nothing was read");
     }
 }
