@@ -87,17 +87,7 @@ fn create_patch_head_and_finish() {
     // Expect: 100-continue on PATCH, and chunked PATCH bodies.
     let up = tus_create(&s, "two.bin", 10);
     let mut c = s.conn();
-    c.send_head(
-        "PATCH",
-        &up,
-        &[
-            TUS,
-            ("Content-Type", "application/offset+octet-stream"),
-            ("Upload-Offset", "0"),
-            ("Content-Length", "4"),
-            ("Expect", "100-continue"),
-        ],
-    );
+    c.send_patch_head(&up, 0, 4, &[("Expect", "100-continue")]);
     assert_eq!(c.response(false).status, 100);
     c.send(b"0123");
     assert_eq!(c.response(false).status, 204);
@@ -254,16 +244,7 @@ fn a_patch_cut_at_any_offset_resumes_from_what_arrived() {
         let name = format!("cut{k}.bin");
         let up = tus_create(&s, &name, data.len() as u64);
         let mut c = s.conn();
-        c.send_head(
-            "PATCH",
-            &up,
-            &[
-                TUS,
-                ("Content-Type", "application/offset+octet-stream"),
-                ("Upload-Offset", "0"),
-                ("Content-Length", "64"),
-            ],
-        );
+        c.send_patch_head(&up, 0, 64, &[]);
         c.send(&data[..k]);
         c.cut();
         assert_eq!(tus_offset(&s, &up), k as u64, "cut after {k} bytes");
@@ -292,16 +273,7 @@ fn a_stalled_patch_keeps_what_arrived() {
     let s = Server::start(dir.path(), &["--idle-timeout", "1"]);
     let up = tus_create(&s, "slow.bin", 100);
     let mut c = s.conn();
-    c.send_head(
-        "PATCH",
-        &up,
-        &[
-            TUS,
-            ("Content-Type", "application/offset+octet-stream"),
-            ("Upload-Offset", "0"),
-            ("Content-Length", "100"),
-        ],
-    );
+    c.send_patch_head(&up, 0, 100, &[]);
     c.send(&[5u8; 30]);
     let r = c.response(false);
     assert_eq!(r.status, 408);
@@ -338,16 +310,7 @@ fn an_upload_survives_a_killed_server() {
     assert_eq!(tus_patch(&s, &up, 0, &data[..1_000_000]).status, 204);
     // A second PATCH cut off midway, then the server dies (SIGKILL).
     let mut c = s.conn();
-    c.send_head(
-        "PATCH",
-        &up,
-        &[
-            TUS,
-            ("Content-Type", "application/offset+octet-stream"),
-            ("Upload-Offset", "1000000"),
-            ("Content-Length", "2000000"),
-        ],
-    );
+    c.send_patch_head(&up, 1_000_000, 2_000_000, &[]);
     c.send(&data[1_000_000..1_500_000]);
     c.cut();
     // Start-up removes strays but keeps the upload.
@@ -390,16 +353,7 @@ fn a_server_killed_mid_patch_resumes_from_what_it_stored() {
     let mut s = Server::start(dir.path(), &[]);
     let up = tus_create(&s, "mid.bin", data.len() as u64);
     let mut c = s.conn();
-    c.send_head(
-        "PATCH",
-        &up,
-        &[
-            TUS,
-            ("Content-Type", "application/offset+octet-stream"),
-            ("Upload-Offset", "0"),
-            ("Content-Length", "4000000"),
-        ],
-    );
+    c.send_patch_head(&up, 0, 4_000_000, &[]);
     c.send(&data[..2_500_000]);
     std::thread::sleep(std::time::Duration::from_millis(200));
     s.kill(); // mid-body, nothing synced by the PATCH's end

@@ -231,6 +231,20 @@ impl Conn {
         self.stream.write_all(bytes)
     }
 
+    /// The head of a tus PATCH of `len` bytes (Content-Length) at `offset`,
+    /// with `extra` headers; the body follows with `send`.
+    pub fn send_patch_head(&mut self, path: &str, offset: u64, len: u64, extra: &[(&str, &str)]) {
+        let (offset, len) = (offset.to_string(), len.to_string());
+        let mut headers = vec![
+            TUS,
+            ("Content-Type", "application/offset+octet-stream"),
+            ("Upload-Offset", offset.as_str()),
+            ("Content-Length", len.as_str()),
+        ];
+        headers.extend_from_slice(extra);
+        self.send_head("PATCH", path, &headers);
+    }
+
     pub fn send_head(&mut self, method: &str, path: &str, headers: &[(&str, &str)]) {
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         for (n, v) in headers {
