@@ -461,6 +461,34 @@ fn stream_of_large_frames_reuses_one_allocation() {
 }
 
 #[test]
+fn mid_size_frames_reuse_one_allocation_the_size_of_a_frame() {
+    on_both_runtimes(|| async {
+        // Frames larger than the 8 KiB capacity but small enough for the
+        // buffer to keep (up to 8 times it): the buffer grows to the frame,
+        // not to room for several, and is reused for each next frame once
+        // the caller drops the last (a buffer that stays in the cache).
+        let (n, frames) = (16 * 1024, miri_or(64, 8));
+        let mut wire = Vec::new();
+        for i in 0..frames {
+            wire.extend_from_slice(&(n as u32).to_be_bytes());
+            wire.extend_from_slice(&vec![i as u8; n]);
+        }
+        let prefix = intake::LengthPrefix::new(4);
+        for chunk in [1500usize, 64 * 1024] {
+            let mut r = StreamReader::with_capacity(CAP, source(&wire, chunk));
+            let m = Meter::start();
+            for i in 0..frames {
+                let frame = r.read_frame(&prefix).await.unwrap().unwrap();
+                assert!(frame.len() == n && frame.iter().all(|&b| b == i as u8));
+            }
+            assert!(m.largest() <= n + 4 + 64, "largest {}", m.largest());
+            assert!(m.count() <= 4, "{} allocations", m.count());
+            assert!(m.peak() <= n + 4 + CAP + 64, "peak {}", m.peak());
+        }
+    });
+}
+
+#[test]
 fn huge_peek_grows_with_arrival_and_never_aborts() {
     on_both_runtimes(|| async {
         for sent in [0usize, 100, miri_or(100_000, 20_000)] {
