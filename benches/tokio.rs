@@ -2,11 +2,13 @@
 //! `FramedRead` (`LengthDelimitedCodec`, `LinesCodec`) and tokio's
 //! `BufReader`, all on the same in-memory tokio source (at most C bytes per
 //! read, C = 64 KiB and 1500); then loopback TCP with 1 MiB frames on tokio's
-//! runtime against a raw read loop; then the CPU time (getrusage, the
-//! receiving thread) per byte of a 256 MiB frame whose length came off the
-//! wire, against `read_exact` into a fresh `vec![0; n]`.
+//! runtime against a raw read loop; then the CPU time (the receiving
+//! thread's, and both ends') per byte of a 256 MiB frame whose length came
+//! off the wire, against `read_exact` into a fresh `vec![0; n]`, over
+//! loopback TCP and from memory.
 //!
-//! Median of several runs per candidate, every output checked. Prints
+//! Candidates run in interleaved rounds (one run of each per round) and
+//! each reports its median; every output is checked. Prints
 //! tables and writes `target/bench-tokio.json`.
 mod common;
 
@@ -169,19 +171,26 @@ const LINE_CANDIDATES: &[Candidate] = &[
     ),
 ];
 
-/// Median seconds of `runs` runs, checking every output against `expected`.
-fn time(run: impl Fn() -> Check, expected: Check, runs: usize) -> f64 {
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            let got = run();
-            let secs = start.elapsed().as_secs_f64();
-            assert_eq!(got, expected);
-            secs
-        })
-        .collect();
+/// Runs every candidate `rounds` times, interleaved: one run of each per
+/// round, so that a slow stretch of the machine hits all of them alike,
+/// and each round starting one candidate further on, so that none always
+/// runs right after the same other one (whose freed memory, say, the
+/// next one's page faults find). Returns each candidate's median of what
+/// `run` measured.
+fn interleaved(rounds: usize, candidates: usize, mut run: impl FnMut(usize) -> f64) -> Vec<f64> {
+    let mut times = vec![Vec::with_capacity(rounds); candidates];
+    for round in 0..rounds {
+        for k in 0..candidates {
+            let i = (round + k) % candidates;
+            times[i].push(run(i));
+        }
+    }
+    times.into_iter().map(median).collect()
+}
+
+fn median(mut t: Vec<f64>) -> f64 {
     t.sort_by(f64::total_cmp);
-    t[runs / 2]
+    t[t.len() / 2]
 }
 
 fn table(
@@ -192,19 +201,28 @@ fn table(
     input: &[u8],
     candidates: &[Candidate],
 ) {
+    // `ONLY_C=1500` runs one source chunk size alone.
+    let only_c: Option<usize> = std::env::var("ONLY_C").ok().and_then(|c| c.parse().ok());
     for chunk in [64 * 1024, 1500] {
-        println!("\n{title}, C = {chunk}");
+        if only_c.is_some_and(|c| c != chunk) {
+            continue;
+        }
+        println!("\n{title}, C = {chunk} (median of 9 interleaved rounds)");
         let expected = candidates[0].1(input, chunk);
-        let rows: Vec<(&str, f64)> = candidates
+        let medians = interleaved(9, candidates.len(), |i| {
+            let start = Instant::now();
+            let got = candidates[i].1(input, chunk);
+            let secs = start.elapsed().as_secs_f64();
+            assert_eq!(got, expected, "{}", candidates[i].0);
+            secs
+        });
+        let peer = candidates
             .iter()
-            .map(|&(name, run)| (name, time(|| run(input, chunk), expected, 7)))
-            .collect();
-        let peer = rows
-            .iter()
-            .filter(|(n, _)| !n.starts_with("intake"))
-            .map(|r| r.1)
+            .zip(&medians)
+            .filter(|(c, _)| !c.0.starts_with("intake"))
+            .map(|(_, &m)| m)
             .fold(f64::INFINITY, f64::min);
-        for (name, secs) in rows {
+        for (&(name, _), &secs) in candidates.iter().zip(&medians) {
             println!(
                 "  {name:<50} {:>9.2} {unit}  {:>5.2}x the fastest peer",
                 items / secs / 1e6,
@@ -242,9 +260,16 @@ async fn tcp_receive(candidate: &str, sock: tokio::net::TcpStream) -> u64 {
                 total += f.unwrap().len() as u64;
             }
         }
-        "raw read loop, 64 KiB buffer (floor)" => {
+        "raw read loop, 64 KiB buffer" | "raw read loop, 1 MiB buffer" => {
+            // Bytes read and dropped: no frames at all. The larger buffer
+            // takes more per system call.
+            let size = if candidate.contains("64 KiB") {
+                64 << 10
+            } else {
+                1 << 20
+            };
             let mut sock = sock;
-            let mut buf = vec![0u8; 64 * 1024];
+            let mut buf = vec![0u8; size];
             loop {
                 let n = sock.read(&mut buf).await.unwrap();
                 if n == 0 {
@@ -279,20 +304,30 @@ async fn tcp_receive(candidate: &str, sock: tokio::net::TcpStream) -> u64 {
     total
 }
 
+/// What one transfer cost.
+struct Cost {
+    /// Wall seconds of the receive.
+    wall: f64,
+    /// CPU seconds (user + system) of the receiving thread.
+    receiver_cpu: f64,
+    /// CPU seconds of the whole process, both ends of the transfer.
+    /// Steadier than `receiver_cpu`: on loopback, which thread the
+    /// kernel's packet processing is charged to depends on timing, but it
+    /// is charged to one of the two.
+    both_cpu: f64,
+}
+
 /// One transfer of `wire`: a sender thread writes it over loopback TCP and
 /// this thread receives it with `receive` on a current-thread tokio
-/// runtime. Returns what `receive` returned, the wall seconds and this
-/// thread's CPU seconds (user + system).
-fn over_tcp<T, Fut>(
-    wire: &[u8],
-    receive: impl FnOnce(tokio::net::TcpStream) -> Fut,
-) -> (T, f64, f64)
+/// runtime. Returns what `receive` returned, and what it cost.
+fn over_tcp<T, Fut>(wire: &[u8], receive: impl FnOnce(tokio::net::TcpStream) -> Fut) -> (T, Cost)
 where
     Fut: std::future::Future<Output = T>,
 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
-    std::thread::scope(|s| {
+    let process0 = cpu(libc::CLOCK_PROCESS_CPUTIME_ID);
+    let (got, wall, receiver_cpu) = std::thread::scope(|s| {
         s.spawn(|| {
             rt().block_on(async {
                 let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -303,36 +338,52 @@ where
         let (sock, _) = l.accept().unwrap();
         sock.set_nonblocking(true).unwrap();
         let rt = rt();
-        let (cpu0, start) = (thread_cpu(), Instant::now());
+        let (cpu0, start) = (cpu(libc::CLOCK_THREAD_CPUTIME_ID), Instant::now());
         let got =
             rt.block_on(async { receive(tokio::net::TcpStream::from_std(sock).unwrap()).await });
-        (got, start.elapsed().as_secs_f64(), thread_cpu() - cpu0)
-    })
+        let wall = start.elapsed().as_secs_f64();
+        (got, wall, cpu(libc::CLOCK_THREAD_CPUTIME_ID) - cpu0)
+    });
+    let both_cpu = cpu(libc::CLOCK_PROCESS_CPUTIME_ID) - process0;
+    (
+        got,
+        Cost {
+            wall,
+            receiver_cpu,
+            both_cpu,
+        },
+    )
 }
 
 /// Seconds for one 256 MiB transfer of 1 MiB frames.
 fn tcp_once(candidate: &str, wire: &[u8]) -> f64 {
-    let (got, secs, _) = over_tcp(wire, |sock| tcp_receive(candidate, sock));
+    let (got, cost) = over_tcp(wire, |sock| tcp_receive(candidate, sock));
     assert_eq!(got, (TCP_FRAME * TCP_FRAMES) as u64, "{candidate}");
-    secs
+    cost.wall
 }
 
 // ------------------------------------------------------- CPU per large byte
 
-/// CPU seconds (user + system) of the calling thread so far.
-fn thread_cpu() -> f64 {
-    // SAFETY: `getrusage` writes one `rusage` into the zeroed struct we own.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; RUSAGE_THREAD is valid on Linux.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
+/// CPU seconds (user + system) so far of the calling thread
+/// (`CLOCK_THREAD_CPUTIME_ID`) or of the process
+/// (`CLOCK_PROCESS_CPUTIME_ID`): the time `getrusage` reports, read at
+/// nanosecond resolution (`getrusage` rounds to the scheduler tick here,
+/// 4 ms, over 2% of one 256 MiB frame).
+fn cpu(clock: libc::clockid_t) -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` writes one `timespec` into the struct we own;
+    // both clocks exist on Linux.
+    let rc = unsafe { libc::clock_gettime(clock, &mut t) };
     assert_eq!(rc, 0);
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(u.ru_utime) + tv(u.ru_stime)
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
 }
 
 const BIG: usize = 256 << 20;
 
-async fn big_receive(candidate: &str, sock: tokio::net::TcpStream) -> usize {
+async fn big_receive<S: AsyncRead + Unpin>(candidate: &str, sock: S) -> usize {
     match candidate {
         "intake read_frame (TokioIo), length off the wire" => {
             let prefix = LengthPrefix::new(4).max_frame_len(usize::MAX >> 1);
@@ -371,11 +422,30 @@ async fn big_receive(candidate: &str, sock: tokio::net::TcpStream) -> usize {
     }
 }
 
-/// (wall seconds, receiving thread's CPU seconds) for one 256 MiB frame.
-fn big_once(candidate: &str, wire: &[u8]) -> (f64, f64) {
-    let (got, secs, cpu) = over_tcp(wire, |sock| big_receive(candidate, sock));
+/// What one 256 MiB frame over loopback TCP cost.
+fn big_once(candidate: &str, wire: &[u8]) -> Cost {
+    let (got, cost) = over_tcp(wire, |sock| big_receive(candidate, sock));
     assert_eq!(got, BIG, "{candidate}");
-    (secs, cpu)
+    cost
+}
+
+/// The same from memory, at most 64 KiB per read: no kernel copy and no
+/// scheduling, so what is left is each reader's own work (its copies, its
+/// page faults, its growth), the same in every run. One thread does it all.
+fn big_once_in_memory(candidate: &str, wire: &[u8]) -> Cost {
+    let rt = rt();
+    let (cpu0, start) = (cpu(libc::CLOCK_THREAD_CPUTIME_ID), Instant::now());
+    let got = rt.block_on(big_receive(candidate, src(wire, 64 * 1024)));
+    let (wall, receiver_cpu) = (
+        start.elapsed().as_secs_f64(),
+        cpu(libc::CLOCK_THREAD_CPUTIME_ID) - cpu0,
+    );
+    assert_eq!(got, BIG, "{candidate}");
+    Cost {
+        wall,
+        receiver_cpu,
+        both_cpu: receiver_cpu,
+    }
 }
 
 fn main() {
@@ -384,10 +454,10 @@ fn main() {
         return;
     }
     let mut json = Vec::new();
-    // `ONLY=tcp` or `ONLY=cpu` runs one table alone, for repeated runs of
+    // `ONLY=tables`, `ONLY=tcp` or `ONLY=cpu` runs one part alone, for repeated runs of
     // the noisiest figures.
     let only = std::env::var("ONLY").unwrap_or_default();
-    if only.is_empty() {
+    if only.is_empty() || only == "tables" {
         throughput_tables(&mut json);
     }
     if only.is_empty() || only == "tcp" {
@@ -404,6 +474,13 @@ fn main() {
 }
 
 fn throughput_tables(json: &mut Vec<String>) {
+    // `ONLY_TABLE=16` (a substring of its title) runs one workload alone.
+    let only_table = std::env::var("ONLY_TABLE").unwrap_or_default();
+    let table = |json: &mut Vec<String>, title: &str, items, unit, input: &[u8], candidates| {
+        if title.contains(only_table.as_str()) {
+            table(json, title, items, unit, input, candidates);
+        }
+    };
     table(
         json,
         "1M frames of 64 B, 4-byte length",
@@ -432,26 +509,21 @@ fn throughput_tables(json: &mut Vec<String>) {
 
 fn tcp_table(json: &mut Vec<String>) {
     let wire = frames_input(TCP_FRAME, TCP_FRAMES);
-    println!("\nloopback TCP, 256 MiB of 1 MiB frames, tokio current-thread runtime (median of 7)");
+    println!("\nloopback TCP, 256 MiB of 1 MiB frames, tokio current-thread runtime (median of 21 interleaved rounds)");
     let tcp = [
         "intake read_frame (TokioIo)",
         "tokio-util FramedRead LengthDelimitedCodec",
-        "raw read loop, 64 KiB buffer (floor)",
+        "raw read loop, 64 KiB buffer",
+        "raw read loop, 1 MiB buffer",
         "raw read_exact of each frame into one reused 1 MiB buffer",
     ];
-    // Each candidate's median, measured once; the floor is the last row's.
-    let medians: Vec<f64> = tcp
-        .iter()
-        .map(|name| {
-            let mut t: Vec<f64> = (0..7).map(|_| tcp_once(name, &wire)).collect();
-            t.sort_by(f64::total_cmp);
-            t[3]
-        })
-        .collect();
-    let (floor, contiguous) = (medians[2], medians[3]);
+    let medians = interleaved(21, tcp.len(), |i| tcp_once(tcp[i], &wire));
+    // The floor: the faster raw read loop.
+    let floor = medians[2].min(medians[3]);
+    let contiguous = medians[4];
     for (name, secs) in tcp.into_iter().zip(medians) {
         println!(
-            "  {name:<58} {:>6.2} GB/s  {:>5.2}x the floor's time, {:>5.2}x the 1 MiB read_exact loop's",
+            "  {name:<58} {:>6.2} GB/s  {:>5.2}x the faster raw loop's time, {:>5.2}x the read_exact loop's",
             (TCP_FRAME * TCP_FRAMES) as f64 / secs / 1e9,
             secs / floor,
             secs / contiguous
@@ -460,26 +532,57 @@ fn tcp_table(json: &mut Vec<String>) {
     }
 }
 
+/// One measured receive of a 256 MiB frame: (candidate, wire) -> cost.
+type Once = fn(&str, &[u8]) -> Cost;
+
 fn cpu_table(json: &mut Vec<String>) {
     let mut wire = (BIG as u32).to_be_bytes().to_vec();
     wire.resize(4 + BIG, 0x5A);
-    println!(
-        "\none 256 MiB frame over loopback TCP: receiving thread's CPU per byte (median of 5)"
-    );
-    for name in [
-        "intake read_frame (TokioIo), length off the wire",
-        "intake read_frame (futures-io via compat), zeroing",
-        "tokio read_exact into a fresh vec![0; n]",
-        "futures-lite read_exact into a fresh vec![0; n]",
-    ] {
-        let mut runs: Vec<(f64, f64)> = (0..5).map(|_| big_once(name, &wire)).collect();
-        runs.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let (secs, cpu) = runs[2];
+    // Over TCP the receiving thread's CPU varies by about 10% from run to
+    // run for every candidate alike (how much of loopback's packet
+    // processing lands on it depends on timing), so it gets more rounds,
+    // and both ends' CPU is shown too.
+    let sources: [(&str, Once, usize); 2] = [
+        ("over loopback TCP", big_once, 21),
+        (
+            "from memory, at most 64 KiB per read",
+            big_once_in_memory,
+            9,
+        ),
+    ];
+    for (source, once, rounds) in sources {
         println!(
-            "  {name:<50} {:>6.2} ns CPU/byte  {:>6.0} ms wall",
-            cpu / BIG as f64 * 1e9,
-            secs * 1e3
+            "\none 256 MiB frame {source}: CPU per byte, of the receiving thread and of both ends (median of {rounds} interleaved rounds)"
         );
-        json.push(format!("{{\"workload\":\"256MiB frame cpu\",\"candidate\":\"{name}\",\"cpu_s\":{cpu:.6},\"wall_s\":{secs:.6}}}"));
+        let names = [
+            "intake read_frame (TokioIo), length off the wire",
+            "intake read_frame (futures-io via compat), zeroing",
+            "tokio read_exact into a fresh vec![0; n]",
+            "futures-lite read_exact into a fresh vec![0; n]",
+        ];
+        let mut costs: Vec<Vec<Cost>> = names.iter().map(|_| Vec::new()).collect();
+        interleaved(rounds, names.len(), |i| {
+            costs[i].push(once(names[i], &wire));
+            0.0
+        });
+        let medians: Vec<[f64; 3]> = costs
+            .into_iter()
+            .map(|c| {
+                let of = |f: fn(&Cost) -> f64| median(c.iter().map(f).collect());
+                [of(|c| c.receiver_cpu), of(|c| c.both_cpu), of(|c| c.wall)]
+            })
+            .collect();
+        let futures_lite = medians[3];
+        for (name, [receiver, both, wall]) in names.into_iter().zip(medians) {
+            println!(
+                "  {name:<50} receiver {:>5.3} ns/B ({:>4.2}x futures-lite's), both ends {:>5.3} ns/B ({:>4.2}x), {:>4.0} ms wall",
+                receiver / BIG as f64 * 1e9,
+                receiver / futures_lite[0],
+                both / BIG as f64 * 1e9,
+                both / futures_lite[1],
+                wall * 1e3
+            );
+            json.push(format!("{{\"workload\":\"256MiB frame cpu {source}\",\"candidate\":\"{name}\",\"cpu_s\":{receiver:.6},\"both_cpu_s\":{both:.6},\"wall_s\":{wall:.6}}}"));
+        }
     }
 }
