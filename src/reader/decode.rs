@@ -18,6 +18,7 @@ impl<R: Source> StreamReader<R> {
     /// Decodes what is already buffered before polling the inner reader; a
     /// decoder that asked for `n` bytes is not called again before `n` are
     /// buffered. `Ok(None)` means the stream ended cleanly.
+    #[inline]
     pub fn poll_decode<D: Decoder>(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
