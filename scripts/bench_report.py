@@ -7,7 +7,12 @@ workload (throughput, ratio to intake, ratio to the floor, peak heap,
 allocations per frame) and writes docs/bench.svg (throughput relative to the
 fastest candidate of each workload).
 
-    rm -rf target/criterion && cargo bench && python3 scripts/bench_report.py > docs/bench.md
+    rm -rf target/criterion && cargo bench \
+      && cargo bench --features intake-benches/tokio --bench tokio \
+      && python3 scripts/bench_report.py > docs/bench.md
+
+The timeouts and tokio benches write their own JSON (target/bench-timeouts.json,
+target/bench-tokio.json); their sections are printed last.
 
 Clearing target/criterion first keeps results of renamed or removed
 benchmarks from older runs out of the report.
@@ -94,7 +99,16 @@ def main():
     if not times:
         sys.exit("no criterion results under target/criterion: run `cargo bench` first")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
-          f"{platform.release()}; one `cargo bench` run.\n")
+          f"{platform.release()}; `cargo bench` from the repository root.\n")
+    print("One full `cargo bench` run, every candidate of a workload side by side on the")
+    print("same input, then `python3 scripts/bench_report.py` (which also draws")
+    print("`bench.svg`). Sources return at most C bytes per read; sinks take at most C")
+    print("bytes per write, copy them and count the calls; the `pending` / `Pending`")
+    print("variants return `Pending` on every other poll. Every candidate's output is")
+    print("checked before it is timed. The tokio section at the end comes from its own")
+    print("run, after it (`cargo bench --features intake-benches/tokio --bench tokio`).")
+    print("Timing on this VM moves by 10-30% between runs, sometimes for the whole")
+    print("machine at once; compare rows within one table.\n")
     chart = []
     for group in sorted(times, key=group_order):
         cands = times[group]
@@ -124,6 +138,93 @@ def main():
             chart.append((group, name, r / best))
         print()
     write_svg(chart, os.path.join(ROOT, "docs", "bench.svg"))
+    print_timeouts()
+    print_tokio()
+
+
+def load_json(name):
+    path = os.path.join(ROOT, "target", name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def print_timeouts():
+    rows = load_json("bench-timeouts.json")
+    if not rows:
+        return
+    body = 256 << 20
+    print("### reads under a timeout, 256 MiB over loopback TCP (smol)\n")
+    print("`cargo bench --bench timeouts`: median of 5, a counting allocator for the heap")
+    print("held beyond the caller's 256 MiB buffer; every body checked byte for byte.\n")
+    print("| candidate | time | GB/s | cancellations | heap beyond dst |")
+    print("|---|---:|---:|---:|---:|")
+    for r in rows:
+        secs = r["median_s"]
+        print(f"| {r['candidate']} | {secs * 1e3:.0f} ms | {body / secs / 1e9:.2f} | "
+              f"{r['cancels_min']}-{r['cancels_max']} | {r['peak_bytes'] / (1 << 20):.1f} MiB |")
+    print()
+
+
+# Items per run of the tokio bench's throughput workloads, by title prefix.
+TOKIO_ITEMS = {"1M frames": 1e6, "20k frames": 2e4, "1M lines": 1e6}
+
+
+def print_tokio():
+    rows = load_json("bench-tokio.json")
+    if not rows:
+        return
+    print("### tokio's own traits (`cargo bench --features intake-benches/tokio --bench tokio`)\n")
+    print("Its own run, right after the criterion benches above. Candidates run in")
+    print("interleaved rounds, each round starting one candidate further on, and each")
+    print("reports its median; every output is checked. intake reads through `TokioIo`")
+    print("(into uninitialized memory); the peers read the same in-memory tokio source")
+    print("of at most C bytes per read. Ratios are against the fastest non-intake row.\n")
+    print("| workload | candidate | rate | vs fastest peer |")
+    print("|---|---|---:|---:|")
+    by_workload = OrderedDict()
+    for r in rows:
+        if "median_s" in r and not r["workload"].startswith("tcp"):
+            by_workload.setdefault(r["workload"], []).append(r)
+    for workload, cands in by_workload.items():
+        items = next(v for k, v in TOKIO_ITEMS.items() if workload.startswith(k))
+        peer = min(c["median_s"] for c in cands if not c["candidate"].startswith("intake"))
+        for i, c in enumerate(cands):
+            label = workload if i == 0 else ""
+            bold = "**" if c["candidate"].startswith("intake") else ""
+            print(f"| {label} | {bold}{c['candidate']}{bold} | {items / c['median_s'] / 1e6:.2f} M/s | "
+                  f"{peer / c['median_s']:.2f}x |")
+    print()
+    tcp = [r for r in rows if r["workload"].startswith("tcp")]
+    if tcp:
+        total = 256 << 20
+        floor = min(r["median_s"] for r in tcp if r["candidate"].startswith("raw read loop"))
+        print("Loopback TCP, 256 MiB of 1 MiB frames, tokio's current-thread runtime. The")
+        print("floor is the faster of the two raw read loops (bytes read and dropped).\n")
+        print("| candidate | GB/s | time vs the floor |")
+        print("|---|---:|---:|")
+        for r in tcp:
+            print(f"| {r['candidate']} | {total / r['median_s'] / 1e9:.2f} | {r['median_s'] / floor:.2f}x |")
+        print()
+    cpu = OrderedDict()
+    for r in rows:
+        if "cpu_s" in r:
+            cpu.setdefault(r["workload"], []).append(r)
+    for workload, cands in cpu.items():
+        big = 256 << 20
+        ref = next(c for c in cands if c["candidate"].startswith("futures-lite"))
+        source = workload.replace("256MiB frame cpu ", "")
+        print(f"One 256 MiB frame {source}, its length off the wire: CPU time per byte")
+        print("(clock_gettime) of the receiving thread and of the whole process (the same")
+        print("thread from memory).\n")
+        print("| candidate | receiver ns/byte | vs futures-lite | both ends ns/byte | vs futures-lite | wall |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for c in cands:
+            print(f"| {c['candidate']} | {c['cpu_s'] / big * 1e9:.3f} | {c['cpu_s'] / ref['cpu_s']:.3f}x | "
+                  f"{c['both_cpu_s'] / big * 1e9:.3f} | {c['both_cpu_s'] / ref['both_cpu_s']:.3f}x | "
+                  f"{c['wall_s'] * 1e3:.0f} ms |")
+        print()
 
 
 def write_svg(rows, path):
