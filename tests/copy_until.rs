@@ -95,7 +95,13 @@ fn end_of_stream_at_every_offset() {
                         assert!(end > 0, "{how}");
                         assert_eq!(expected, None);
                         assert!(partial.len() < DELIM.len(), "{how} end {end}");
-                        // Written plus partial is every byte that arrived.
+                        // Written plus partial is every byte that arrived,
+                        // and `position` counts both.
+                        assert_eq!(
+                            r.position(),
+                            (w.data.len() + partial.len()) as u64,
+                            "{how} end {end}"
+                        );
                         let mut all = w.data.clone();
                         all.extend_from_slice(&partial);
                         assert_eq!(all, cut, "{how} end {end}");
@@ -149,6 +155,31 @@ fn write_errors_keep_the_bytes_buffered() {
         let mut w = SlowWriter::new(usize::MAX, false);
         assert_eq!(r.copy_until(b"|", &mut w).await.unwrap(), Some(8));
         assert_eq!(w.data, b"abcdefgh");
+    });
+}
+
+#[test]
+fn position_tells_how_much_a_failed_copy_wrote() {
+    on_both_runtimes(|| async {
+        let parts = some_parts();
+        let body = parts_body(&parts, DELIM);
+        let fail_at = parts[0].len() / 2;
+        for (how, src) in deliveries(&body) {
+            let mut r = StreamReader::with_capacity(32, src);
+            let mut w = SlowWriter::new(7, true).failing_after(fail_at);
+            match r.copy_until(DELIM, &mut w).await {
+                Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
+                other => panic!("{how}: {other:?}"),
+            }
+            assert_eq!(r.position(), fail_at as u64, "{how}");
+            assert_eq!(w.data, &parts[0][..fail_at], "{how}");
+            // Calling again goes on from there, each byte once.
+            let mut rest = SlowWriter::new(usize::MAX, false);
+            let more = r.copy_until(DELIM, &mut rest).await.unwrap();
+            assert_eq!(more, Some((parts[0].len() - fail_at) as u64), "{how}");
+            assert!(rest.data == parts[0][fail_at..], "{how}");
+            assert_eq!(r.position(), (parts[0].len() + DELIM.len()) as u64);
+        }
     });
 }
 

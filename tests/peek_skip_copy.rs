@@ -123,6 +123,53 @@ fn copy_exact_eof_reports_missing_bytes() {
 }
 
 #[test]
+fn position_tells_how_much_a_failed_or_dropped_copy_exact_wrote() {
+    on_both_runtimes(|| async {
+        let n = miri_or(5_000, 700);
+        let data = pattern(n, 3);
+        for (chunk, pending) in [(1usize, true), (7, false), (1500, true)] {
+            // The writer fails partway: the bytes it took are consumed, the
+            // rest stay, and `position` counts exactly the bytes written.
+            let mut r =
+                StreamReader::with_capacity(64, ScriptedReader::chunked(&data, chunk, pending));
+            let mut w = SlowWriter::new(5, pending).failing_after(n / 3);
+            match r.copy_exact(n as u64, &mut w).await {
+                Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(r.position(), w.data.len() as u64, "chunk {chunk}");
+            assert_eq!(w.data, &data[..n / 3]);
+            // Resuming from `position` completes the copy, each byte once.
+            let mut rest = SlowWriter::new(usize::MAX, false);
+            let left = n as u64 - r.position();
+            r.copy_exact(left, &mut rest).await.unwrap();
+            assert!(
+                rest.data == data[n / 3..],
+                "chunk {chunk}: nothing lost or repeated"
+            );
+
+            // Dropped after k polls: the same holds.
+            for polls in [1usize, 3, 10] {
+                let mut r =
+                    StreamReader::with_capacity(64, ScriptedReader::chunked(&data, chunk, pending));
+                let mut w = SlowWriter::new(5, pending);
+                let mut written = 0u64;
+                while written < n as u64 {
+                    let before = r.position();
+                    let _ = poll_at_most(r.copy_exact(n as u64 - written, &mut w), polls);
+                    written += r.position() - before;
+                    assert_eq!(written, w.data.len() as u64, "chunk {chunk} polls {polls}");
+                }
+                assert!(
+                    w.data == data,
+                    "chunk {chunk} polls {polls}: each byte once"
+                );
+            }
+        }
+    });
+}
+
+#[test]
 fn copy_exact_write_zero_is_an_error() {
     on_both_runtimes(|| async {
         let mut r = StreamReader::new(&b"abc"[..]);

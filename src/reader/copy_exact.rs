@@ -40,6 +40,13 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// are consumed, and a new call starts counting afresh. Bytes read but
     /// not yet written stay buffered.
     ///
+    /// # How much was written
+    ///
+    /// Bytes are consumed exactly as `dst` takes them, so after an error or
+    /// a dropped call the change in [`position`](StreamReader::position)
+    /// since the call began is the number of bytes `dst` received: resume
+    /// with `n` minus that.
+    ///
     /// # Examples
     ///
     /// ```

@@ -154,6 +154,14 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// byte is lost or written twice: bytes read but not yet written stay
     /// buffered, and calling again goes on copying the same run.
     ///
+    /// # How much was written
+    ///
+    /// Bytes are consumed exactly as `dst` takes them, so after an error or
+    /// a dropped call the change in [`position`](StreamReader::position)
+    /// since the call began is the number of bytes `dst` received (after
+    /// `UnexpectedEof`, plus `partial`'s length: those bytes were consumed
+    /// into the error, not written).
+    ///
     /// # Examples
     ///
     /// ```

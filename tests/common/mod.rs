@@ -162,6 +162,9 @@ pub struct SlowWriter {
     pub writes: usize,
     pub flushes: usize,
     pub closes: usize,
+    /// Once this many bytes are written, every write fails with
+    /// `ConnectionReset` (a peer gone mid-transfer).
+    pub fail_after: Option<usize>,
 }
 
 impl SlowWriter {
@@ -171,6 +174,12 @@ impl SlowWriter {
             pending,
             ..Default::default()
         }
+    }
+
+    /// The same writer, failing once `n` bytes are written.
+    pub fn failing_after(mut self, n: usize) -> Self {
+        self.fail_after = Some(n);
+        self
     }
 }
 
@@ -188,7 +197,13 @@ impl AsyncWrite for SlowWriter {
             }
         }
         self.writes += 1;
-        let n = buf.len().min(self.max);
+        let mut n = buf.len().min(self.max);
+        if let Some(limit) = self.fail_after {
+            if self.data.len() >= limit {
+                return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+            }
+            n = n.min(limit - self.data.len());
+        }
         self.data.extend_from_slice(&buf[..n]);
         Poll::Ready(Ok(n))
     }
