@@ -175,17 +175,31 @@ const LINE_CANDIDATES: &[Candidate] = &[
 /// round, so that a slow stretch of the machine hits all of them alike,
 /// and each round starting one candidate further on, so that none always
 /// runs right after the same other one (whose freed memory, say, the
-/// next one's page faults find). Returns each candidate's median of what
-/// `run` measured.
-fn interleaved(rounds: usize, candidates: usize, mut run: impl FnMut(usize) -> f64) -> Vec<f64> {
-    let mut times = vec![Vec::with_capacity(rounds); candidates];
+/// next one's page faults find). Returns what each candidate's runs
+/// measured, in order.
+fn interleaved_runs<T>(
+    rounds: usize,
+    candidates: usize,
+    mut run: impl FnMut(usize) -> T,
+) -> Vec<Vec<T>> {
+    let mut runs: Vec<Vec<T>> = (0..candidates)
+        .map(|_| Vec::with_capacity(rounds))
+        .collect();
     for round in 0..rounds {
         for k in 0..candidates {
             let i = (round + k) % candidates;
-            times[i].push(run(i));
+            runs[i].push(run(i));
         }
     }
-    times.into_iter().map(median).collect()
+    runs
+}
+
+/// [`interleaved_runs`] of seconds: each candidate's median.
+fn interleaved(rounds: usize, candidates: usize, run: impl FnMut(usize) -> f64) -> Vec<f64> {
+    interleaved_runs(rounds, candidates, run)
+        .into_iter()
+        .map(median)
+        .collect()
 }
 
 fn median(mut t: Vec<f64>) -> f64 {
@@ -540,14 +554,15 @@ fn cpu_table(json: &mut Vec<String>) {
     wire.resize(4 + BIG, 0x5A);
     // Over TCP the receiving thread's CPU varies by about 10% from run to
     // run for every candidate alike (how much of loopback's packet
-    // processing lands on it depends on timing), so it gets more rounds,
-    // and both ends' CPU is shown too.
+    // processing lands on it depends on timing), so both ends' CPU is
+    // shown too. From memory it is steadier, but when the VM is busy a
+    // single run still moves by 10-20%: both take 21 rounds.
     let sources: [(&str, Once, usize); 2] = [
         ("over loopback TCP", big_once, 21),
         (
             "from memory, at most 64 KiB per read",
             big_once_in_memory,
-            9,
+            21,
         ),
     ];
     for (source, once, rounds) in sources {
@@ -560,11 +575,7 @@ fn cpu_table(json: &mut Vec<String>) {
             "tokio read_exact into a fresh vec![0; n]",
             "futures-lite read_exact into a fresh vec![0; n]",
         ];
-        let mut costs: Vec<Vec<Cost>> = names.iter().map(|_| Vec::new()).collect();
-        interleaved(rounds, names.len(), |i| {
-            costs[i].push(once(names[i], &wire));
-            0.0
-        });
+        let costs = interleaved_runs(rounds, names.len(), |i| once(names[i], &wire));
         let medians: Vec<[f64; 3]> = costs
             .into_iter()
             .map(|c| {
