@@ -398,13 +398,11 @@ pub(crate) fn poll_fill_toward<R: Source>(
         buf.use_uninit();
     }
     buf.prepare(min_len, target, if large { need } else { 0 });
-    // Decided after `prepare`, which may just have set a spare aside.
-    let own_allocation = need != usize::MAX && need > buf.keep_limit();
-    let upto = if own_allocation || (need != usize::MAX && buf.has_spare()) {
-        need
-    } else {
-        usize::MAX
-    };
+    // Stop at `need` for a frame with an allocation of its own, or while a
+    // spare is set aside (decided after `prepare`, which may just have set
+    // one aside).
+    let stop_at_need = need != usize::MAX && (need > buf.keep_limit() || buf.has_spare());
+    let upto = if stop_at_need { need } else { usize::MAX };
     let max_read = upto.saturating_sub(buf.len()).max(1);
     let read = if R::READS_UNINIT {
         // tokio: straight into spare capacity, never zeroed.
