@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::{LengthPrefix, Parsed};
 use crate::buffer::search::{Finder, Scan};
-use crate::buffer::Buffer;
+use crate::buffer::DecodeView;
 use crate::Error;
 
 /// A protocol decoder that works inside the reader's one buffer.
@@ -127,20 +127,20 @@ pub trait Decoder {
 /// The decoder's window on the reader's buffer: every buffered, unread
 /// byte, contiguous.
 pub struct DecodeBuf<'a> {
-    buf: &'a mut Buffer,
+    buf: DecodeView<'a>,
     need: Option<usize>,
 }
 
 impl<'a> DecodeBuf<'a> {
     #[inline]
-    pub(crate) fn new(buf: &'a mut Buffer) -> Self {
+    pub(crate) fn new(buf: DecodeView<'a>) -> Self {
         DecodeBuf { buf, need: None }
     }
 
     /// The buffered bytes.
     #[inline]
     pub fn bytes(&self) -> &[u8] {
-        self.buf.unread()
+        self.buf.bytes()
     }
 
     /// Number of buffered bytes.
@@ -252,7 +252,7 @@ impl<'a> DecodeBuf<'a> {
     /// ```
     #[inline]
     pub fn scanned(&self) -> usize {
-        self.buf.decode_scanned.min(self.buf.len())
+        self.buf.scanned()
     }
 
     /// The stream offset of the first byte of [`bytes`](Self::bytes): how
@@ -286,7 +286,7 @@ impl<'a> DecodeBuf<'a> {
     /// ```
     #[inline]
     pub fn position(&self) -> u64 {
-        self.buf.position
+        self.buf.position()
     }
 
     /// Records that the first `n` bytes of [`bytes`](Self::bytes) were
@@ -294,14 +294,14 @@ impl<'a> DecodeBuf<'a> {
     /// [`scanned`](Self::scanned).
     #[inline]
     pub fn set_scanned(&mut self, n: usize) {
-        self.buf.decode_scanned = n.min(self.buf.len());
+        self.buf.set_scanned(n);
     }
 
     /// Searches the buffered bytes for `finder`'s delimiter within `limit`,
     /// resuming from [`scanned`](Self::scanned).
     #[inline]
     pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
-        self.buf.scan_for_decoder(finder, limit)
+        self.buf.scan(finder, limit)
     }
 }
 

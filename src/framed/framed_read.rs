@@ -8,6 +8,7 @@ use crate::io::Source;
 use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
+use crate::buffer::DecodeSession;
 use crate::codec::{Decoder, LengthPrefix};
 use crate::reader::FrameSkip;
 use crate::{Error, StreamReader};
@@ -58,6 +59,10 @@ pin_project! {
         #[pin]
         reader: StreamReader<R>,
         decoder: D,
+        // This stream's decoding run: scan progress and the need hint
+        // persist across polls and items, until another run (a `decode`
+        // call on the reader) takes over.
+        session: DecodeSession,
         streak: u32,
         done: bool,
         // With `skip_oversized`: the prefix whose too-large frames are
@@ -76,8 +81,9 @@ impl<R, D> FramedRead<R, D> {
 
     /// Decodes from an existing reader (keeping its buffered bytes,
     /// capacity and limit).
-    pub fn from_reader(reader: StreamReader<R>, decoder: D) -> Self {
+    pub fn from_reader(mut reader: StreamReader<R>, decoder: D) -> Self {
         FramedRead {
+            session: reader.begin_decode(),
             reader,
             decoder,
             streak: 0,
@@ -170,7 +176,7 @@ impl<R: Source, D: Decoder> Stream for FramedRead<R, D> {
                 }
             }
         }
-        match this.reader.poll_decode(cx, this.decoder) {
+        match this.reader.poll_decode_in(cx, *this.session, this.decoder) {
             Poll::Pending => {
                 *this.streak = 0;
                 Poll::Pending

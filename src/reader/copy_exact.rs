@@ -8,6 +8,7 @@ use crate::io::{Destination, Source};
 use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
+use crate::buffer::Fill;
 use crate::io::checked as checked_io;
 use crate::Error;
 
@@ -100,8 +101,7 @@ impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> CopyExact<'_, R, W> {
                 break;
             }
             if buf.len() == 0 {
-                let normal = buf.normal();
-                match ready!(poll_fill(buf, inner.as_mut(), cx, 1, normal)) {
+                match ready!(poll_fill(buf, inner.as_mut(), cx, Fill::More)) {
                     Ok(0) => {
                         return Poll::Ready(Err(Error::UnexpectedEof {
                             partial: bytes::Bytes::new(),

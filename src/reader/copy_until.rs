@@ -8,8 +8,9 @@ use std::task::{ready, Context, Poll};
 use crate::io::{Destination, Source};
 use futures_core::FusedFuture;
 
-use super::{poll_fill_run, StreamReader};
+use super::{poll_fill, StreamReader};
 use crate::buffer::search::Scan;
+use crate::buffer::Fill;
 use crate::io::checked as checked_io;
 use crate::Error;
 
@@ -96,7 +97,7 @@ impl<R: Source> StreamReader<R> {
                 progress.copied += written as u64;
                 continue;
             }
-            match ready!(poll_fill_run(this.buf, this.inner.as_mut(), cx)) {
+            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, Fill::More)) {
                 Ok(0) if this.buf.ended_between_runs(progress.copied) => {
                     return Poll::Ready(Ok(false))
                 }

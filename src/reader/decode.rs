@@ -7,17 +7,22 @@ use std::task::{ready, Context, Poll};
 use crate::io::Source;
 use futures_core::FusedFuture;
 
-use super::{poll_fill_untrusted, StreamReader};
+use super::{poll_fill, StreamReader};
+use crate::buffer::{DecodeSession, Fill};
 use crate::codec::{DecodeBuf, Decoder};
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
-    /// The polling core of [`decode`](StreamReader::decode), and of
-    /// [`FramedRead`](crate::frame::FramedRead).
+    /// The polling core of [`decode`](StreamReader::decode).
     ///
     /// Decodes what is already buffered before polling the inner reader; a
     /// decoder that asked for `n` bytes is not called again before `n` are
     /// buffered. `Ok(None)` means the stream ended cleanly.
+    ///
+    /// Scan progress and the need hint carry over from the last decoding
+    /// run on this reader: a [`decode`](StreamReader::decode) call or a
+    /// [`FramedRead`](crate::frame::FramedRead) each start a run of their
+    /// own, so call this with the decoder of the run under way.
     #[inline]
     pub fn poll_decode<D: Decoder>(
         self: Pin<&mut Self>,
@@ -25,46 +30,62 @@ impl<R: Source> StreamReader<R> {
         decoder: &mut D,
     ) -> Poll<Result<Option<D::Item>, Error>> {
         let mut this = self.project();
-        // Scan progress and the need hint belong to one decoder: another
-        // one (a switch of protocol mid-stream) starts without them.
-        let owner = (
-            decoder as *const D as *const () as usize,
-            std::any::type_name::<D>().as_ptr() as usize,
-        );
-        if this.buf.decode_owner != owner {
-            this.buf.decode_owner = owner;
-            this.buf.decode_need = 0;
-            this.buf.decode_scanned = 0;
-        }
         loop {
-            if this.buf.len() >= this.buf.decode_need {
-                let mut window = DecodeBuf::new(this.buf);
+            if this.buf.len() >= this.buf.decode_need() {
+                let mut window = DecodeBuf::new(this.buf.decode_view());
                 let item = decoder.decode(&mut window)?;
                 let hint = window.needed();
                 if let Some(item) = item {
-                    this.buf.decode_need = 0;
+                    this.buf.set_decode_need(0);
                     return Poll::Ready(Ok(Some(item)));
                 }
                 // Not before at least one more byte, or the decoder's hint.
-                this.buf.decode_need = hint.unwrap_or(0).max(this.buf.len() + 1);
+                let need = hint.unwrap_or(0).max(this.buf.len() + 1);
+                this.buf.set_decode_need(need);
             }
-            match ready!(poll_fill_untrusted(
+            let need = this.buf.decode_need();
+            match ready!(poll_fill(
                 this.buf,
                 this.inner.as_mut(),
                 cx,
-                this.buf.decode_need
+                Fill::Untrusted { need }
             )) {
                 Ok(0) => {
-                    this.buf.decode_need = 0;
+                    this.buf.set_decode_need(0);
                     if this.buf.len() == 0 {
                         return Poll::Ready(Ok(None));
                     }
-                    return Poll::Ready(decoder.decode_eof(&mut DecodeBuf::new(this.buf)));
+                    let mut window = DecodeBuf::new(this.buf.decode_view());
+                    return Poll::Ready(decoder.decode_eof(&mut window));
                 }
                 Ok(_) => {}
                 Err(e) => return Poll::Ready(Err(Error::Io(e))),
             }
         }
+    }
+
+    /// [`poll_decode`](Self::poll_decode) within `session`: if another run
+    /// recorded progress since, this one starts again without it.
+    #[inline]
+    pub(crate) fn poll_decode_in<D: Decoder>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        session: DecodeSession,
+        decoder: &mut D,
+    ) -> Poll<Result<Option<D::Item>, Error>> {
+        let mut this = self;
+        this.as_mut().project().buf.resume_decode(session);
+        this.poll_decode(cx, decoder)
+    }
+}
+
+impl<R> StreamReader<R> {
+    /// Starts a decoding run: scan progress and the need hint recorded by
+    /// an earlier run (another decoder, perhaps at the same address) do not
+    /// carry over.
+    #[inline]
+    pub(crate) fn begin_decode(&mut self) -> DecodeSession {
+        self.buf.begin_decode()
     }
 }
 
@@ -101,13 +122,13 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn decode<'a, D: Decoder>(&'a mut self, decoder: &'a mut D) -> Decode<'a, R, D> {
-        // A new call starts afresh: the scan progress and need hint of an
-        // earlier call may belong to another decoder that happened to live
-        // at the same address (a temporary, a value rebuilt in a loop).
-        self.buf.decode_owner = (0, 0);
+        // A new call is a new run: the scan progress and need hint of an
+        // earlier call may belong to another decoder.
+        let session = self.begin_decode();
         Decode {
             reader: self,
             decoder,
+            session,
             done: false,
         }
     }
@@ -119,6 +140,7 @@ impl<R: Source + Unpin> StreamReader<R> {
 pub struct Decode<'a, R, D> {
     reader: &'a mut StreamReader<R>,
     decoder: &'a mut D,
+    session: DecodeSession,
     done: bool,
 }
 
@@ -129,7 +151,7 @@ impl<R: Source + Unpin, D: Decoder> Decode<'_, R, D> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<D::Item>, Error>> {
         let this = &mut *self;
-        Pin::new(&mut *this.reader).poll_decode(cx, this.decoder)
+        Pin::new(&mut *this.reader).poll_decode_in(cx, this.session, this.decoder)
     }
 }
 

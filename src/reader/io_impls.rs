@@ -8,6 +8,7 @@ use std::task::{ready, Context, Poll};
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 
 use super::{poll_fill, StreamReader};
+use crate::buffer::Fill;
 use crate::io::{Destination, Source};
 
 impl<R: Source> AsyncRead for StreamReader<R> {
@@ -44,8 +45,7 @@ impl<R: Source> StreamReader<R> {
     ) -> Poll<io::Result<&[u8]>> {
         let mut this = self.project();
         if this.buf.len() == 0 {
-            let normal = this.buf.normal();
-            ready!(poll_fill(this.buf, this.inner.as_mut(), cx, 1, normal))?;
+            ready!(poll_fill(this.buf, this.inner.as_mut(), cx, Fill::More))?;
         }
         Poll::Ready(Ok(this.buf.unread()))
     }

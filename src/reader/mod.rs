@@ -14,7 +14,7 @@ use crate::io::Source;
 use bytes::Bytes;
 use pin_project_lite::pin_project;
 
-use crate::buffer::Buffer;
+use crate::buffer::{Buffer, Fill};
 use crate::io::checked as checked_io;
 
 mod copy_exact;
@@ -265,7 +265,7 @@ impl<R> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn position(&self) -> u64 {
-        self.buf.position
+        self.buf.position()
     }
 
     /// The inner reader.
@@ -344,82 +344,32 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
     }
 }
 
-/// One read past the bytes a delimited run holds back (`copy_until`,
-/// `skip_until`: the last `delim.len() - 1` bytes, which may begin a
-/// delimiter): at least one new byte, in a buffer of the normal size unless
-/// the held bytes need more.
-#[inline]
-pub(crate) fn poll_fill_run<R: Source>(
-    buf: &mut Buffer,
-    inner: Pin<&mut R>,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<usize>> {
-    let kept = buf.len();
-    let normal = buf.normal();
-    poll_fill(buf, inner, cx, kept + 1, normal.max(kept + 1))
-}
-
-/// One read from `inner` into the buffer's free tail, after making sure the
-/// free tail is non-empty and `unread + free >= min_len` (growing to `target`
-/// if needed). `Ok(0)` means end of stream, which is remembered.
+/// One read from `inner` into the buffer, toward what `fill` asks: the
+/// buffer makes room as its policy says and hands out the window to read
+/// into. `Ok(0)` means end of stream, which is remembered.
 #[inline]
 pub(crate) fn poll_fill<R: Source>(
     buf: &mut Buffer,
     inner: Pin<&mut R>,
     cx: &mut Context<'_>,
-    min_len: usize,
-    target: usize,
+    fill: Fill,
 ) -> Poll<io::Result<usize>> {
-    poll_fill_toward(buf, inner, cx, (min_len, target), usize::MAX)
-}
-
-/// [`poll_fill`] for a caller that needs `need` buffered bytes (`usize::MAX`:
-/// no particular number). A read toward a frame too large for the buffer to
-/// keep ([`Buffer::keep_limit`]) stops at `need`, so the frame ends exactly
-/// where its own allocation does, no bytes of the next frame have to be
-/// moved out of it afterwards, and the allocation can be reused whole for
-/// the next large frame. So does the read of a header while the last large
-/// frame's allocation is set aside, so that a large frame behind it goes
-/// straight into that memory. A smaller frame lives in the allocation the
-/// buffer keeps, and reads toward it run on past its end like any other
-/// read: stopping there would cost an extra read per frame.
-pub(crate) fn poll_fill_toward<R: Source>(
-    buf: &mut Buffer,
-    inner: Pin<&mut R>,
-    cx: &mut Context<'_>,
-    (min_len, target): (usize, usize),
-    need: usize,
-) -> Poll<io::Result<usize>> {
-    if buf.eof {
+    if buf.eof() {
         return Poll::Ready(Ok(0));
     }
-    let large = need != usize::MAX && need > buf.normal();
-    if R::READS_UNINIT {
-        buf.use_uninit();
-    }
-    buf.prepare(min_len, target, if large { need } else { 0 });
-    // Stop at `need` for a frame with an allocation of its own, or while a
-    // spare is set aside (decided after `prepare`, which may just have set
-    // one aside).
-    let stop_at_need = need != usize::MAX && (need > buf.keep_limit() || buf.has_spare());
-    let upto = if stop_at_need { need } else { usize::MAX };
-    let max_read = upto.saturating_sub(buf.len()).max(1);
     let read = if R::READS_UNINIT {
-        // tokio: straight into spare capacity, never zeroed.
-        let (tail, eof) = buf.free_spare_and_eof();
-        let tail_len = tail.len().min(max_read);
-        let read = checked_io::poll_read_uninit(inner, cx, &mut tail[..tail_len], eof);
+        // tokio: straight into memory that was never zeroed.
+        let (window, eof) = buf.prepare_uninit(fill);
+        let read = checked_io::poll_read_uninit(inner, cx, window, eof);
         if let Poll::Ready(Ok(n)) = read {
             // SAFETY: `poll_read_uninit` returns `Ok(n)` only with the first
-            // `n` bytes of the slice initialized and `n <= tail_len`, which
-            // is within the free tail.
+            // `n` bytes of the window initialized, and `n` within it.
             unsafe { buf.commit_uninit(n) };
         }
         read
     } else {
-        let (tail, eof) = buf.free_tail_and_eof();
-        let tail_len = tail.len().min(max_read);
-        let read = checked_io::poll_read(inner, cx, &mut tail[..tail_len], eof);
+        let (window, eof) = buf.prepare_init(fill);
+        let read = checked_io::poll_read(inner, cx, window, eof);
         if let Poll::Ready(Ok(n)) = read {
             buf.commit(n);
         }
@@ -451,46 +401,13 @@ pub(crate) fn poll_read_direct<R: Source>(
     cx: &mut Context<'_>,
     dst: &mut [u8],
 ) -> Poll<io::Result<usize>> {
-    if buf.eof {
+    if buf.eof() {
         return Poll::Ready(Ok(0));
     }
-    let read = checked_io::poll_read(inner, cx, dst, &mut buf.eof);
+    let read = checked_io::poll_read(inner, cx, dst, buf.eof_mut());
     if let Poll::Ready(Ok(n)) = read {
         // Handed straight to the caller: the stream moves on.
-        buf.position += n as u64;
+        buf.passed_through(n);
     }
     read
-}
-
-/// [`poll_fill`] toward `need` buffered bytes whose number came off the
-/// wire: see [`toward_untrusted`].
-#[inline]
-pub(crate) fn poll_fill_untrusted<R: Source>(
-    buf: &mut Buffer,
-    inner: Pin<&mut R>,
-    cx: &mut Context<'_>,
-    need: usize,
-) -> Poll<io::Result<usize>> {
-    poll_fill_toward(buf, inner, cx, toward_untrusted(buf, need), need)
-}
-
-/// `(min_len, target)` for [`poll_fill`] toward `need` buffered bytes when
-/// `need` came off the wire (a length prefix, a decoder's hint) and may be a
-/// lie: the buffer never grows past four times the bytes that actually
-/// arrived, so memory stays in proportion to them, not to the claim. Nor
-/// does it grow past `need`: a buffer the size of the frame, reused for the
-/// next one once the caller drops it, stays in the CPU's cache, where one
-/// grown to room for several frames did not (16 KiB frames from 1500-byte
-/// reads ran at 0.92x tokio-util's `FramedRead` with room for four frames
-/// and at 1.2x with room for one, in `benches/tokio.rs`).
-#[inline]
-pub(crate) fn toward_untrusted(buf: &Buffer, need: usize) -> (usize, usize) {
-    let normal = buf.normal();
-    if need <= normal {
-        return (need, normal);
-    }
-    let filled = buf.len();
-    let justified = normal.max(filled.saturating_mul(4));
-    let step = justified.min(need);
-    (filled + 1, step.max(filled + 1))
 }

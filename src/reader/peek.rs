@@ -7,7 +7,8 @@ use std::task::{ready, Context, Poll};
 use crate::io::Source;
 use futures_core::FusedFuture;
 
-use super::{poll_fill_untrusted, StreamReader};
+use super::{poll_fill, StreamReader};
+use crate::buffer::Fill;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -26,7 +27,12 @@ impl<R: Source> StreamReader<R> {
         while this.buf.len() < n {
             // `n` may be huge (the limit allows it): grow with the bytes
             // that arrive, never allocate `n` before they do.
-            match ready!(poll_fill_untrusted(this.buf, this.inner.as_mut(), cx, n)) {
+            match ready!(poll_fill(
+                this.buf,
+                this.inner.as_mut(),
+                cx,
+                Fill::Untrusted { need: n }
+            )) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => return Poll::Ready(Err(Error::Io(e))),

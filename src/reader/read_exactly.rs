@@ -8,14 +8,10 @@ use crate::io::Source;
 use bytes::Bytes;
 use futures_core::FusedFuture;
 
-use super::{poll_fill_toward, toward_untrusted, StreamReader};
+use super::{poll_fill, StreamReader};
+pub use crate::buffer::policy::EXACT_ALLOC_MAX;
+use crate::buffer::Fill;
 use crate::Error;
-
-/// Up to this size `read_exactly` makes one zeroed allocation of exactly
-/// `n` bytes up front (lazily faulted pages: the fastest way to get fresh
-/// memory); above it the buffer grows with the bytes that arrive, so a huge
-/// `n` costs nothing until the data is really there.
-pub const EXACT_ALLOC_MAX: usize = 64 * 1024 * 1024;
 
 impl<R: Source> StreamReader<R> {
     /// The polling core of [`read_exactly`](StreamReader::read_exactly).
@@ -33,26 +29,13 @@ impl<R: Source> StreamReader<R> {
             if this.buf.len() >= n {
                 return Poll::Ready(Ok(this.buf.take(n)));
             }
-            // A frame that fits the normal buffer shares it with the frames
-            // around it; a larger one gets exactly its own size, once, and
-            // the inner reader writes straight into it.
-            let normal = this.buf.normal();
-            let sizes = if n <= normal {
-                (n, normal)
-            } else if n <= EXACT_ALLOC_MAX {
-                (n, n)
-            } else {
-                // An absurd `n` (a length decoded without a check) must not
-                // reserve gigabytes before a byte arrives, nor overflow:
-                // grow with the bytes that do arrive.
-                toward_untrusted(this.buf, n)
-            };
-            match ready!(poll_fill_toward(
+            // The inner reader writes straight into the memory the frame
+            // will live in (the policy sizes it: see `Fill::Exactly`).
+            match ready!(poll_fill(
                 this.buf,
                 this.inner.as_mut(),
                 cx,
-                sizes,
-                n
+                Fill::Exactly { n }
             )) {
                 Ok(0) => {
                     let partial = this.buf.take_all();

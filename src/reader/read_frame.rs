@@ -8,7 +8,8 @@ use crate::io::Source;
 use bytes::Bytes;
 use futures_core::FusedFuture;
 
-use super::{poll_fill_untrusted, StreamReader};
+use super::{poll_fill, StreamReader};
+use crate::buffer::Fill;
 use crate::codec::{LengthPrefix, Parsed};
 use crate::Error;
 
@@ -37,7 +38,12 @@ impl<R: Source> StreamReader<R> {
                 // The frame's size is not known before its header is whole.
                 Parsed::NeedHeader(n) => (n, None),
             };
-            match ready!(poll_fill_untrusted(this.buf, this.inner.as_mut(), cx, need)) {
+            match ready!(poll_fill(
+                this.buf,
+                this.inner.as_mut(),
+                cx,
+                Fill::Untrusted { need }
+            )) {
                 Ok(0) if this.buf.len() == 0 => return Poll::Ready(Ok(None)),
                 Ok(0) => {
                     let partial = this.buf.take_all();

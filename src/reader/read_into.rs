@@ -12,6 +12,7 @@ use bytes::Bytes;
 use futures_core::FusedFuture;
 
 use super::{poll_fill, poll_read_direct, StreamReader};
+use crate::buffer::Fill;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -28,11 +29,10 @@ impl<R: Source> StreamReader<R> {
             return Poll::Ready(Ok(0));
         }
         if this.buf.len() == 0 {
-            let normal = this.buf.normal();
-            if dst.len() >= this.buf.capacity() {
+            if this.buf.reads_direct(dst.len()) {
                 return poll_read_direct(this.buf, this.inner, cx, dst);
             }
-            if ready!(poll_fill(this.buf, this.inner.as_mut(), cx, 1, normal))? == 0 {
+            if ready!(poll_fill(this.buf, this.inner.as_mut(), cx, Fill::More))? == 0 {
                 return Poll::Ready(Ok(0));
             }
         }
@@ -257,11 +257,10 @@ impl<R: Source> StreamReader<R> {
             let rest = &mut dst[*written..];
             let got = if buf.len() > 0 {
                 Poll::Ready(Ok(buf.copy_to(rest)))
-            } else if rest.len() >= buf.capacity() {
+            } else if buf.reads_direct(rest.len()) {
                 poll_read_direct(buf, inner.as_mut(), cx, rest)
             } else {
-                let normal = buf.normal();
-                poll_fill(buf, inner.as_mut(), cx, 1, normal).map_ok(|n| {
+                poll_fill(buf, inner.as_mut(), cx, Fill::More).map_ok(|n| {
                     if n == 0 {
                         0
                     } else {

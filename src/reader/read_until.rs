@@ -12,6 +12,7 @@ use futures_core::FusedFuture;
 use super::{poll_fill, StreamReader};
 use crate::buffer::search::{Finder, Scan};
 use crate::buffer::Buffer;
+use crate::buffer::Fill;
 use crate::Error;
 
 /// The cached searcher for the last delimiter used, so it is built once per
@@ -50,7 +51,7 @@ impl DelimiterSearch {
         }
         let (finder, rebuilt) = self.finder_for(delim);
         if rebuilt {
-            buf.searched = 0;
+            buf.restart_search();
         }
         Ok(finder)
     }
@@ -85,18 +86,13 @@ impl<R: Source> StreamReader<R> {
                 Scan::Limit => return Poll::Ready(Err(Error::LimitExceeded { limit })),
                 Scan::More => {}
             }
-            // Grow geometrically up to the limit, so a long line costs
-            // amortized linear copying, and memory stays within the limit
-            // plus one read.
-            let filled = this.buf.len();
-            let normal = this.buf.normal();
-            let target = normal.max(limit.min(filled.saturating_mul(2)));
+            // Memory grows geometrically up to the limit (the policy's
+            // `Fill::Search`): within the limit plus one read.
             match ready!(poll_fill(
                 this.buf,
                 this.inner.as_mut(),
                 cx,
-                filled + 1,
-                target.max(filled + 1)
+                Fill::Search { limit }
             )) {
                 Ok(0) => return Poll::Ready(Ok(Until::End)),
                 Ok(_) => continue,

@@ -8,6 +8,7 @@ use crate::io::Source;
 use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
+use crate::buffer::Fill;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -28,8 +29,7 @@ impl<R: Source> StreamReader<R> {
             if *remaining == 0 {
                 return Poll::Ready(Ok(()));
             }
-            let normal = this.buf.normal();
-            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, 1, normal)) {
+            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, Fill::More)) {
                 Ok(0) => {
                     return Poll::Ready(Err(Error::UnexpectedEof {
                         partial: bytes::Bytes::new(),

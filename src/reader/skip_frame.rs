@@ -7,7 +7,8 @@ use std::task::{ready, Context, Poll};
 use crate::io::Source;
 use futures_core::FusedFuture;
 
-use super::{poll_fill_untrusted, StreamReader};
+use super::{poll_fill, StreamReader};
+use crate::buffer::Fill;
 use crate::codec::{LengthPrefix, Parsed};
 use crate::Error;
 
@@ -43,7 +44,12 @@ impl<R: Source> StreamReader<R> {
                 }
                 Parsed::NeedHeader(n) => n,
             };
-            match ready!(poll_fill_untrusted(this.buf, this.inner.as_mut(), cx, need)) {
+            match ready!(poll_fill(
+                this.buf,
+                this.inner.as_mut(),
+                cx,
+                Fill::Untrusted { need }
+            )) {
                 Ok(0) if this.buf.len() == 0 => return Poll::Ready(Ok(None)),
                 Ok(0) => {
                     return Poll::Ready(Err(Error::UnexpectedEof {

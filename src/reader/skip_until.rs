@@ -7,8 +7,9 @@ use std::task::{ready, Context, Poll};
 use crate::io::Source;
 use futures_core::FusedFuture;
 
-use super::{poll_fill_run, StreamReader};
+use super::{poll_fill, StreamReader};
 use crate::buffer::search::Scan;
+use crate::buffer::Fill;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -45,7 +46,7 @@ impl<R: Source> StreamReader<R> {
                     *discarded += drop as u64;
                 }
             }
-            match ready!(poll_fill_run(this.buf, this.inner.as_mut(), cx)) {
+            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, Fill::More)) {
                 Ok(0) if this.buf.ended_between_runs(*discarded) => return Poll::Ready(Ok(false)),
                 Ok(0) => {
                     this.buf.end_run();

@@ -1,0 +1,227 @@
+//! The stream bookkeeping that rides on the buffer: where the stream is,
+//! how far searches got, the decode session under way, an open run, and
+//! whether the source reported its end.
+//!
+//! It lives beside the memory rather than in the layers above because
+//! every consumption, by whichever read, must shift it: a scan offset
+//! kept anywhere else would go stale the moment another read took bytes.
+//! All of it moves in [`Cursor::consumed`], the one place consumption
+//! reaches.
+
+/// Identifies one decoding run (a [`decode`](crate::StreamReader::decode)
+/// call, a [`FramedRead`](crate::frame::FramedRead)): scan progress and the
+/// need hint belong to the run that recorded them, and another run starts
+/// without them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DecodeSession(u64);
+
+/// The decode run that owns `scanned` and `need`.
+#[derive(Debug, Default)]
+struct DecodeState {
+    /// INVARIANT: `session <= next_session` (0 is "none yet").
+    session: u64,
+    next_session: u64,
+    /// How many leading unread bytes the run's decoder has examined.
+    scanned: usize,
+    /// How many unread bytes the run waits for before the decoder is
+    /// called again; 0 once anything is consumed, so a stale hint can
+    /// never stall another read.
+    need: usize,
+}
+
+/// Stream bookkeeping. Offsets (`searched`, `scanned`) count from the
+/// first unread byte and shrink with every consumption.
+#[derive(Debug, Default)]
+pub(crate) struct Cursor {
+    /// The stream offset of the first unread byte: every byte handed out
+    /// so far, from the buffer or straight into caller memory, minus any
+    /// put back.
+    position: u64,
+    /// How many leading unread bytes a delimiter search (`read_until`,
+    /// `peek_until`, `skip_until`, `copy_until`) has scanned already.
+    searched: usize,
+    decode: DecodeState,
+    /// Where a `copy_until` or `skip_until` that consumed part of a run
+    /// (bytes before a delimiter not found yet) stopped without reaching
+    /// its end. A call starting at this position continues the run, so an
+    /// end of stream there cuts it (`UnexpectedEof`) rather than being a
+    /// clean end.
+    open_run: Option<u64>,
+    /// The last read from the source returned end of stream.
+    eof: bool,
+}
+
+impl Cursor {
+    /// `n` unread bytes were handed out or discarded: every offset shifts
+    /// with the front, so bytes scanned stay scanned and no offset points
+    /// past the bytes it was taken on.
+    #[inline]
+    pub(crate) fn consumed(&mut self, n: usize) {
+        self.position += n as u64;
+        self.searched = self.searched.saturating_sub(n);
+        self.decode.scanned = self.decode.scanned.saturating_sub(n);
+        self.decode.need = 0;
+    }
+
+    /// `n` bytes were read straight into caller memory (never buffered).
+    #[inline]
+    pub(crate) fn passed_through(&mut self, n: usize) {
+        self.position += n as u64;
+    }
+
+    /// `n` bytes were put back in front of the unread ones: they were
+    /// never scanned, so every scan starts again.
+    pub(crate) fn put_back(&mut self, n: usize) {
+        self.position = self.position.saturating_sub(n as u64);
+        self.searched = 0;
+        self.decode.scanned = 0;
+        self.decode.need = 0;
+    }
+
+    #[inline]
+    pub(crate) fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Scan progress of the delimiter search.
+    #[inline]
+    pub(crate) fn searched_mut(&mut self) -> &mut usize {
+        &mut self.searched
+    }
+
+    /// A search for another delimiter starts from the front.
+    #[inline]
+    pub(crate) fn restart_search(&mut self) {
+        self.searched = 0;
+    }
+
+    // ------------------------------------------------------ decode runs
+
+    /// Starts a decoding run: what an earlier run recorded no longer
+    /// applies.
+    pub(crate) fn begin_decode(&mut self) -> DecodeSession {
+        self.decode.next_session += 1;
+        self.decode.session = self.decode.next_session;
+        self.decode.scanned = 0;
+        self.decode.need = 0;
+        DecodeSession(self.decode.session)
+    }
+
+    /// Makes `session` the run under way. If another run recorded progress
+    /// in between, `session` starts again without it.
+    #[inline]
+    pub(crate) fn resume_decode(&mut self, session: DecodeSession) {
+        if self.decode.session != session.0 {
+            self.decode.session = session.0;
+            self.decode.scanned = 0;
+            self.decode.need = 0;
+        }
+    }
+
+    /// The decoder's scan progress.
+    #[inline]
+    pub(crate) fn decode_scanned_mut(&mut self) -> &mut usize {
+        &mut self.decode.scanned
+    }
+
+    #[inline]
+    pub(crate) fn decode_scanned(&self) -> usize {
+        self.decode.scanned
+    }
+
+    /// How many unread bytes the decoder waits for (0: none).
+    #[inline]
+    pub(crate) fn decode_need(&self) -> usize {
+        self.decode.need
+    }
+
+    #[inline]
+    pub(crate) fn set_decode_need(&mut self, need: usize) {
+        self.decode.need = need;
+    }
+
+    // ------------------------------------------------------------ runs
+
+    /// A delimited run consumed bytes and goes on past them.
+    #[inline]
+    pub(crate) fn run_goes_on(&mut self) {
+        self.open_run = Some(self.position);
+    }
+
+    /// The run reached its end (its delimiter, or a reported cut).
+    #[inline]
+    pub(crate) fn end_run(&mut self) {
+        self.open_run = None;
+    }
+
+    /// Whether a run stopped right here, at the first unread byte.
+    #[inline]
+    pub(crate) fn in_open_run(&self) -> bool {
+        self.open_run == Some(self.position)
+    }
+
+    // ------------------------------------------------------ end of stream
+
+    #[inline]
+    pub(crate) fn eof(&self) -> bool {
+        self.eof
+    }
+
+    /// The flag a read from the source sets on `Ok(0)`.
+    #[inline]
+    pub(crate) fn eof_mut(&mut self) -> &mut bool {
+        &mut self.eof
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consumption_shifts_every_offset() {
+        let mut c = Cursor::default();
+        let s = c.begin_decode();
+        *c.searched_mut() = 10;
+        *c.decode_scanned_mut() = 7;
+        c.set_decode_need(20);
+        c.consumed(4);
+        assert_eq!((c.position(), *c.searched_mut()), (4, 6));
+        assert_eq!((c.decode_scanned(), c.decode_need()), (3, 0));
+        c.consumed(100);
+        assert_eq!((*c.searched_mut(), c.decode_scanned()), (0, 0));
+        c.resume_decode(s);
+        assert_eq!(c.position(), 104);
+    }
+
+    #[test]
+    fn another_decode_run_starts_without_the_last_ones_progress() {
+        let mut c = Cursor::default();
+        let first = c.begin_decode();
+        *c.decode_scanned_mut() = 5;
+        c.set_decode_need(9);
+        c.resume_decode(first);
+        assert_eq!((c.decode_scanned(), c.decode_need()), (5, 9));
+        let second = c.begin_decode();
+        assert_ne!(first, second);
+        assert_eq!((c.decode_scanned(), c.decode_need()), (0, 0));
+        *c.decode_scanned_mut() = 2;
+        // The first run comes back: the second's progress is not its own.
+        c.resume_decode(first);
+        assert_eq!(c.decode_scanned(), 0);
+    }
+
+    #[test]
+    fn an_open_run_is_where_it_stopped_only() {
+        let mut c = Cursor::default();
+        c.consumed(3);
+        c.run_goes_on();
+        assert!(c.in_open_run());
+        c.consumed(1);
+        assert!(!c.in_open_run());
+        c.put_back(1);
+        assert!(c.in_open_run());
+        c.end_run();
+        assert!(!c.in_open_run());
+    }
+}

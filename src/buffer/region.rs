@@ -1,0 +1,463 @@
+//! The memory: one allocation, the unread bytes in it, and how far it is
+//! initialized. No decisions are made here ([`policy`](super::policy)
+//! decides when and how big); this file only carries them out and keeps
+//! the invariants.
+//!
+//! ```text
+//!  0          head          filled           init            end   capacity
+//!  +-----------+-------------+----------------+---------------+----+
+//!  | consumed  | unread      | free, zeroed   | free, never   |    |
+//!  |           |             | or stale       | initialized   |    |
+//!  +-----------+-------------+----------------+---------------+----+
+//!               ^ frames split   ^ a source reads here: futures-io
+//!                 off as Bytes     into [filled, init), tokio into
+//!                                  [filled, end) as MaybeUninit
+//! ```
+//!
+//! `init` is `buf.len()`: a `BytesMut` only ever exposes initialized bytes
+//! up to its length, so the watermark is the length itself, as in tokio's
+//! `ReadBuf` (filled <= initialized <= capacity). Memory becomes
+//! initialized only as far as a read needs it ([`Region::init_window`]
+//! zeroes a bounded window ahead), so a large frame growing with its bytes
+//! is never zeroed in one pass ahead of them.
+//!
+//! One allocation outlives many views of it: frames are split off the
+//! front, and `try_reclaim` moves the view back to the allocation's start.
+//! [`Allocation::init`] remembers, for the whole allocation, how far it was
+//! ever initialized, so memory reused in place is not zeroed again.
+
+use std::mem::MaybeUninit;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// One allocation made by this module, seen through `buf`.
+#[derive(Default)]
+pub(crate) struct Allocation {
+    /// A view into the allocation: all of it right after it was made, a
+    /// suffix of it after frames were split off the front.
+    buf: BytesMut,
+    /// The allocation's first address. Only compared, never dereferenced.
+    base: usize,
+    /// The allocation's size; 0 for none.
+    len: usize,
+    /// INVARIANT: the allocation's first `init` bytes are initialized.
+    /// Raised from `buf.len()` (initialized by construction) before `buf`
+    /// is shortened; nothing ever de-initializes memory, so it only grows
+    /// while the allocation lives.
+    init: usize,
+}
+
+impl Allocation {
+    /// Adopts `buf`, which must own a whole allocation (just made).
+    fn adopt(buf: BytesMut) -> Self {
+        Allocation {
+            base: buf.as_ptr() as usize,
+            len: buf.capacity(),
+            init: buf.len(),
+            buf,
+        }
+    }
+
+    /// An allocation of at least `len` bytes: zeroed (its whole capacity
+    /// initialized; large ones come from `alloc_zeroed`, lazily faulted
+    /// zero pages, so no memset) or left uninitialized.
+    fn new(len: usize, zeroed: bool) -> Self {
+        if zeroed {
+            let mut b = BytesMut::zeroed(len);
+            let cap = b.capacity();
+            if cap > len {
+                b.resize(cap, 0);
+            }
+            Self::adopt(b)
+        } else {
+            Self::adopt(BytesMut::with_capacity(len))
+        }
+    }
+
+    /// The allocation's size (0 for none).
+    #[inline]
+    pub(crate) fn size(&self) -> usize {
+        self.len
+    }
+
+    /// Where `buf` starts, as an offset into the allocation.
+    #[inline]
+    fn view_offset(&self) -> usize {
+        (self.buf.as_ptr() as usize).wrapping_sub(self.base)
+    }
+
+    /// Records `buf`'s initialized bytes in the allocation's watermark,
+    /// before `buf` is shortened.
+    #[inline]
+    fn note_init(&mut self) {
+        if self.len != 0 {
+            self.init = self.init.max(self.view_offset() + self.buf.len());
+        }
+    }
+
+    /// Shortens `buf` to `len` bytes, remembering what was initialized.
+    fn truncate(&mut self, len: usize) {
+        self.note_init();
+        self.buf.truncate(len);
+    }
+
+    /// Makes room for `want` bytes in all, keeping `buf`'s bytes at the
+    /// front, without allocating: only if nothing else holds the
+    /// allocation (no frame split off it is still alive). Then `buf`'s
+    /// length covers every byte the allocation knows to be initialized.
+    fn reclaim(&mut self, want: usize) -> bool {
+        let kept = self.buf.len();
+        debug_assert!(want > kept);
+        if self.len == 0 || !self.buf.try_reclaim(want - kept) {
+            return false;
+        }
+        let cap = self.buf.capacity();
+        let known = self.init.saturating_sub(self.view_offset()).min(cap);
+        if known > kept {
+            // SAFETY: `try_reclaim` never allocates, so `buf` still lies in
+            // this allocation, whose first `init` bytes are initialized
+            // (the INVARIANT on `init`); `buf` starts `view_offset()` bytes
+            // in, so its first `known <= cap` bytes are among them. The
+            // bytes it kept were moved, initialized, to its front.
+            unsafe { self.buf.set_len(known) };
+        }
+        true
+    }
+
+    /// Copies `parts`, one after another, to the front of a fresh or
+    /// reclaimed `buf` whose capacity holds them: over the initialized
+    /// bytes it has, then past them.
+    fn write_front(&mut self, parts: &[&[u8]]) {
+        let mut at = 0;
+        for part in parts {
+            let over = part.len().min(self.buf.len().saturating_sub(at));
+            self.buf[at..at + over].copy_from_slice(&part[..over]);
+            if over < part.len() {
+                debug_assert_eq!(at + over, self.buf.len());
+                self.buf.extend_from_slice(&part[over..]);
+            }
+            at += part.len();
+        }
+        debug_assert!(self.buf.capacity() >= at);
+    }
+}
+
+/// The reader's memory: the current allocation and the unread bytes in it.
+#[derive(Default)]
+pub(crate) struct Region {
+    /// INVARIANT: `head <= filled <= mem.buf.len()` and
+    /// `filled <= end <= mem.buf.capacity()`. `mem.buf[head..filled]` are
+    /// the unread bytes, in stream order; `mem.buf[..mem.buf.len()]` is
+    /// initialized (the watermark, see the module docs); reads go into
+    /// `[filled, end)`.
+    mem: Allocation,
+    head: usize,
+    filled: usize,
+    /// The end of the free tail: the capacity, or less when a large
+    /// allocation is reused for a smaller read (so that it is soon let go).
+    end: usize,
+}
+
+impl Region {
+    /// The unread bytes.
+    #[inline]
+    pub(crate) fn unread(&self) -> &[u8] {
+        &self.mem.buf[self.head..self.filled]
+    }
+
+    /// Number of unread bytes.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.filled - self.head
+    }
+
+    /// Unread plus free bytes, from the first unread byte.
+    #[inline]
+    pub(crate) fn room(&self) -> usize {
+        self.end - self.head
+    }
+
+    /// Length of the free tail.
+    #[inline]
+    pub(crate) fn free(&self) -> usize {
+        self.end - self.filled
+    }
+
+    /// Size of the allocation held (0 for none).
+    #[inline]
+    pub(crate) fn allocated(&self) -> usize {
+        self.mem.len
+    }
+
+    /// Discards up to `n` unread bytes; returns how many.
+    #[inline]
+    pub(crate) fn consume(&mut self, n: usize) -> usize {
+        let n = n.min(self.len());
+        self.head += n;
+        if self.head == self.filled {
+            // Nothing unread: the next read starts at the front again, with
+            // no `BytesMut` bookkeeping; the memory stays initialized.
+            self.head = 0;
+            self.filled = 0;
+        }
+        n
+    }
+
+    /// Drops the consumed prefix from the view, so that it starts at the
+    /// first unread byte (before a split, or before room is made).
+    #[inline]
+    pub(crate) fn drop_consumed(&mut self) {
+        if self.head != 0 {
+            self.mem.buf.advance(self.head);
+            self.filled -= self.head;
+            self.end -= self.head;
+            self.head = 0;
+        }
+    }
+
+    /// Splits the first `n` unread bytes off as a zero-copy `Bytes`, of
+    /// which the first `skip` are dropped. `skip <= n <= len()`.
+    #[inline]
+    pub(crate) fn take(&mut self, skip: usize, n: usize) -> Bytes {
+        debug_assert!(skip <= n && n <= self.len());
+        if n == skip {
+            self.consume(n);
+            return Bytes::new();
+        }
+        self.drop_consumed();
+        let mut frame = self.mem.buf.split_to(n);
+        if skip != 0 {
+            frame.advance(skip);
+        }
+        self.filled -= n;
+        self.end -= n;
+        frame.freeze()
+    }
+
+    // ------------------------------------------------------------ reads
+
+    /// The free tail as initialized memory, for a source that reads into
+    /// `&mut [u8]`: at most `max` bytes, and memory not yet initialized is
+    /// zeroed only up to `ahead` bytes past the unread ones. Non-empty
+    /// when the free tail is and `max, ahead > 0`.
+    #[inline]
+    pub(crate) fn init_window(&mut self, max: usize, ahead: usize) -> &mut [u8] {
+        let stop = self.end.min(self.filled.saturating_add(max));
+        if self.mem.buf.len() < stop {
+            let zero_to = stop.min(self.filled.saturating_add(ahead));
+            if self.mem.buf.len() < zero_to {
+                // Within the capacity (`stop <= end`): no reallocation.
+                self.mem.buf.resize(zero_to, 0);
+            }
+        }
+        let stop = stop.min(self.mem.buf.len());
+        &mut self.mem.buf[self.filled..stop]
+    }
+
+    /// Records that a source wrote `n` bytes at the start of
+    /// [`init_window`](Self::init_window).
+    #[inline]
+    pub(crate) fn commit(&mut self, n: usize) {
+        debug_assert!(self.filled + n <= self.end.min(self.mem.buf.len()));
+        self.filled += n;
+    }
+
+    /// The free tail as possibly uninitialized memory, at most `max`
+    /// bytes, for a source that reads into `MaybeUninit<u8>` (tokio's
+    /// `ReadBuf`): nothing is zeroed.
+    #[inline]
+    pub(crate) fn uninit_window(&mut self, max: usize) -> &mut [MaybeUninit<u8>] {
+        // Such a source has no use for initialized free bytes: the view
+        // ends at the unread ones, and the window is its spare capacity.
+        self.mem.buf.truncate(self.filled);
+        let n = (self.end - self.filled).min(max);
+        &mut self.mem.buf.spare_capacity_mut()[..n]
+    }
+
+    /// Records that a source initialized the first `n` bytes of
+    /// [`uninit_window`](Self::uninit_window).
+    ///
+    /// # Safety
+    ///
+    /// The window was the last one handed out, and its first `n` bytes
+    /// were initialized since.
+    #[inline]
+    pub(crate) unsafe fn commit_uninit(&mut self, n: usize) {
+        debug_assert!(self.mem.buf.len() == self.filled && self.filled + n <= self.end);
+        self.filled += n;
+        // SAFETY: `uninit_window` set `buf.len()` to `filled` and handed
+        // out spare capacity from there; the caller guarantees its first
+        // `n` bytes, within `end <= capacity`, were initialized.
+        unsafe { self.mem.buf.set_len(self.filled) };
+    }
+
+    // ------------------------------------------------------------ room
+
+    /// Reuses the current allocation in place for `want` bytes in all,
+    /// keeping the unread bytes, if nothing else holds it. The free tail
+    /// then ends at the capacity (`whole`) or at `want`. With `stash`, when
+    /// the unread bytes overlap the front (a few bytes consumed just
+    /// before) they are moved by hand through a small copy, rather than
+    /// making a second allocation while this one is held.
+    pub(crate) fn reuse(&mut self, want: usize, whole: bool, stash: bool) -> bool {
+        self.drop_consumed();
+        self.mem.truncate(self.filled);
+        if self.mem.reclaim(want) {
+            self.end = self.free_end(want, whole);
+            return true;
+        }
+        if stash && self.filled != 0 {
+            let unread = self.mem.buf.to_vec();
+            self.mem.buf.truncate(0);
+            if self.mem.reclaim(want) {
+                self.mem.write_front(&[&unread]);
+                self.end = self.free_end(want, whole);
+                return true;
+            }
+            // Still held elsewhere: put the bytes back where they were
+            // (the capacity holds them) for the next step to move.
+            self.mem.buf.extend_from_slice(&unread);
+        }
+        false
+    }
+
+    fn free_end(&self, want: usize, whole: bool) -> usize {
+        if whole {
+            self.mem.buf.capacity()
+        } else {
+            want
+        }
+    }
+
+    /// Grows the allocation to at least `target` bytes with `realloc`,
+    /// keeping the unread bytes: for a large block the allocator remaps
+    /// pages rather than copying, and old and new never coexist, so the
+    /// peak is the new size. Nothing new is initialized here.
+    pub(crate) fn grow(&mut self, target: usize) {
+        self.drop_consumed();
+        self.mem.buf.truncate(self.filled);
+        // Zero-copy when this view owns its allocation (nothing split off
+        // it is alive); otherwise this copies the unread bytes once, as a
+        // fresh allocation would.
+        let mut v = Vec::from(std::mem::take(&mut self.mem.buf));
+        v.reserve_exact(target.saturating_sub(v.len()));
+        // Vec -> Bytes -> BytesMut hands the allocation over whole.
+        self.mem = Allocation::adopt(BytesMut::from(Bytes::from(v)));
+        self.end = self.mem.buf.capacity();
+    }
+
+    /// Moves the unread bytes to a new allocation of at least `target`
+    /// bytes (zeroed or not) and lets the current one go.
+    pub(crate) fn fresh(&mut self, target: usize, zeroed: bool) {
+        let mut fresh = Allocation::new(target, zeroed);
+        fresh.write_front(&[self.unread()]);
+        self.filled = self.len();
+        self.head = 0;
+        self.end = fresh.buf.capacity();
+        self.mem = fresh;
+    }
+
+    /// Swaps the current allocation for `other`, an empty one that could
+    /// be reclaimed for `want` bytes; the unread bytes (few) are copied to
+    /// its front. Returns the former allocation, emptied; or gives `other`
+    /// back if it is still held elsewhere.
+    pub(crate) fn switch_to(
+        &mut self,
+        mut other: Allocation,
+        want: usize,
+        whole: bool,
+    ) -> Result<Allocation, Allocation> {
+        debug_assert!(other.buf.is_empty());
+        if !other.reclaim(want) {
+            return Err(other);
+        }
+        self.drop_consumed();
+        other.write_front(&[self.unread()]);
+        self.end = if whole { other.buf.capacity() } else { want };
+        let mut old = std::mem::replace(&mut self.mem, other);
+        old.truncate(0);
+        Ok(old)
+    }
+
+    /// [`switch_to`](Self::switch_to) a new allocation of `target` bytes.
+    pub(crate) fn switch_to_fresh(&mut self, target: usize, zeroed: bool) -> Allocation {
+        let mut fresh = Allocation::new(target, zeroed);
+        fresh.truncate(0);
+        match self.switch_to(fresh, target.max(1), true) {
+            Ok(old) => old,
+            Err(_) => unreachable!("a fresh allocation is held by nothing else"),
+        }
+    }
+
+    /// Lets go of the allocation if nothing is unread.
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.len() == 0 && self.mem.len != 0 {
+            *self = Region::default();
+        }
+    }
+
+    /// Puts `bytes` in front of the unread bytes. With nothing unread, the
+    /// allocation is reused in place if it is large enough and nothing
+    /// else holds it (`reuse`, free tail `whole` or up to the bytes), grown
+    /// if it is too small, and let go for a fresh one if it is held. With
+    /// unread bytes, a fresh allocation of `fresh_len` takes both.
+    pub(crate) fn put_front(&mut self, bytes: &[u8], whole: bool, fresh_len: usize, zeroed: bool) {
+        if self.len() == 0 {
+            self.head = 0;
+            self.filled = 0;
+            self.mem.truncate(0);
+            if self.mem.len >= bytes.len() && self.mem.reclaim(bytes.len().max(1)) {
+                self.mem.write_front(&[bytes]);
+                self.end = self.free_end(bytes.len().max(1), whole);
+            } else {
+                let mut v = Vec::from(std::mem::take(&mut self.mem.buf));
+                v.clear();
+                v.reserve_exact(bytes.len());
+                v.extend_from_slice(bytes);
+                self.mem = Allocation::adopt(BytesMut::from(Bytes::from(v)));
+                self.end = self.mem.buf.capacity();
+            }
+            self.filled = bytes.len();
+            return;
+        }
+        let mut fresh = Allocation::new(fresh_len.max(bytes.len() + self.len()), zeroed);
+        fresh.write_front(&[bytes, self.unread()]);
+        self.filled = bytes.len() + self.len();
+        self.head = 0;
+        self.end = fresh.buf.capacity();
+        self.mem = fresh;
+    }
+
+    /// Where the free tail starts. For tests of memory reuse: only
+    /// compared, never read through.
+    #[cfg(test)]
+    pub(crate) fn free_ptr(&self) -> *const u8 {
+        self.mem.buf.as_ptr().wrapping_add(self.filled)
+    }
+
+    /// How many bytes from the first unread one are initialized. For tests
+    /// of zeroing.
+    #[cfg(test)]
+    pub(crate) fn initialized(&self) -> usize {
+        self.mem.buf.len() - self.head
+    }
+
+    /// Checks the invariants (debug builds and tests).
+    #[inline]
+    pub(crate) fn debug_check(&self) {
+        debug_assert!(self.head <= self.filled);
+        debug_assert!(self.filled <= self.mem.buf.len());
+        debug_assert!(self.filled <= self.end && self.end <= self.mem.buf.capacity());
+    }
+}
+
+/// The allocation set aside between two reads (see the policy), empty.
+pub(crate) type Spare = Allocation;
+
+impl Allocation {
+    /// Whether there is an allocation at all.
+    #[inline]
+    pub(crate) fn is_some(&self) -> bool {
+        self.len != 0
+    }
+}

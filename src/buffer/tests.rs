@@ -1,0 +1,403 @@
+//! The buffer's memory policy, carried out on real memory. Every test
+//! runs twice: reading as futures-io does (initialized memory) and as
+//! tokio does (uninitialized memory); under Miri that proves no
+//! uninitialized byte is ever read.
+
+use super::policy::ZERO_AHEAD;
+use super::*;
+use std::cell::Cell;
+
+thread_local! {
+    /// Whether this thread's tests read as a source that reads into
+    /// uninitialized memory (see `every_policy_test_reading_uninit`).
+    static UNINIT: Cell<bool> = const { Cell::new(false) };
+}
+
+fn uninit() -> bool {
+    UNINIT.with(Cell::get)
+}
+
+fn buffer(capacity: usize) -> Buffer {
+    Buffer::new(capacity)
+}
+
+/// Makes room for `fill` as a read does.
+fn prep(b: &mut Buffer, fill: Fill) {
+    b.prepare(fill, !uninit());
+}
+
+/// What a read does: writes into the free tail and commits.
+fn fill(b: &mut Buffer, data: &[u8]) {
+    if uninit() {
+        let tail = b.region.uninit_window(usize::MAX);
+        let n = data.len().min(tail.len());
+        for (slot, &x) in tail.iter_mut().zip(&data[..n]) {
+            slot.write(x);
+        }
+        // SAFETY: the loop initialized the first `n` bytes of the window.
+        unsafe { b.commit_uninit(n) };
+    } else {
+        let tail = b.region.init_window(usize::MAX, usize::MAX);
+        let n = data.len().min(tail.len());
+        tail[..n].copy_from_slice(&data[..n]);
+        b.commit(n);
+    }
+}
+
+/// Reads every byte of the initialized free window (Miri checks each is
+/// initialized); reading into uninitialized memory, it is only written.
+fn read_free_tail(b: &mut Buffer) {
+    if !uninit() {
+        let tail = b.region.init_window(usize::MAX, ZERO_AHEAD);
+        let sum: u32 = tail.iter().map(|&x| u32::from(x)).sum();
+        assert!(sum < u32::MAX);
+    }
+}
+
+/// A 16-byte-capacity buffer that handed out a 1000-byte frame, which
+/// the caller dropped; and where that frame's memory starts.
+fn after_dropped_large_frame() -> (Buffer, *const u8) {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::Exactly { n: 1000 });
+    fill(&mut b, &[7u8; 1000]);
+    let first = b.take(1000);
+    let base = first.as_ptr();
+    drop(first);
+    (b, base)
+}
+
+#[test]
+fn allocates_nothing_until_asked() {
+    let b = buffer(8192);
+    assert_eq!(b.allocated(), 0);
+    assert!(b.unread().is_empty());
+}
+
+#[test]
+fn take_is_zero_copy_and_keeps_order() {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"hello world");
+    let base = b.unread().as_ptr();
+    let hello = b.take(5);
+    assert_eq!(&hello[..], b"hello");
+    assert_eq!(hello.as_ptr(), base, "split off the buffer, not copied");
+    assert_eq!(b.unread(), b" world");
+}
+
+#[test]
+fn oversized_allocation_is_released_when_small_reads_follow() {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::Exactly { n: 1000 });
+    assert_eq!(b.allocated(), 1000);
+    fill(&mut b, &[7u8; 1000]);
+    drop(b.take(1000));
+    // One small read (the next header) sets it aside and reads into a
+    // normal allocation...
+    prep(&mut b, Fill::More);
+    assert_eq!(b.region.free(), 16);
+    fill(&mut b, &[1u8; 16]);
+    b.consume(10);
+    // ...and the next small read that needs room lets go of it.
+    assert_eq!(b.spare.size(), 1000);
+    prep(&mut b, Fill::Exactly { n: 16 });
+    assert_eq!(b.spare.size(), 0);
+    assert_eq!(b.allocated(), 16);
+    assert_eq!(b.unread(), &[1u8; 6]);
+}
+
+#[test]
+fn oversized_allocation_is_released_when_idle() {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::Exactly { n: 1000 });
+    fill(&mut b, &[7u8; 1000]);
+    drop(b.take(1000));
+    b.release_if_empty();
+    assert_eq!(b.allocated(), 0);
+    // Also once set aside behind a header.
+    prep(&mut b, Fill::Exactly { n: 1000 });
+    fill(&mut b, &[7u8; 1000]);
+    drop(b.take(1000));
+    prep(&mut b, Fill::More);
+    assert_eq!(b.spare.size(), 1000);
+    b.release_if_empty();
+    assert_eq!((b.allocated(), b.spare.size()), (0, 0));
+}
+
+#[test]
+fn large_allocation_is_reused_for_the_next_large_frame_once_dropped() {
+    let (mut b, base) = after_dropped_large_frame();
+    // The next frame claims 1000 bytes; only 16 are justified, but the
+    // memory already held is reused whole: no new allocation.
+    prep(&mut b, Fill::Untrusted { need: 1000 });
+    assert_eq!(b.allocated(), 1000);
+    assert_eq!(b.region.free(), 1000);
+    assert_eq!(b.region.free_ptr(), base);
+}
+
+#[test]
+fn large_allocation_is_reused_when_unread_bytes_overlap_its_front() {
+    // A header consumed separately, then a large frame right behind it:
+    // the unread bytes sit just past the front and must move there.
+    let (mut b, base) = after_dropped_large_frame();
+    prep(&mut b, Fill::More); // the header read: a normal allocation
+    fill(&mut b, b"HDR:abcdefghijkl");
+    b.consume(4);
+    prep(&mut b, Fill::Exactly { n: 1000 });
+    assert_eq!(b.allocated(), 1000, "reused, not a second allocation");
+    assert_eq!(b.unread(), b"abcdefghijkl");
+    assert_eq!(b.unread().as_ptr(), base);
+}
+
+#[test]
+fn held_header_pins_only_the_normal_allocation() {
+    let (mut b, base) = after_dropped_large_frame();
+    prep(&mut b, Fill::Exactly { n: 4 });
+    fill(&mut b, b"HDR:");
+    let header = b.take(4); // the caller keeps the header
+    prep(&mut b, Fill::Exactly { n: 1000 });
+    assert_eq!(b.allocated(), 1000);
+    assert_eq!(b.region.free_ptr(), base, "the large memory is reused");
+    assert_eq!(&header[..], b"HDR:");
+}
+
+#[test]
+fn held_large_frame_is_not_reused_and_the_claim_allocates_nothing() {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::Exactly { n: 1000 });
+    fill(&mut b, &[7u8; 1000]);
+    let held = b.take(1000);
+    // The caller still holds the frame: its memory cannot be reused, and
+    // an unproven claim gets only the justified target.
+    prep(&mut b, Fill::Untrusted { need: 1_000_000 });
+    assert_eq!(b.allocated(), 16);
+    assert!(held.iter().all(|&x| x == 7));
+}
+
+#[test]
+fn reclaims_in_place_when_frames_are_dropped() {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::More);
+    fill(&mut b, &[1u8; 16]);
+    let base = b.unread().as_ptr();
+    drop(b.take(12));
+    prep(&mut b, Fill::Exactly { n: 8 });
+    assert_eq!(b.unread(), &[1u8; 4]);
+    assert_eq!(b.unread().as_ptr(), base, "the same allocation was reused");
+}
+
+#[test]
+fn consume_moves_only_the_head_and_rewinds_when_empty() {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"line one\nline");
+    let base = b.unread().as_ptr();
+    b.consume(9);
+    assert_eq!(b.unread(), b"line");
+    // A split after a consume starts at the first unread byte.
+    let two = b.take(2);
+    assert_eq!(&two[..], b"li");
+    b.consume(2);
+    assert_eq!(b.len(), 0);
+    drop(two);
+    // Nothing unread: the next read lands at the front again.
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"abc");
+    assert_eq!(b.unread(), b"abc");
+    assert_eq!(b.unread().as_ptr(), base.wrapping_add(11));
+    b.consume(1);
+    // Making room drops the consumed prefix and keeps the unread bytes.
+    prep(&mut b, Fill::Exactly { n: 15 });
+    assert_eq!(b.unread(), b"bc");
+    assert!(b.region.free() >= 13);
+}
+
+#[test]
+fn held_frame_does_not_grow_the_buffer() {
+    let mut b = buffer(16);
+    let mut held = Vec::new();
+    for _ in 0..100 {
+        prep(&mut b, Fill::More);
+        fill(&mut b, &[1u8; 16]);
+        held.push(b.take(1));
+        b.consume(15);
+        assert!(b.allocated() <= 16);
+    }
+}
+
+#[test]
+fn reuse_after_growth_exposes_only_initialized_memory() {
+    // Grow in place past the capacity, hand the bytes out, drop them,
+    // and reuse the allocation without re-zeroing: every byte of the
+    // free tail must be readable (Miri checks this).
+    let mut b = buffer(8);
+    for round in 0..4u8 {
+        prep(&mut b, Fill::More);
+        fill(&mut b, &[round; 8]);
+        prep(&mut b, Fill::Exactly { n: 24 }); // grows: unread bytes beyond the capacity
+        fill(&mut b, &[round; 16]);
+        let frame = b.take(b.len());
+        assert!(frame.iter().all(|&x| x == round));
+        drop(frame);
+        prep(&mut b, Fill::More);
+        read_free_tail(&mut b);
+    }
+}
+
+#[test]
+fn idle_release_and_refill() {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::More);
+    b.release_if_empty();
+    assert_eq!(b.allocated(), 0);
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"x");
+    b.release_if_empty();
+    assert_eq!(b.unread(), b"x", "unread bytes keep their buffer");
+}
+
+#[test]
+fn unread_front_reuses_a_drained_allocation_in_place() {
+    let mut b = buffer(16);
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"0123456789");
+    let base = b.unread().as_ptr();
+    b.consume(10);
+    b.unread_front(b"put back");
+    assert_eq!(b.unread(), b"put back");
+    assert_eq!(b.unread().as_ptr(), base, "no new allocation");
+    // A put-back larger than the allocation grows it, and the bytes
+    // after it are initialized (Miri checks the free tail is readable).
+    b.consume(8);
+    let big = [7u8; 100];
+    b.unread_front(&big);
+    assert_eq!(b.unread(), &big[..]);
+    assert!(b.allocated() >= 100);
+    read_free_tail(&mut b);
+    // A held frame keeps its memory; the put-back goes elsewhere.
+    let held = b.take(50);
+    b.consume(50);
+    b.unread_front(b"xy");
+    assert_eq!(b.unread(), b"xy");
+    assert!(held.iter().all(|&x| x == 7));
+}
+
+#[test]
+fn unread_front_restores_order() {
+    let mut b = buffer(4);
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"cd");
+    b.unread_front(b"ab");
+    assert_eq!(b.unread(), b"abcd");
+}
+
+/// The whole memory policy again with reads into uninitialized memory
+/// (tokio sources): every test above, in uninit mode. Under Miri this
+/// also proves no uninitialized byte is ever read.
+#[test]
+fn every_policy_test_reading_uninit() {
+    UNINIT.with(|u| u.set(true));
+    let tests: [fn(); 15] = [
+        allocates_nothing_until_asked,
+        take_is_zero_copy_and_keeps_order,
+        oversized_allocation_is_released_when_small_reads_follow,
+        oversized_allocation_is_released_when_idle,
+        large_allocation_is_reused_for_the_next_large_frame_once_dropped,
+        large_allocation_is_reused_when_unread_bytes_overlap_its_front,
+        held_header_pins_only_the_normal_allocation,
+        held_large_frame_is_not_reused_and_the_claim_allocates_nothing,
+        reclaims_in_place_when_frames_are_dropped,
+        consume_moves_only_the_head_and_rewinds_when_empty,
+        held_frame_does_not_grow_the_buffer,
+        reuse_after_growth_exposes_only_initialized_memory,
+        idle_release_and_refill,
+        unread_front_reuses_a_drained_allocation_in_place,
+        unread_front_restores_order,
+    ];
+    for test in tests {
+        test();
+    }
+    UNINIT.with(|u| u.set(false));
+}
+
+/// The source reads as futures-io does: into the window of `prepare_init`.
+fn read_init(b: &mut Buffer, fill: Fill, data: &[u8]) -> usize {
+    let (window, _) = b.prepare_init(fill);
+    let n = data.len().min(window.len());
+    window[..n].copy_from_slice(&data[..n]);
+    b.commit(n);
+    n
+}
+
+#[test]
+fn a_growing_frame_is_zeroed_only_ahead_of_its_bytes() {
+    // A 4 MiB frame whose length came off the wire, 64 KiB per read: the
+    // memory grows with the bytes, and is zeroed a bounded window ahead of
+    // them, never in one pass over the grown allocation.
+    let mut b = buffer(16);
+    let need = 4 << 20;
+    let chunk = vec![3u8; 64 << 10];
+    while b.len() < need {
+        let before = b.len();
+        read_init(&mut b, Fill::Untrusted { need }, &chunk);
+        assert!(b.len() > before);
+        assert!(
+            b.region.initialized() <= b.len() + ZERO_AHEAD,
+            "{} initialized for {} bytes",
+            b.region.initialized(),
+            b.len()
+        );
+    }
+    let frame = b.take(need);
+    assert!(frame.iter().all(|&x| x == 3));
+}
+
+#[test]
+fn memory_reused_in_place_is_not_zeroed_again() {
+    // A large frame's memory, set aside behind a header and reused for the
+    // next large frame, keeps what it knew to be initialized: the next
+    // frame's window is all of it at once.
+    let mut b = buffer(16);
+    let need = 1 << 20;
+    let data = vec![5u8; need];
+    while b.len() < need {
+        let got = b.len();
+        read_init(&mut b, Fill::Exactly { n: need }, &data[got..]);
+    }
+    drop(b.take(need));
+    read_init(&mut b, Fill::Exactly { n: 4 }, b"HDR:"); // sets it aside
+    b.consume(4);
+    let (window, _) = b.prepare_init(Fill::Untrusted { need });
+    assert_eq!(
+        window.len(),
+        need,
+        "the whole reused allocation, no zeroing"
+    );
+    assert!(window.iter().all(|&x| x == 5), "stale bytes, initialized");
+}
+
+#[test]
+fn a_source_reading_uninit_memory_keeps_what_a_put_back_buffered() {
+    let mut b = buffer(16);
+    b.unread_front(b"abc");
+    // Now reads go into uninitialized memory (a tokio source).
+    let (window, _) = b.prepare_uninit(Fill::More);
+    assert_eq!(window.len(), 13);
+    for (slot, &x) in window.iter_mut().zip(b"defghijklmnop") {
+        slot.write(x);
+    }
+    // SAFETY: the loop initialized all 13 bytes of the window.
+    unsafe { b.commit_uninit(13) };
+    assert_eq!(b.unread(), b"abcdefghijklmnop");
+    // A large frame grows without zeroing and keeps every byte.
+    let (window, _) = b.prepare_uninit(Fill::Exactly { n: 100 });
+    let n = window.len().min(84);
+    for slot in &mut window[..n] {
+        slot.write(9);
+    }
+    // SAFETY: the loop initialized the first `n` bytes of the window.
+    unsafe { b.commit_uninit(n) };
+    let frame = b.take(16 + n);
+    assert_eq!(&frame[..16], b"abcdefghijklmnop");
+    assert!(frame[16..].iter().all(|&x| x == 9));
+}
