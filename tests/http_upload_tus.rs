@@ -76,14 +76,18 @@ fn create_patch_head_and_finish() {
         s.files(),
         serde_json::json!([{ "name": "movie.bin", "size": 1_000_000, "sha256": sha256_hex(&data) }])
     );
-    // Finished: the upload's state is gone.
-    assert_eq!(s.request("HEAD", &up, &[TUS], b"").status, 404);
-    assert_eq!(
-        std::fs::read_dir(dir.path().join(".upload/tus"))
-            .unwrap()
-            .count(),
-        0
-    );
+    // Finished: HEAD still answers with the final offset (tus 1.0: "even
+    // if ... the upload is already considered completed"); only the state
+    // is kept, the data went to movie.bin.
+    let r = s.request("HEAD", &up, &[TUS], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("upload-offset"), Some("1000000"));
+    assert_eq!(r.header("upload-length"), Some("1000000"));
+    let left: Vec<String> = std::fs::read_dir(dir.path().join(".upload/tus"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, [format!("{}.info", &up["/tus/".len()..])]);
     // Expect: 100-continue on PATCH, and chunked PATCH bodies.
     let up = tus_create(&s, "two.bin", 10);
     let mut c = s.conn();
@@ -372,4 +376,174 @@ fn a_server_killed_mid_patch_resumes_from_what_it_stored() {
     let r = tus_patch(&s, &up, offset, &data[offset as usize..]);
     assert_eq!(r.status, 204, "{}", r.text());
     assert_eq!(std::fs::read(dir.path().join("mid.bin")).unwrap(), data);
+}
+
+#[test]
+fn a_finished_upload_answers_head_until_terminated_and_across_a_restart() {
+    let dir = TempDir::new("tus-finished");
+    let mut s = Server::start(dir.path(), &[]);
+    let data = content(50_000, 7);
+    let up = tus_create(&s, "done.bin", data.len() as u64);
+    let r = tus_patch(&s, &up, 0, &data);
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(r.header("upload-sha256"), Some(sha256_hex(&data).as_str()));
+    let head = |s: &Server| s.request("HEAD", &up, &[TUS], b"");
+    assert_eq!(head(&s).status, 200);
+    assert_eq!(head(&s).header("upload-offset"), Some("50000"));
+    // A client resuming a finished upload: a PATCH at the end with nothing
+    // in it is fine, one anywhere else is told the offset.
+    let r = tus_patch(&s, &up, 50_000, b"");
+    assert_eq!((r.status, r.header("upload-offset")), (204, Some("50000")));
+    let r = tus_patch(&s, &up, 10, b"x");
+    assert_eq!((r.status, r.header("upload-offset")), (409, Some("50000")));
+    // It survives a restart (start-up keeps a finished upload's state).
+    s.kill();
+    let s = Server::start(dir.path(), &[]);
+    assert_eq!(head(&s).header("upload-offset"), Some("50000"));
+    // Terminated: gone, and the stored file stays.
+    assert_eq!(s.request("DELETE", &up, &[TUS], b"").status, 204);
+    assert_eq!(head(&s).status, 404);
+    assert_eq!(std::fs::read(dir.path().join("done.bin")).unwrap(), data);
+}
+
+/// Two connections PATCH the same upload at the same offset: the one whose
+/// body is being received keeps going, the other gets 423 at once (before
+/// sending its body), whichever connection was opened first; afterwards
+/// the loser's offset is stale and gets 409. The bytes are exactly the
+/// winner's.
+#[test]
+fn a_second_patch_racing_the_first_gets_423_then_409_in_both_orders() {
+    let dir = TempDir::new("tus-race");
+    let s = Server::start(dir.path(), &[]);
+    for first_opened_wins in [true, false] {
+        let name = format!("race-{first_opened_wins}.bin");
+        let up = tus_create(&s, &name, 20);
+        let (mut a, mut b) = (s.conn(), s.conn());
+        let (winner, loser) = if first_opened_wins {
+            (&mut a, &mut b)
+        } else {
+            (&mut b, &mut a)
+        };
+        // The winner's PATCH is mid-body: head and 5 of its 10 bytes sent.
+        winner.send_patch_head(&up, 0, 10, &[]);
+        winner.send(b"AAAAA");
+        eventually("the first PATCH's bytes are stored", || {
+            std::fs::metadata(dir.path().join(".upload/tus").join(&up["/tus/".len()..]))
+                .is_ok_and(|m| m.len() == 5)
+        });
+        loser.send_patch_head(&up, 0, 10, &[]);
+        let r = loser.response(false);
+        assert_eq!(r.status, 423, "{}", r.text());
+        winner.send(b"AAAAA");
+        let r = winner.response(false);
+        assert_eq!((r.status, r.header("upload-offset")), (204, Some("10")));
+        // The loser tries again with what it believed the offset was.
+        let r = tus_patch(&s, &up, 0, b"BBBBBBBBBB");
+        assert_eq!((r.status, r.header("upload-offset")), (409, Some("10")));
+        let r = tus_patch(&s, &up, 10, b"CCCCCCCCCC");
+        assert_eq!(r.status, 204, "{}", r.text());
+        assert_eq!(
+            std::fs::read(dir.path().join(&name)).unwrap(),
+            b"AAAAAAAAAACCCCCCCCCC"
+        );
+    }
+}
+
+#[test]
+fn uploads_expire_after_the_configured_age_and_say_when() {
+    let dir = TempDir::new("tus-expire");
+    let s = Server::start(dir.path(), &["--tus-expiry", "1"]);
+    let ext = s.request("OPTIONS", "/tus/", &[TUS], b"");
+    assert!(ext
+        .header("tus-extension")
+        .unwrap()
+        .split(',')
+        .any(|e| e == "expiration"));
+    // Upload-Expires on creation and on every PATCH of an unfinished upload.
+    let meta = format!("filename {}", base64(b"slow.bin"));
+    let r = s.request(
+        "POST",
+        "/tus/",
+        &[TUS, ("Upload-Length", "10"), ("Upload-Metadata", &meta)],
+        b"",
+    );
+    assert_eq!(r.status, 201);
+    let expires = r
+        .header("upload-expires")
+        .expect("Upload-Expires")
+        .to_string();
+    assert!(
+        expires.ends_with(" GMT") && expires.len() == 29,
+        "{expires}"
+    );
+    let loc = r.header("location").unwrap();
+    let slow = loc[loc.find("/tus/").unwrap()..].to_string();
+    let r = tus_patch(&s, &slow, 0, b"12345");
+    assert!(r.header("upload-expires").is_some());
+    let done = tus_create(&s, "done.bin", 3);
+    assert_eq!(tus_patch(&s, &done, 0, b"abc").status, 204);
+    assert_eq!(tus_offset(&s, &done), 3);
+    // Past the age: both are gone, their files too; the stored file stays.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(s.request("HEAD", &slow, &[TUS], b"").status, 404);
+    assert_eq!(tus_patch(&s, &slow, 5, b"67890").status, 404);
+    assert_eq!(s.request("HEAD", &done, &[TUS], b"").status, 404);
+    eventually("the sweep removed every expired upload", || {
+        std::fs::read_dir(dir.path().join(".upload/tus"))
+            .unwrap()
+            .count()
+            == 0
+    });
+    assert_eq!(std::fs::read(dir.path().join("done.bin")).unwrap(), b"abc");
+}
+
+#[test]
+fn an_upload_nobody_asks_about_is_swept_when_it_expires() {
+    let dir = TempDir::new("tus-sweep");
+    let s = Server::start(dir.path(), &["--tus-expiry", "0.5"]);
+    tus_create(&s, "forgotten.bin", 100);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join(".upload/tus"))
+            .unwrap()
+            .count(),
+        2
+    );
+    eventually("the sweep removed the expired upload", || {
+        std::fs::read_dir(dir.path().join(".upload/tus"))
+            .unwrap()
+            .count()
+            == 0
+    });
+}
+
+#[test]
+fn malformed_base64_in_metadata_and_checksums_is_refused() {
+    let dir = TempDir::new("tus-base64");
+    let s = Server::start(dir.path(), &[]);
+    // "a.txt" is YS50eHQ=; a '=' inside, bits left over, no padding, or a
+    // stray character are all refused.
+    for bad in ["YS=50eHQ=", "YS50eHR=", "YS50eHQ", "YS50eHQ=!"] {
+        let meta = format!("filename {bad}");
+        let r = s.request(
+            "POST",
+            "/tus/",
+            &[TUS, ("Upload-Length", "1"), ("Upload-Metadata", &meta)],
+            b"",
+        );
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+    let up = tus_create(&s, "a.txt", 1);
+    let r = s.request(
+        "PATCH",
+        &up,
+        &[
+            TUS,
+            ("Content-Type", "application/offset+octet-stream"),
+            ("Upload-Offset", "0"),
+            ("Upload-Checksum", "sha1 hvfkN/qlp/zhXR3cuerq6jd2Z7h="),
+        ],
+        b"a",
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(tus_offset(&s, &up), 0);
 }

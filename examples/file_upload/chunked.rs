@@ -1,7 +1,9 @@
 //! `Transfer-Encoding: chunked` bodies (what `curl -T -` sends from a
-//! pipe), decoded with the reader's own operations: `read_until(b"\r\n")`
-//! for each size line (bounded by the reader's limit), `copy_exact` for the
-//! chunk data (straight to the file, bounded memory), trailers skipped.
+//! pipe), decoded with the reader's own operations: `read_until(b"\n")`
+//! for each size line (bounded by the reader's limit; a line must end in
+//! CRLF, a bare LF is refused at once), `httparse::parse_chunk_size` for
+//! its size, `copy_exact` for the chunk data (straight to the file, bounded
+//! memory), trailers skipped.
 
 use std::io;
 use std::pin::Pin;
@@ -35,7 +37,10 @@ where
     let mut total = 0u64;
     loop {
         let line = next_line(reader).await?;
-        let size = parse_size(&line).ok_or(ChunkError::Bad("bad chunk size line"))?;
+        let size = match httparse::parse_chunk_size(&line) {
+            Ok(httparse::Status::Complete((_, size))) => size,
+            _ => return Err(ChunkError::Bad("bad chunk size line")),
+        };
         if size == 0 {
             // Trailer fields, up to the empty line, are skipped.
             while next_line(reader).await? != b"\r\n"[..] {}
@@ -58,8 +63,9 @@ where
 async fn next_line<S: intake::io::Source + Unpin>(
     reader: &mut StreamReader<S>,
 ) -> Result<bytes::Bytes, ChunkError> {
-    match reader.read_until(b"\r\n").await {
-        Ok(Some(line)) => Ok(line),
+    match reader.read_until(b"\n").await {
+        Ok(Some(line)) if line.ends_with(b"\r\n") => Ok(line),
+        Ok(Some(_)) => Err(ChunkError::Bad("chunk line ended by a bare LF")),
         Ok(None) => Err(ChunkError::Io(Error::UnexpectedEof {
             partial: bytes::Bytes::new(),
             expected: None,
@@ -67,17 +73,6 @@ async fn next_line<S: intake::io::Source + Unpin>(
         Err(Error::LimitExceeded { .. }) => Err(ChunkError::Bad("chunk line too long")),
         Err(e) => Err(ChunkError::Io(e)),
     }
-}
-
-/// `1a2b;ext=x\r\n` -> 0x1a2b. Extensions are ignored; at most 16 hex
-/// digits, so the size always fits a u64.
-fn parse_size(line: &[u8]) -> Option<u64> {
-    let line = std::str::from_utf8(line.strip_suffix(b"\r\n")?).ok()?;
-    let digits = line.split(';').next()?.trim_matches([' ', '\t']);
-    if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u64::from_str_radix(digits, 16).ok()
 }
 
 /// A writer whose flush does nothing (the caller flushes once at the end).

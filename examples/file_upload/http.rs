@@ -1,13 +1,22 @@
-//! HTTP/1.1 request heads in, responses out. The head is found with the
-//! reader's `read_until(b"\r\n\r\n")` (bounded by its limit, so an endless
-//! head is a typed `LimitExceeded`, answered 431) and parsed by `httparse`.
+//! HTTP/1.1 request heads in, responses out. The head is read line by line
+//! with the reader's `read_until(b"\n")` (each line bounded by the reader's
+//! limit, the whole head by `HEAD_LIMIT`: over either, 431), and parsed by
+//! `httparse`. A line must end in CRLF: a bare LF is answered 400 at once
+//! (RFC 9112 section 2.2 allows either accepting it or refusing; refusing
+//! keeps the server's framing from differing from a proxy's in front of
+//! it).
 
 use bytes::Bytes;
 use futures_io::AsyncWrite;
 use intake::{Error, StreamReader, StreamWriter};
 
+use crate::idle::timed_out;
+
 /// Most header lines a request may have.
 const MAX_HEADERS: usize = 64;
+/// Most bytes a request head (or a chunk-size line, or a multipart part's
+/// headers) may take.
+pub const HEAD_LIMIT: usize = 16 * 1024;
 
 /// A parsed request head.
 #[derive(Debug)]
@@ -56,11 +65,37 @@ impl Head {
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
     }
 
+    /// What RFC 9112 refuses in any request, whatever its route: an
+    /// HTTP/1.1 request without `Host`, more than one `Host`, a `Host`
+    /// that is not a host (section 3.2), and faulty body framing
+    /// (section 6). Answered 400, and the connection closes.
+    pub fn check(&self) -> Result<(), &'static str> {
+        let hosts: Vec<&[u8]> = self.all("host").collect();
+        match hosts.as_slice() {
+            [] if self.http11 => return Err("an HTTP/1.1 request needs a Host header"),
+            [] => {}
+            [h] => {
+                // An empty Host is allowed (a URI without an authority).
+                if !h.is_empty() && parse_net::parse_host_port(h).is_err() {
+                    return Err("bad Host header");
+                }
+            }
+            _ => return Err("more than one Host header"),
+        }
+        self.body().map(|_| ())
+    }
+
     /// How the body is framed.
     pub fn body(&self) -> Result<Body, &'static str> {
         let te: Vec<&[u8]> = self.all("transfer-encoding").collect();
         let cl: Vec<&[u8]> = self.all("content-length").collect();
         if !te.is_empty() {
+            // RFC 9112 section 6.1: Transfer-Encoding in an HTTP/1.0
+            // message means faulty framing (1.0 has no chunked coding):
+            // 400, and the connection closes.
+            if !self.http11 {
+                return Err("Transfer-Encoding in an HTTP/1.0 request");
+            }
             // A body framed two ways is a request-smuggling shape: refuse.
             if !cl.is_empty() {
                 return Err("both Transfer-Encoding and Content-Length");
@@ -103,24 +138,50 @@ pub enum Body {
 pub enum HeadError {
     /// The client closed cleanly between requests.
     Closed,
-    /// The head is over the reader's limit (431).
+    /// The head is over `HEAD_LIMIT` (431).
     TooLarge,
-    /// Not HTTP (400).
+    /// Not HTTP, or a line ended by a bare LF (400).
     Bad(&'static str),
-    /// The connection failed or timed out.
-    Io(Error),
+    /// The head started but stalled past the idle timeout (408).
+    Stalled,
+    /// The head did not complete within the head timeout (408).
+    Deadline,
+    /// The connection failed, or timed out between requests.
+    Io,
 }
 
-/// Reads and parses one request head.
+/// Reads and parses one request head, a line at a time.
 pub async fn read_head<S: intake::io::Source + Unpin>(
     reader: &mut StreamReader<S>,
 ) -> Result<Head, HeadError> {
-    let raw = match reader.read_until(b"\r\n\r\n").await {
-        Ok(Some(raw)) => raw,
-        Ok(None) => return Err(HeadError::Closed),
-        Err(Error::LimitExceeded { .. }) => return Err(HeadError::TooLarge),
-        Err(e) => return Err(HeadError::Io(e)),
-    };
+    let mut raw: Vec<u8> = Vec::new();
+    loop {
+        let line = match reader.read_until(b"\n").await {
+            Ok(Some(line)) => line,
+            Ok(None) if raw.is_empty() => return Err(HeadError::Closed),
+            Ok(None) => return Err(HeadError::Io),
+            Err(Error::LimitExceeded { .. }) => return Err(HeadError::TooLarge),
+            Err(e) if timed_out(&e) && (!raw.is_empty() || !reader.buffer().is_empty()) => {
+                return Err(HeadError::Stalled)
+            }
+            Err(_) => return Err(HeadError::Io),
+        };
+        if !line.ends_with(b"\r\n") {
+            return Err(HeadError::Bad("line ended by a bare LF (HTTP needs CRLF)"));
+        }
+        // RFC 9112 section 2.2: empty lines before the request line are
+        // ignored (some clients send one after a body).
+        if raw.is_empty() && &line[..] == b"\r\n" {
+            continue;
+        }
+        if raw.len() + line.len() > HEAD_LIMIT {
+            return Err(HeadError::TooLarge);
+        }
+        raw.extend_from_slice(&line);
+        if &line[..] == b"\r\n" {
+            break;
+        }
+    }
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(&raw) {
@@ -143,22 +204,21 @@ pub async fn read_head<S: intake::io::Source + Unpin>(
     })
 }
 
-/// Decodes `%XX` escapes; refuses bad escapes and non-UTF-8 results.
+/// Decodes `%XX` escapes (percent-encoding); refuses a `%` without two hex
+/// digits after it (the crate would keep it as it is) and non-UTF-8
+/// results.
 pub fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
+    let well_formed = b.iter().enumerate().all(|(i, &c)| {
+        c != b'%' || (b.get(i + 1..i + 3)).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 /// An answer.
@@ -189,10 +249,11 @@ impl Response {
             .body(format!("{text}\n"))
     }
 
-    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+    pub fn json(status: u16, value: &impl serde::Serialize) -> Self {
+        let text = serde_json::to_string(value).expect("plain data serializes");
         Response::new(status)
             .header("Content-Type", "application/json")
-            .body(format!("{value}\n"))
+            .body(format!("{text}\n"))
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -249,26 +310,13 @@ pub async fn send_continue<W: AsyncWrite + Unpin>(w: &mut StreamWriter<W>) -> Re
     w.flush().await
 }
 
+/// The reason phrase: the `http` crate's, and tus's own 460.
 pub fn reason(status: u16) -> &'static str {
     match status {
-        100 => "Continue",
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        411 => "Length Required",
-        412 => "Precondition Failed",
-        413 => "Content Too Large",
-        415 => "Unsupported Media Type",
-        431 => "Request Header Fields Too Large",
         460 => "Checksum Mismatch",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        507 => "Insufficient Storage",
-        _ => "Unknown",
+        _ => ::http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|c| c.canonical_reason())
+            .unwrap_or("Unknown"),
     }
 }

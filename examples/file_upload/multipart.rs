@@ -15,11 +15,11 @@ use futures_lite::AsyncReadExt;
 use intake::{Error, StreamReader};
 use sha2::Digest;
 
-use crate::http::{Body, Response};
-use crate::server::{
-    body_failure, disk_error, publish, App, Exchange, Reply, TempFile, HEAD_LIMIT,
+use crate::exchange::{
+    body_failure, disk_error, publish, temp_file, too_large, App, Exchange, Reply,
 };
-use crate::storage::{check_name, hex, DiskFile};
+use crate::http::{Body, Response, HEAD_LIMIT};
+use crate::storage::{check_name, hex, Entry, TempFile};
 
 /// Buffer of the body's own reader.
 const PART_CAPACITY: usize = 64 * 1024;
@@ -50,14 +50,7 @@ pub async fn post(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
         Err(why) => return Response::text(400, why).into(),
     };
     if len > app.max_size {
-        return Response::text(
-            413,
-            &format!(
-                "body of {len} bytes is over the limit of {} bytes",
-                app.max_size
-            ),
-        )
-        .into();
+        return too_large("body", len, app.max_size).into();
     }
     if ex.proceed().await.is_err() {
         return Reply::Gone;
@@ -71,17 +64,17 @@ pub async fn post(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
     }
     // All or nothing: a name taken meanwhile undoes the parts published
     // before it.
-    let mut done: Vec<serde_json::Value> = Vec::new();
+    let mut done: Vec<Entry> = Vec::new();
     for (i, p) in parts.iter().enumerate() {
-        if let Err(r) = publish(app, &p.temp, &p.name, &p.sha256, p.size).await {
+        if let Err(r) = publish(app, &p.temp.0, &p.name, &p.sha256, p.size).await {
             for q in &parts[..i] {
                 app.store.unpublish(&q.name);
             }
             return r.into();
         }
-        done.push(serde_json::json!({ "name": p.name, "size": p.size, "sha256": p.sha256 }));
+        done.push(Entry::new(&p.name, p.size, &p.sha256));
     }
-    Response::json(201, &serde_json::Value::Array(done)).into()
+    Response::json(201, &done).into()
 }
 
 /// Reads the whole form; every file part is in a temp file on success.
@@ -143,9 +136,7 @@ async fn receive(
         if app.store.exists(&name) || !names.insert(name.clone()) {
             return Err(Response::text(409, &format!("{name} exists")).into());
         }
-        let temp = TempFile(app.store.temp_path());
-        let mut file = DiskFile::create(&temp.0, app.max_size, app.progress.clone())
-            .map_err(|e| Reply::from(disk_error(e.kind())))?;
+        let (temp, mut file) = temp_file(app).map_err(Reply::from)?;
         let size = match body.copy_until(delim.as_bytes(), &mut file).await {
             Ok(Some(n)) => n,
             Ok(None) => {
@@ -217,57 +208,32 @@ async fn part_headers<R: intake::io::Source + Unpin>(
     else {
         return Err(Ok(Response::text(400, "part without Content-Disposition")));
     };
-    let cd = std::str::from_utf8(cd.value)
-        .map_err(|_| Ok(Response::text(400, "part file name is not UTF-8")))?;
-    Ok(param(cd, "filename"))
+    filename(cd.value).map_err(|why| Ok(Response::text(400, why)))
+}
+
+/// The file name of a part's `Content-Disposition` (parsed by parse-net):
+/// `filename*` (RFC 8187, `UTF-8''na%C3%AFve.txt`) when present, else
+/// `filename` (quoted-string escapes undone; raw UTF-8, as browsers send it,
+/// kept). `None` for a field without a file.
+fn filename(value: &[u8]) -> Result<Option<String>, &'static str> {
+    let cd = parse_net::parse_content_disposition(value)
+        .map_err(|_| "malformed Content-Disposition in a part")?;
+    let Some(name) = cd.filename() else {
+        return Ok(None);
+    };
+    let mut buf = vec![0u8; name.max_decoded_len()];
+    name.decode_into(&mut buf)
+        .map(|s| Some(s.to_string()))
+        .map_err(|_| "part file name is not UTF-8 text")
 }
 
 /// `multipart/form-data; boundary=XYZ` -> `XYZ` (quoted or not, 1 to 70
-/// characters as RFC 2046 says).
+/// characters as RFC 2046 says; parsed by parse-net).
 fn boundary(content_type: &str) -> Option<String> {
-    let (kind, _) = content_type.split_once(';')?;
-    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+    let mt = parse_net::parse_media_type(content_type.as_bytes()).ok()?;
+    if !mt.is_multipart_form_data() {
         return None;
     }
-    param(content_type, "boundary").filter(|b| (1..=70).contains(&b.len()))
-}
-
-/// A `name=value` or `name="value"` parameter of a header value (`;`
-/// separated, quotes may hold `;` and backslash escapes).
-fn param(value: &str, name: &str) -> Option<String> {
-    let mut rest = value;
-    while let Some(i) = rest.find(';') {
-        rest = rest[i + 1..].trim_start();
-        let Some((key, after)) = rest.split_once('=') else {
-            continue;
-        };
-        let (val, tail) = if let Some(q) = after.strip_prefix('"') {
-            let mut out = String::new();
-            let mut chars = q.char_indices();
-            let mut end = q.len();
-            while let Some((j, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, c2)) = chars.next() {
-                            out.push(c2);
-                        }
-                    }
-                    '"' => {
-                        end = j + 1;
-                        break;
-                    }
-                    c => out.push(c),
-                }
-            }
-            (out, &q[end..])
-        } else {
-            let end = after.find(';').unwrap_or(after.len());
-            (after[..end].trim().to_string(), &after[end..])
-        };
-        if key.trim().eq_ignore_ascii_case(name) {
-            return Some(val);
-        }
-        rest = tail;
-    }
-    None
+    let b = mt.boundary().ok()??;
+    String::from_utf8(b.as_bytes().to_vec()).ok()
 }

@@ -1,111 +1,144 @@
-//! The connection loop (keep-alive, refusals, lingering close), the routes,
-//! and the PUT and GET handlers. Multipart and tus have modules of their own.
+//! Accepting connections (surviving descriptor exhaustion, at most
+//! `--max-connections` at once), the connection loop (keep-alive, the head
+//! deadline, refusals, lingering close), the routes, and the PUT and GET
+//! handlers. Multipart and tus have modules of their own; what handlers
+//! share is in `exchange`.
 
+use std::io;
 use std::net::Shutdown;
-use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use futures_lite::future;
-use intake::{Error, StreamReader, StreamWriter};
+use futures_lite::{future, AsyncWriteExt};
+use intake::{StreamReader, StreamWriter};
 use sha2::Digest;
 use smol::net::TcpStream;
 
-use crate::chunked::{self, ChunkError};
-use crate::http::{self, read_head, Body, Head, HeadError, Response};
-use crate::idle::{timed_out, IdleIo};
-use crate::storage::{
-    check_name, hex, is_full, DiskFailure, DiskFile, Progress, PublishError, Store,
+use crate::exchange::{
+    disk_error, name_from_path, preflight, publish, receive_body, temp_file, too_large, App,
+    Exchange, Reply,
 };
+use crate::http::{read_head, Body, HeadError, Response, HEAD_LIMIT};
+use crate::idle::IdleIo;
+use crate::storage::{hex, Entry};
 use crate::{multipart, tus};
 
 /// Read buffer per connection: one socket read's worth; bodies stream
 /// through it to disk, so it is also the body's whole footprint here.
 const READ_CAPACITY: usize = 64 * 1024;
-/// Most bytes a request head (or a chunk-size line, or a multipart part's
-/// headers) may take: past it, `read_until` stops with `LimitExceeded`.
-pub const HEAD_LIMIT: usize = 16 * 1024;
 /// How long a refused client may go on sending before the socket closes.
 const LINGER: Duration = Duration::from_secs(2);
 
 static PAGE: &str = include_str!("page.html");
 static TUS_JS: &[u8] = include_bytes!("assets/tus.min.js");
 
-pub type Reader = StreamReader<IdleIo>;
-pub type Writer = StreamWriter<IdleIo>;
+/// Descriptors kept for the process itself (the listener, the reactor,
+/// stdio, files opened while publishing), out of RLIMIT_NOFILE.
+const RESERVED_FDS: u64 = 32;
 
-/// Everything the handlers share.
-pub struct App {
-    pub store: Store,
-    pub max_size: u64,
-    pub idle: Duration,
-    /// The demo's "received" bar.
-    pub progress: Option<Progress>,
-    pub tus: tus::Uploads,
+/// The default `--max-connections`: what the descriptor limit allows, two
+/// descriptors per connection (its socket and the file its body goes to).
+pub fn default_max_connections() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct it is given, nothing else.
+    let nofile = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+        lim.rlim_cur
+    } else {
+        1024
+    };
+    // RLIM_INFINITY is u64::MAX: cap it.
+    let nofile = nofile.min(1 << 20);
+    (nofile.saturating_sub(RESERVED_FDS) / 2).max(1) as usize
 }
 
-impl App {
-    pub fn new(
-        dir: PathBuf,
-        max_size: u64,
-        idle: Duration,
-        progress: Option<Progress>,
-    ) -> std::io::Result<App> {
-        std::fs::create_dir_all(&dir)?;
-        Ok(App {
-            store: Store::open(&dir)?,
-            max_size,
-            idle,
-            progress,
-            tus: tus::Uploads::default(),
-        })
+/// Whether an accept error means the process or the system is out of
+/// something (descriptors, buffers, memory): back off before trying again.
+/// Anything else (a connection aborted before it was accepted, a signal) is
+/// about one connection: go on at once.
+fn out_of_resources(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+/// The answer to a connection past the limit, written without waiting.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Retry-After: 1\r\nContent-Length: 34\r\nConnection: close\r\n\r\ntoo many connections, retry later\n";
+
+/// Counts a connection being served; uncounted when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
-/// One request being answered.
-pub struct Exchange<'a> {
-    pub head: Head,
-    pub reader: &'a mut Reader,
-    pub writer: &'a mut Writer,
-    /// The body was read to its end, so the connection can carry another
-    /// request. Handlers that refuse without reading it leave this false
-    /// and the connection closes after the answer.
-    pub body_done: bool,
-    continued: bool,
-}
-
-impl Exchange<'_> {
-    /// Sends `100 Continue` if the client waits for it. Called only once
-    /// every check has passed, right before the body is read.
-    pub async fn proceed(&mut self) -> Result<(), Error> {
-        if self.head.expects_continue() && !self.continued {
-            self.continued = true;
-            http::send_continue(self.writer).await?;
-        }
-        Ok(())
-    }
-}
-
-/// What a handler came to.
-pub enum Reply {
-    Send(Response),
-    /// The client went away: nobody to answer.
-    Gone,
-}
-
-impl From<Response> for Reply {
-    fn from(r: Response) -> Self {
-        Reply::Send(r)
-    }
-}
-
-/// Accepts connections until the listener fails.
-pub async fn run(app: Arc<App>, listener: smol::net::TcpListener) -> std::io::Result<()> {
+/// Accepts connections for as long as the process runs. An accept that
+/// fails is logged (once a second at most) and retried, after a pause that
+/// doubles up to a second while the error is a lack of resources: running
+/// out of descriptors never ends the server. Past `max_connections`, a
+/// connection gets a 503 written in one non-blocking attempt and is closed
+/// at once: no task, no buffer.
+pub async fn run(
+    app: Arc<App>,
+    listener: smol::net::TcpListener,
+    max_connections: usize,
+) -> io::Result<()> {
+    let active = Arc::new(AtomicUsize::new(0));
+    let mut pause = Duration::from_millis(5);
+    let mut last_log: Option<Instant> = None;
+    let mut unlogged = 0u64;
     loop {
-        let (sock, _) = listener.accept().await?;
+        let sock = match listener.accept().await {
+            Ok((sock, _)) => {
+                pause = Duration::from_millis(5);
+                sock
+            }
+            Err(e) => {
+                if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                    let more = if unlogged > 0 {
+                        format!(" ({unlogged} more since the last report)")
+                    } else {
+                        String::new()
+                    };
+                    eprintln!("accept failed: {e}{more}; retrying");
+                    last_log = Some(Instant::now());
+                    unlogged = 0;
+                } else {
+                    unlogged += 1;
+                }
+                if out_of_resources(&e) {
+                    smol::Timer::after(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                continue;
+            }
+        };
+        if active.fetch_add(1, Ordering::AcqRel) >= max_connections {
+            active.fetch_sub(1, Ordering::AcqRel);
+            turn_away(sock);
+            continue;
+        }
+        let slot = Slot(active.clone());
         let app = app.clone();
-        smol::spawn(serve_conn(app, sock)).detach();
+        smol::spawn(async move {
+            serve_conn(app, sock).await;
+            drop(slot);
+        })
+        .detach();
     }
+}
+
+/// Past the limit: one non-blocking write of the 503, then close.
+fn turn_away(mut sock: TcpStream) {
+    let _ = future::block_on(future::poll_once(sock.write(BUSY)));
+    let _ = sock.shutdown(Shutdown::Both);
 }
 
 /// Serves requests on one connection until it closes.
@@ -116,42 +149,61 @@ pub async fn serve_conn(app: Arc<App>, sock: TcpStream) {
             .with_limit(HEAD_LIMIT);
     let mut writer = StreamWriter::new(IdleIo::new(sock.clone(), app.idle));
     loop {
-        let refusal = match read_head(&mut reader).await {
+        // Between requests only the idle timeout applies; from a head's
+        // first byte, the whole head must arrive within the head timeout
+        // (a client sending one byte at a time resets the idle timer, not
+        // this one).
+        match reader.peek(1).await {
+            Ok([]) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let deadline = async {
+            smol::Timer::after(app.head_timeout).await;
+            Err(HeadError::Deadline)
+        };
+        let refusal = match future::or(read_head(&mut reader), deadline).await {
             Ok(head) => {
-                let head_only = head.method == "HEAD";
-                let wants_close = head.wants_close();
-                let body_done = matches!(head.body(), Ok(Body::Empty));
-                let mut ex = Exchange {
-                    head,
-                    reader: &mut reader,
-                    writer: &mut writer,
-                    body_done,
-                    continued: false,
-                };
-                match route(&app, &mut ex).await {
-                    Reply::Gone => return,
-                    Reply::Send(mut resp) => {
-                        resp.close |= wants_close || !ex.body_done;
-                        if resp.send(&mut writer, head_only).await.is_err() {
+                if let Err(why) = head.check() {
+                    Response::text(400, why)
+                } else {
+                    let head_only = head.method == "HEAD";
+                    let wants_close = head.wants_close();
+                    let body_done = matches!(head.body(), Ok(Body::Empty));
+                    let mut ex = Exchange {
+                        head,
+                        reader: &mut reader,
+                        writer: &mut writer,
+                        body_done,
+                        continued: false,
+                    };
+                    match route(&app, &mut ex).await {
+                        Reply::Gone => return,
+                        Reply::Send(mut resp) => {
+                            resp.close |= wants_close || !ex.body_done;
+                            if resp.send(&mut writer, head_only).await.is_err() {
+                                return;
+                            }
+                            if !resp.close {
+                                continue;
+                            }
+                            linger(&sock).await;
                             return;
                         }
-                        if !resp.close {
-                            continue;
-                        }
-                        linger(&sock).await;
-                        return;
                     }
                 }
             }
             Err(HeadError::Closed) => return,
             Err(HeadError::TooLarge) => Response::text(431, "request head too large"),
             Err(HeadError::Bad(why)) => Response::text(400, why),
-            // Silence between requests is a normal keep-alive end; a head
-            // that stopped halfway is answered.
-            Err(HeadError::Io(e)) if timed_out(&e) && !reader.buffer().is_empty() => {
-                Response::text(408, "request head not completed in time")
-            }
-            Err(HeadError::Io(_)) => return,
+            Err(HeadError::Stalled) => Response::text(408, "request head not completed in time"),
+            Err(HeadError::Deadline) => Response::text(
+                408,
+                &format!(
+                    "request head not completed within {} s",
+                    app.head_timeout.as_secs_f64()
+                ),
+            ),
+            Err(HeadError::Io) => return,
         };
         let _ = refusal.close().send(&mut writer, false).await;
         linger(&sock).await;
@@ -182,6 +234,13 @@ async fn linger(sock: &TcpStream) {
 async fn route(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
     let path = ex.head.path.clone();
     let method = ex.head.method.clone();
+    // Every method that writes or deletes, on any route, needs the token
+    // (when one is set).
+    if matches!(method.as_str(), "PUT" | "POST" | "PATCH" | "DELETE") {
+        if let Err(r) = app.authorize(&ex.head) {
+            return r.into();
+        }
+    }
     match (method.as_str(), path.as_str()) {
         ("GET" | "HEAD", "/") => Response::new(200)
             .header("Content-Type", "text/html; charset=utf-8")
@@ -214,102 +273,13 @@ fn not_allowed(allow: &str) -> Reply {
         .into()
 }
 
-/// CORS preflight answer: what a page from another origin may send.
-pub fn preflight(r: Response) -> Response {
-    r.header(
-        "Access-Control-Allow-Methods",
-        "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
-    )
-    .header(
-        "Access-Control-Allow-Headers",
-        "Origin, X-Requested-With, Content-Type, Content-Length, Upload-Length, Upload-Offset, \
-         Tus-Resumable, Upload-Metadata, Upload-Defer-Length, Upload-Concat, Upload-Checksum",
-    )
-    .header("Access-Control-Max-Age", "86400")
-}
-
 /// GET /files: name, size and SHA-256 of every stored file (from the
 /// sidecars written at store time, never rehashed here).
 async fn list(app: &Arc<App>) -> Response {
     let app = app.clone();
     match smol::unblock(move || app.store.list()).await {
-        Ok(entries) => Response::json(
-            200,
-            &serde_json::Value::Array(entries.iter().map(|e| e.to_json()).collect()),
-        )
-        .header("Cache-Control", "no-store"),
+        Ok(entries) => Response::json(200, &entries).header("Cache-Control", "no-store"),
         Err(e) => Response::text(500, &format!("cannot list files: {e}")),
-    }
-}
-
-/// The name in a URL path: percent-decoded, then checked.
-pub fn name_from_path(raw: &str) -> Result<String, Response> {
-    let name = http::percent_decode(raw)
-        .ok_or_else(|| Response::text(400, "bad percent-encoding in the file name"))?;
-    check_name(&name).map_err(|why| Response::text(400, why))?;
-    Ok(name)
-}
-
-/// A temp file removed when dropped, unless it was published (then the
-/// removal finds nothing). Also covers a handler dropped mid-way.
-pub struct TempFile(pub PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// The answer for a disk that failed.
-pub fn disk_error(kind: std::io::ErrorKind) -> Response {
-    if is_full(kind) {
-        Response::text(507, "insufficient storage: the disk is full")
-    } else {
-        Response::text(500, &format!("cannot write the file: {kind}"))
-    }
-}
-
-/// How receiving a body ended, when it did not end well: the answer to
-/// give, or `None` if the client is gone.
-pub fn body_failure(file: &DiskFile, err: Option<&Error>) -> Option<Response> {
-    match file.failure {
-        Some(DiskFailure::TooLarge) => {
-            Some(Response::text(413, "body larger than the server's limit"))
-        }
-        Some(DiskFailure::Io(kind)) => Some(disk_error(kind)),
-        None => match err {
-            Some(e) if timed_out(e) => Some(Response::text(408, "body not received in time")),
-            _ => None,
-        },
-    }
-}
-
-/// Copies a body (`Content-Length` or chunked) into `file`. `Err` carries
-/// the answer, or `None` if the client is gone.
-pub async fn receive_body(
-    ex: &mut Exchange<'_>,
-    body: Body,
-    file: &mut DiskFile,
-) -> Result<u64, Option<Response>> {
-    let copied = match body {
-        Body::Empty => Ok(0),
-        Body::Length(n) => ex
-            .reader
-            .copy_exact(n, file)
-            .await
-            .map(|()| n)
-            .map_err(ChunkError::Io),
-        Body::Chunked => chunked::copy(ex.reader, file).await,
-    };
-    match copied {
-        Ok(n) => {
-            ex.body_done = true;
-            Ok(n)
-        }
-        Err(ChunkError::Bad(why)) => {
-            Err(body_failure(file, None).or(Some(Response::text(400, why))))
-        }
-        Err(ChunkError::Io(e)) => Err(body_failure(file, Some(&e))),
     }
 }
 
@@ -327,23 +297,15 @@ async fn put(app: &Arc<App>, ex: &mut Exchange<'_>, raw_name: &str) -> Reply {
     // Continue), so a refused client need not send it.
     if let Body::Length(n) = body {
         if n > app.max_size {
-            return Response::text(
-                413,
-                &format!(
-                    "body of {n} bytes is over the limit of {} bytes",
-                    app.max_size
-                ),
-            )
-            .into();
+            return too_large("body", n, app.max_size).into();
         }
     }
     if app.store.exists(&name) {
         return Response::text(409, &format!("{name} exists")).into();
     }
-    let temp = TempFile(app.store.temp_path());
-    let mut file = match DiskFile::create(&temp.0, app.max_size, app.progress.clone()) {
-        Ok(f) => f,
-        Err(e) => return disk_error(e.kind()).into(),
+    let (temp, mut file) = match temp_file(app) {
+        Ok(t) => t,
+        Err(r) => return r.into(),
     };
     if ex.proceed().await.is_err() {
         return Reply::Gone;
@@ -358,34 +320,10 @@ async fn put(app: &Arc<App>, ex: &mut Exchange<'_>, raw_name: &str) -> Reply {
     }
     let sha256 = hex(&std::mem::take(&mut file.hasher).finalize());
     drop(file);
-    match publish(app, &temp, &name, &sha256, size).await {
-        Ok(()) => Response::json(
-            201,
-            &serde_json::json!({ "name": name, "size": size, "sha256": sha256 }),
-        )
-        .header("Location", format!("/files/{raw_name}"))
-        .into(),
+    match publish(app, &temp.0, &name, &sha256, size).await {
+        Ok(()) => Response::json(201, &Entry::new(&name, size, &sha256))
+            .header("Location", format!("/files/{raw_name}"))
+            .into(),
         Err(r) => r.into(),
-    }
-}
-
-/// Publishes a finished temp file as DIR/NAME (on a blocking thread).
-pub async fn publish(
-    app: &Arc<App>,
-    temp: &TempFile,
-    name: &str,
-    sha256: &str,
-    size: u64,
-) -> Result<(), Response> {
-    let (app, src, name2, sha) = (
-        app.clone(),
-        temp.0.clone(),
-        name.to_string(),
-        sha256.to_string(),
-    );
-    match smol::unblock(move || app.store.publish(&src, &name2, &sha, size)).await {
-        Ok(()) => Ok(()),
-        Err(PublishError::Exists) => Err(Response::text(409, &format!("{name} exists"))),
-        Err(PublishError::Io(e)) => Err(disk_error(e.kind())),
     }
 }

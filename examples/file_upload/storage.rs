@@ -7,7 +7,9 @@
 //!                            while it arrived, so GET /files never rehashes
 //! DIR/.upload/tus/ID         a tus upload's bytes so far (its length is the
 //!                            offset HEAD reports)
-//! DIR/.upload/tus/ID.info    its state: length, file name, metadata
+//! DIR/.upload/tus/ID.info    its state: length, file name, metadata, and
+//!                            once complete, when (kept until terminated
+//!                            or expired, so HEAD still answers)
 //! ```
 //!
 //! Names starting with '.' are refused, so no upload can reach the server's
@@ -15,15 +17,16 @@
 //! the name exists: two uploads racing for one name cannot both win, and the
 //! loser never replaces the winner's file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures_io::AsyncWrite;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Longest file name accepted (the usual file system limit).
@@ -61,18 +64,83 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One stored file, as GET /files lists it.
-#[derive(Debug, Clone)]
+/// One stored file, as GET /files lists it and as the 201 of an upload
+/// describes it: `{"name", "size", "sha256"}`.
+#[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     pub name: String,
     pub size: u64,
-    /// `None` for a file put into DIR by hand (no sidecar).
+    /// `None` (null) for a file put into DIR by hand (no sidecar).
     pub sha256: Option<String>,
 }
 
 impl Entry {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "name": self.name, "size": self.size, "sha256": self.sha256 })
+    pub fn new(name: &str, size: u64, sha256: &str) -> Entry {
+        Entry {
+            name: name.to_string(),
+            size,
+            sha256: Some(sha256.to_string()),
+        }
+    }
+}
+
+/// A tus upload's persistent state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TusInfo {
+    pub length: u64,
+    pub name: String,
+    /// The Upload-Metadata header as sent, returned by HEAD.
+    #[serde(default)]
+    pub metadata: String,
+    /// When the upload completed (Unix seconds): its data file is then
+    /// published and gone, and HEAD answers from this state alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed: Option<u64>,
+}
+
+/// A temp file removed when dropped, unless it was published (then the
+/// removal finds nothing). Also covers a handler dropped mid-way.
+pub struct TempFile(pub PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// One tus upload's in-memory part: the SHA-256 of its first `.1` bytes,
+/// kept while PATCHes arrive in order, so finishing needs no rehash. After
+/// a restart it is gone and the finished file is hashed once from disk.
+#[derive(Default)]
+pub struct LiveHash {
+    pub hash: Option<(Sha256, u64)>,
+}
+
+/// One tus upload's lock: `busy` while a PATCH is being received (a second
+/// PATCH is refused at once with 423, never queued behind it), and an async
+/// lock that HEAD and DELETE wait for, so HEAD right after a cut-off PATCH
+/// reports what that PATCH stored, not a moment before.
+#[derive(Default)]
+pub struct UploadSlot {
+    pub busy: AtomicBool,
+    pub live: smol::lock::Mutex<LiveHash>,
+}
+
+/// The tus uploads being worked on, by id.
+#[derive(Default)]
+pub struct UploadLocks {
+    slots: Mutex<HashMap<String, Arc<UploadSlot>>>,
+}
+
+impl UploadLocks {
+    pub fn slot(&self, id: &str) -> Arc<UploadSlot> {
+        let mut map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(id.to_string()).or_default().clone()
+    }
+
+    pub fn forget(&self, id: &str) {
+        let mut map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(id);
     }
 }
 
@@ -118,7 +186,12 @@ impl Store {
             let path = e?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let keep = match name.strip_suffix(".info") {
-                Some(id) => store.tus.join(id).exists(),
+                // A finished upload has no data file (it was published)
+                // and is kept, to answer HEAD until it expires.
+                Some(id) => {
+                    store.tus.join(id).exists()
+                        || store.tus_info(id).is_some_and(|i| i.completed.is_some())
+                }
                 None if name.contains('.') => false, // a state file being written
                 None => store.tus.join(format!("{name}.info")).exists(),
             };
@@ -127,6 +200,23 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// A tus upload's state, DIR/.upload/tus/ID.info (`None` if there is
+    /// no such upload). Blocking.
+    pub fn tus_info(&self, id: &str) -> Option<TusInfo> {
+        serde_json::from_slice(&std::fs::read(self.tus.join(format!("{id}.info"))).ok()?).ok()
+    }
+
+    /// Writes a tus upload's state through a temp name and a rename, synced:
+    /// a reader sees the old state or the new, never half of one. Blocking.
+    pub fn write_tus_info(&self, id: &str, info: &TusInfo) -> io::Result<()> {
+        let path = self.tus.join(format!("{id}.info"));
+        let tmp = path.with_extension("info.tmp");
+        std::fs::write(&tmp, serde_json::to_vec(info).map_err(io::Error::other)?)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        std::fs::File::open(&self.tus)?.sync_all()
     }
 
     /// A fresh temp path (unique in this process; the folder is emptied at

@@ -1,5 +1,5 @@
 //! tus 1.0 resumable uploads under /tus/: core (OPTIONS, HEAD, PATCH) and
-//! the creation, termination and checksum extensions.
+//! the creation, termination, checksum and expiration extensions.
 //!
 //! An upload's bytes live in DIR/.upload/tus/ID and its state (length,
 //! file name, metadata) in ID.info, both on disk, so an upload survives a
@@ -9,56 +9,36 @@
 //! counter to disagree with the file. A chunk with `Upload-Checksum` is
 //! all or nothing instead (cut back if it fails or is cut off), as the
 //! checksum extension asks.
+//!
+//! As tusd does, a finished upload stays answerable: its file is published
+//! under its name, and its state (marked completed) answers HEAD with the
+//! final offset until it is terminated (DELETE, which leaves the published
+//! file alone) or expires. One PATCH at a time per upload: a second one
+//! while the first is being received gets 423 at once, one that comes after
+//! it with the old offset gets 409; bytes never interleave. An upload
+//! expires `--tus-expiry` after its last PATCH (or its completion):
+//! `Upload-Expires` says when, and a sweep removes it then.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use crate::exchange::{
+    disk_error, preflight, publish, receive_body, too_large, App, Exchange, Reply,
+};
 use crate::http::{Body, Response};
-use crate::server::{disk_error, preflight, receive_body, App, Exchange, Reply, TempFile};
-use crate::storage::{check_name, hash_file, hex, DiskFile, PublishError};
+use crate::storage::{
+    check_name, hash_file, hex, DiskFile, LiveHash, TempFile, TusInfo, UploadSlot,
+};
 
 const VERSION: &str = "1.0.0";
-const EXTENSIONS: &str = "creation,termination,checksum";
-
-/// One upload's in-memory part: the SHA-256 of its first `.1` bytes, kept
-/// while PATCHes arrive in order, so finishing needs no rehash. After a
-/// restart it is gone and the finished file is hashed once from disk.
-#[derive(Default)]
-pub struct Live {
-    hash: Option<(Sha256, u64)>,
-}
-
-/// The uploads being worked on. Each has an async lock: a PATCH, HEAD or
-/// DELETE waits for the one before it, so HEAD right after a cut-off PATCH
-/// reports what that PATCH stored, not a moment before.
-#[derive(Default)]
-pub struct Uploads {
-    live: Mutex<HashMap<String, Arc<smol::lock::Mutex<Live>>>>,
-}
-
-impl Uploads {
-    fn lock_for(&self, id: &str) -> Arc<smol::lock::Mutex<Live>> {
-        let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(id.to_string()).or_default().clone()
-    }
-
-    fn forget(&self, id: &str) {
-        let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(id);
-    }
-}
-
-/// The persistent state, DIR/.upload/tus/ID.info.
-struct Info {
-    length: u64,
-    name: String,
-    /// The Upload-Metadata header as sent, returned by HEAD.
-    metadata: String,
-}
+const EXTENSIONS: &str = "creation,termination,checksum,expiration";
 
 fn data_path(app: &App, id: &str) -> PathBuf {
     app.store.tus.join(id)
@@ -68,19 +48,56 @@ fn info_path(app: &App, id: &str) -> PathBuf {
     app.store.tus.join(format!("{id}.info"))
 }
 
-fn read_info(app: &App, id: &str) -> Option<Info> {
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(info_path(app, id)).ok()?).ok()?;
-    Some(Info {
-        length: v["length"].as_u64()?,
-        name: v["name"].as_str()?.to_string(),
-        metadata: v["metadata"].as_str().unwrap_or("").to_string(),
-    })
-}
-
 /// Every tus answer carries the protocol version.
 fn tus(r: Response) -> Response {
     r.header("Tus-Resumable", VERSION)
+}
+
+fn no_such_upload() -> Response {
+    Response::text(404, "no such upload")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// When the upload expires: `--tus-expiry` after its last PATCH (the data
+/// file's modification time; creation counts as one) or its completion.
+fn expires_at(app: &App, id: &str, info: &TusInfo) -> Option<SystemTime> {
+    let since = match info.completed {
+        Some(secs) => UNIX_EPOCH + Duration::from_secs(secs),
+        None => std::fs::metadata(data_path(app, id))
+            .ok()?
+            .modified()
+            .ok()?,
+    };
+    since.checked_add(app.tus_expiry)
+}
+
+/// `Upload-Expires: Sun, 06 Nov 1994 08:49:37 GMT` (an IMF-fixdate).
+fn http_date(t: SystemTime) -> Option<String> {
+    let d = parse_net::HttpDate::from_system_time(t).ok()?;
+    String::from_utf8(d.format().to_vec()).ok()
+}
+
+fn with_expiry(r: Response, when: Option<SystemTime>) -> Response {
+    match when.and_then(http_date) {
+        Some(date) => r.header("Upload-Expires", date),
+        None => r,
+    }
+}
+
+/// The upload's state, or `None` if there is none or it has expired (then
+/// it is removed). Call with the upload's lock held.
+fn current(app: &App, id: &str) -> Option<TusInfo> {
+    let info = app.store.tus_info(id)?;
+    if expires_at(app, id, &info).is_some_and(|t| t <= SystemTime::now()) {
+        remove(app, id);
+        return None;
+    }
+    Some(info)
 }
 
 pub async fn handle(app: &Arc<App>, ex: &mut Exchange<'_>, rest: &str) -> Reply {
@@ -108,7 +125,7 @@ pub async fn handle(app: &Arc<App>, ex: &mut Exchange<'_>, rest: &str) -> Reply 
         id => {
             let id = &id[1..];
             if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return tus(Response::text(404, "no such upload")).into();
+                return tus(no_such_upload()).into();
             }
             match method.as_str() {
                 "HEAD" => head(app, id).await.into(),
@@ -142,14 +159,7 @@ async fn create(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
         return Response::text(400, "Upload-Length required").into();
     };
     if length > app.max_size {
-        return Response::text(
-            413,
-            &format!(
-                "upload of {length} bytes is over the limit of {} bytes",
-                app.max_size
-            ),
-        )
-        .into();
+        return too_large("upload", length, app.max_size).into();
     }
     let metadata = ex.head.header("upload-metadata").unwrap_or("").to_string();
     let name = match metadata_value(&metadata, "filename") {
@@ -163,63 +173,73 @@ async fn create(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
     if app.store.exists(&name) {
         return Response::text(409, &format!("{name} exists")).into();
     }
-    let id = new_id();
-    let (data, info) = (data_path(app, &id), info_path(app, &id));
-    let state =
-        serde_json::json!({ "length": length, "name": name, "metadata": metadata }).to_string();
-    // Data file first, state last (via a temp name and rename): an info
-    // file always has its data file, and start-up removes a data file
-    // whose info never made it.
+    let Some(id) = new_id() else {
+        return Response::text(500, "no random source for an upload id").into();
+    };
+    let info = TusInfo {
+        length,
+        name: name.clone(),
+        metadata,
+        completed: None,
+    };
+    // Data file first, state last: an info file always has its data file
+    // (until completion), and start-up removes a data file whose info never
+    // made it.
+    let (app2, id2, data) = (app.clone(), id.clone(), data_path(app, &id));
     let created = smol::unblock(move || -> std::io::Result<()> {
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&data)?
             .sync_all()?;
-        let tmp = info.with_extension("info.tmp");
-        std::fs::write(&tmp, state)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, &info)?;
-        if let Some(dir) = info.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        app2.store.write_tus_info(&id2, &info)
     })
     .await;
     if let Err(e) = created {
         remove(app, &id);
         return disk_error(e.kind()).into();
     }
+    let slot = app.tus.slot(&id);
+    let mut live = slot.live.lock().await;
+    let mut expires = None;
     if length == 0 {
         // Nothing to send: the upload is complete at once.
-        let lock = app.tus.lock_for(&id);
-        let mut live = lock.lock().await;
         if let Err(r) = finish(app, &id, &name, length, &mut live).await {
             return r.into();
         }
+    } else if let Some(info) = app.store.tus_info(&id) {
+        expires = expires_at(app, &id, &info);
     }
     let location = match ex.head.header("host") {
-        Some(host) => format!("http://{host}/tus/{id}"),
-        None => format!("/tus/{id}"),
+        Some(host) if !host.is_empty() => format!("http://{host}/tus/{id}"),
+        _ => format!("/tus/{id}"),
     };
-    Response::new(201)
-        .header("Location", location)
-        .header("Upload-Offset", "0")
-        .into()
+    with_expiry(
+        Response::new(201)
+            .header("Location", location)
+            .header("Upload-Offset", "0"),
+        expires,
+    )
+    .into()
 }
 
-/// HEAD /tus/ID: the offset (the data file's length) and the length.
+/// HEAD /tus/ID: the offset (the data file's length, or the length once
+/// complete) and the length.
 async fn head(app: &Arc<App>, id: &str) -> Response {
-    let lock = app.tus.lock_for(id);
-    let _live = lock.lock().await;
-    let Some(info) = read_info(app, id) else {
+    let slot = app.tus.slot(id);
+    let _live = slot.live.lock().await;
+    let Some(info) = current(app, id) else {
         app.tus.forget(id);
-        return Response::text(404, "no such upload");
+        return no_such_upload();
     };
-    let offset = match std::fs::metadata(data_path(app, id)) {
-        Ok(m) => m.len(),
-        Err(_) => return Response::text(404, "no such upload"),
+    let offset = match info.completed {
+        Some(_) => info.length,
+        None => match std::fs::metadata(data_path(app, id)) {
+            Ok(m) => m.len(),
+            Err(_) => return no_such_upload(),
+        },
     };
+    let expires = expires_at(app, id, &info);
     let mut r = Response::new(200)
         .header("Upload-Offset", offset.to_string())
         .header("Upload-Length", info.length.to_string())
@@ -227,7 +247,22 @@ async fn head(app: &Arc<App>, id: &str) -> Response {
     if !info.metadata.is_empty() {
         r = r.header("Upload-Metadata", info.metadata);
     }
-    r.header("Content-Length", "0")
+    with_expiry(r, expires).header("Content-Length", "0")
+}
+
+/// Marks an upload's PATCH in progress; cleared when dropped.
+struct Busy(Arc<UploadSlot>);
+
+impl Busy {
+    fn claim(slot: &Arc<UploadSlot>) -> Option<Busy> {
+        (!slot.busy.swap(true, Ordering::AcqRel)).then(|| Busy(slot.clone()))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.busy.store(false, Ordering::Release);
+    }
 }
 
 /// PATCH /tus/ID: appends the body at Upload-Offset.
@@ -247,16 +282,35 @@ async fn patch(app: &Arc<App>, ex: &mut Exchange<'_>, id: &str) -> Reply {
         Some(Ok(c)) => Some(c),
         Some(Err(why)) => return Response::text(400, why).into(),
     };
-    let lock = app.tus.lock_for(id);
-    let mut live = lock.lock().await;
-    let Some(info) = read_info(app, id) else {
-        app.tus.forget(id);
-        return Response::text(404, "no such upload").into();
+    let slot = app.tus.slot(id);
+    // A PATCH already being received for this upload: refused at once, so
+    // the two can never interleave (tus-js-client retries a 423).
+    let Some(_busy) = Busy::claim(&slot) else {
+        return Response::text(423, "another PATCH to this upload is in progress").into();
     };
+    let mut live = slot.live.lock().await;
+    let Some(info) = current(app, id) else {
+        app.tus.forget(id);
+        return no_such_upload().into();
+    };
+    if info.completed.is_some() {
+        // Finished: only a PATCH at its end with nothing in it is fine.
+        return if offset != info.length {
+            Response::text(409, "offset mismatch: the upload is complete")
+                .header("Upload-Offset", info.length.to_string())
+                .into()
+        } else if body != Body::Empty {
+            Response::text(413, "the upload is complete: no room left").into()
+        } else {
+            Response::new(204)
+                .header("Upload-Offset", info.length.to_string())
+                .into()
+        };
+    }
     let data = data_path(app, id);
     let current = match std::fs::metadata(&data) {
         Ok(m) => m.len(),
-        Err(_) => return Response::text(404, "no such upload").into(),
+        Err(_) => return no_such_upload().into(),
     };
     if offset != current {
         return Response::text(409, &format!("offset mismatch: the upload is at {current}"))
@@ -325,24 +379,24 @@ async fn patch(app: &Arc<App>, ex: &mut Exchange<'_>, id: &str) -> Reply {
         Err(Some(r)) => return r.header("Upload-Offset", new_offset.to_string()).into(),
         Ok(_) => {}
     }
-    let mut r = Response::new(204).header("Upload-Offset", new_offset.to_string());
+    let r = Response::new(204).header("Upload-Offset", new_offset.to_string());
     if new_offset == info.length {
-        match finish(app, id, &info.name, info.length, &mut live).await {
-            Ok(sha) => r = r.header("Upload-Sha256", sha),
-            Err(resp) => return resp.into(),
-        }
+        return match finish(app, id, &info.name, info.length, &mut live).await {
+            Ok(sha) => r.header("Upload-Sha256", sha).into(),
+            Err(resp) => resp.into(),
+        };
     }
-    r.into()
+    with_expiry(r, expires_at(app, id, &info)).into()
 }
 
 /// The upload is complete: publish it under its file name (never replacing
-/// a file) and drop its state.
+/// a file) and mark its state completed, so HEAD goes on answering.
 async fn finish(
     app: &Arc<App>,
     id: &str,
     name: &str,
     length: u64,
-    live: &mut Live,
+    live: &mut LiveHash,
 ) -> Result<String, Response> {
     let data = data_path(app, id);
     let sha = match live.hash.take() {
@@ -355,25 +409,33 @@ async fn finish(
             }
         }
     };
-    let (app2, d, n, s) = (app.clone(), data.clone(), name.to_string(), sha.clone());
-    let published = smol::unblock(move || app2.store.publish(&d, &n, &s, length)).await;
-    // Published or not, this upload is over (a 409 cannot be fixed by
-    // sending it again).
-    remove(app, id);
-    match published {
-        Ok(()) => Ok(sha),
-        Err(PublishError::Exists) => Err(Response::text(409, &format!("{name} exists"))),
-        Err(PublishError::Io(e)) => Err(disk_error(e.kind())),
+    if let Err(r) = publish(app, &data, name, &sha, length).await {
+        // Not published: this upload is over (a 409 cannot be fixed by
+        // sending it again).
+        remove(app, id);
+        return Err(r);
     }
+    let Some(mut info) = app.store.tus_info(id) else {
+        return Err(no_such_upload());
+    };
+    info.completed = Some(unix_now());
+    let (app2, id2) = (app.clone(), id.to_string());
+    if let Err(e) = smol::unblock(move || app2.store.write_tus_info(&id2, &info)).await {
+        // The file is stored; only HEAD after completion is lost.
+        remove(app, id);
+        eprintln!("tus {id}: completed, but its state could not be kept: {e}");
+    }
+    Ok(sha)
 }
 
-/// DELETE /tus/ID (termination).
+/// DELETE /tus/ID (termination). A completed upload's record goes; its
+/// published file stays (it is a stored file like any other).
 async fn delete(app: &Arc<App>, id: &str) -> Response {
-    let lock = app.tus.lock_for(id);
-    let _live = lock.lock().await;
-    if read_info(app, id).is_none() {
+    let slot = app.tus.slot(id);
+    let _live = slot.live.lock().await;
+    if current(app, id).is_none() {
         app.tus.forget(id);
-        return Response::text(404, "no such upload");
+        return no_such_upload();
     }
     remove(app, id);
     Response::new(204)
@@ -386,40 +448,61 @@ fn remove(app: &App, id: &str) {
     app.tus.forget(id);
 }
 
+/// Removes expired uploads, every quarter of the expiry age (at least every
+/// minute, at most 20 times a second). Runs for the server's life.
+pub async fn expire_loop(app: Arc<App>) {
+    let every = (app.tus_expiry / 4).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    loop {
+        smol::Timer::after(every).await;
+        let app2 = app.clone();
+        let ids: Vec<String> = smol::unblock(move || {
+            std::fs::read_dir(&app2.store.tus)
+                .map(|rd| {
+                    rd.filter_map(|e| {
+                        let name = e.ok()?.file_name().into_string().ok()?;
+                        name.strip_suffix(".info").map(str::to_string)
+                    })
+                    .collect()
+                })
+                .unwrap_or_default()
+        })
+        .await;
+        for id in ids {
+            let slot = app.tus.slot(&id);
+            if slot.busy.load(Ordering::Acquire) {
+                continue;
+            }
+            // Never waits: an upload in use is looked at next time.
+            if let Some(_live) = slot.live.try_lock() {
+                let _ = current(&app, &id);
+            };
+        }
+    }
+}
+
 fn parse_u64(s: &str) -> Option<u64> {
     (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
 }
 
-/// A random upload id (32 hex digits).
-fn new_id() -> String {
+/// A random upload id (32 hex digits) from the OS (getrandom).
+fn new_id() -> Option<String> {
     let mut b = [0u8; 16];
-    if std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
-        .is_err()
-    {
-        // No /dev/urandom: time and a counter, hashed. Unguessable enough
-        // for a demo; ids only need to be unique.
-        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let seed = format!(
-            "{:?}{}{}",
-            std::time::SystemTime::now(),
-            std::process::id(),
-            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        b.copy_from_slice(&Sha256::digest(seed.as_bytes())[..16]);
-    }
-    hex(&b)
+    getrandom::fill(&mut b).ok()?;
+    Some(hex(&b))
 }
 
-/// `key base64,key2 base64,flag` -> the decoded value of `key`.
+/// `key base64,key2 base64,flag` -> the decoded value of `key`. Values are
+/// standard base64 with padding, checked strictly (a `=` inside, or bits
+/// left over, is refused).
 fn metadata_value(header: &str, key: &str) -> Result<Option<String>, &'static str> {
     for pair in header.split(',') {
         let mut it = pair.trim().splitn(2, ' ');
         if it.next() == Some(key) {
-            let raw = base64_decode(it.next().unwrap_or("").trim())
-                .ok_or("bad base64 in Upload-Metadata")?;
+            let raw = BASE64
+                .decode(it.next().unwrap_or("").trim())
+                .map_err(|_| "bad base64 in Upload-Metadata")?;
             return String::from_utf8(raw)
                 .map(Some)
                 .map_err(|_| "file name is not UTF-8");
@@ -444,7 +527,9 @@ fn parse_checksum(v: &str) -> Result<(Algo, Vec<u8>), &'static str> {
     };
     Ok((
         algo,
-        base64_decode(sum.trim()).ok_or("bad base64 in Upload-Checksum")?,
+        BASE64
+            .decode(sum.trim())
+            .map_err(|_| "bad base64 in Upload-Checksum")?,
     ))
 }
 
@@ -476,28 +561,4 @@ fn chunk_digest(
         Algo::Sha1 => s1.finalize().to_vec(),
         Algo::Sha256 => s256.finalize().to_vec(),
     })
-}
-
-/// Standard base64 (padding optional).
-pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes().filter(|&c| c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }

@@ -10,6 +10,8 @@
 //! optimized SHA-256.
 #![allow(dead_code)]
 
+pub mod bodies;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -87,10 +89,32 @@ pub struct Server {
 
 impl Server {
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(server_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--dir"])
+        let mut cmd = Command::new(server_binary());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--dir"])
             .arg(dir)
-            .args(extra)
+            .args(extra);
+        Server::spawn(cmd, dir)
+    }
+
+    /// As `start`, with the descriptor limit (`ulimit -n`) set to `nofile`
+    /// for the server process.
+    pub fn start_with_nofile(dir: &Path, extra: &[&str], nofile: u32) -> Server {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "ulimit -n \"$1\" || exit 99; shift; exec \"$@\"",
+            "sh",
+        ])
+        .arg(nofile.to_string())
+        .arg(server_binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir)
+        .args(extra);
+        Server::spawn(cmd, dir)
+    }
+
+    fn spawn(mut cmd: Command, dir: &Path) -> Server {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -119,6 +143,11 @@ impl Server {
             dir: dir.to_path_buf(),
             log,
         }
+    }
+
+    /// Whether the server process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     pub fn pid(&self) -> u32 {
