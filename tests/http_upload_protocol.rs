@@ -292,3 +292,29 @@ fn no_warning_on_a_loopback_address_without_a_token() {
     assert_eq!(s.request("GET", "/files", &[], b"").status, 200);
     assert!(!s.log().contains("warning:"), "{}", s.log());
 }
+
+/// A non-loopback address without a token prints a warning. The address is
+/// from TEST-NET-1 (RFC 5737), which this machine does not have: the bind
+/// fails, so nothing ever listens beyond 127.0.0.1; the warning comes first.
+#[test]
+fn a_non_loopback_address_without_a_token_is_warned_about() {
+    let dir = TempDir::new("exposed");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(server_binary())
+            .args(["serve", "--listen", "192.0.2.1:0", "--dir"])
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the bind to 192.0.2.1 fails: {err}");
+    assert!(
+        err.contains("warning: listening on 192.0.2.1:0") && err.contains("without --token"),
+        "{err}"
+    );
+    let out = run(&["--token", "t"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("warning:"), "{err}");
+}

@@ -153,14 +153,18 @@ fn serve(listen: &str, dir: PathBuf, cfg: Config, max_connections: usize) -> Res
     let max_size = cfg.max_size;
     let token = cfg.token.is_some();
     let app = Arc::new(App::new(dir, cfg, None)?);
+    // Warned before binding, from the address asked for, so that even a
+    // bind that fails says it.
+    for addr in std::net::ToSocketAddrs::to_socket_addrs(listen)? {
+        if let Some(w) = exposure_warning(addr, token) {
+            eprintln!("{w}");
+        }
+    }
     smol::block_on(async {
         let listener = smol::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         println!("listening on {addr}");
         std::io::stdout().flush()?;
-        if let Some(w) = exposure_warning(addr, token) {
-            eprintln!("{w}");
-        }
         eprintln!(
             "storing into {}, bodies up to {max_size} bytes, at most {max_connections} connections; \
              open http://{addr}/ for the upload page",
