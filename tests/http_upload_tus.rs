@@ -547,3 +547,107 @@ fn malformed_base64_in_metadata_and_checksums_is_refused() {
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(tus_offset(&s, &up), 0);
 }
+
+/// The creation-defer-length extension: created with
+/// `Upload-Defer-Length: 1`, the length comes with a later PATCH, once.
+#[test]
+fn a_deferred_length_is_set_by_a_later_patch() {
+    let dir = TempDir::new("tus-defer");
+    let s = Server::start(dir.path(), &["--max-size", "1M"]);
+    let ext = s.request("OPTIONS", "/tus/", &[TUS], b"");
+    assert!(ext
+        .header("tus-extension")
+        .unwrap()
+        .split(',')
+        .any(|e| e == "creation-defer-length"));
+    let create = |extra: &[(&str, &str)]| {
+        let meta = format!("filename {}", base64(b"later.bin"));
+        let mut h = vec![TUS, ("Upload-Metadata", meta.as_str())];
+        h.extend_from_slice(extra);
+        s.request("POST", "/tus/", &h, b"")
+    };
+    assert_eq!(create(&[("Upload-Defer-Length", "2")]).status, 400);
+    assert_eq!(
+        create(&[("Upload-Defer-Length", "1"), ("Upload-Length", "3")]).status,
+        400
+    );
+    let r = create(&[("Upload-Defer-Length", "1")]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let loc = r.header("location").unwrap();
+    let up = loc[loc.find("/tus/").unwrap()..].to_string();
+    let head = s.request("HEAD", &up, &[TUS], b"");
+    assert_eq!(head.header("upload-defer-length"), Some("1"));
+    assert_eq!(head.header("upload-length"), None);
+    assert_eq!(head.header("upload-offset"), Some("0"));
+    // Bytes before the length is known.
+    assert_eq!(tus_patch(&s, &up, 0, b"01234").status, 204);
+    let patch_with_length = |at: u64, len: &str, data: &[u8]| {
+        s.request(
+            "PATCH",
+            &up,
+            &[
+                TUS,
+                ("Content-Type", "application/offset+octet-stream"),
+                ("Upload-Offset", &at.to_string()),
+                ("Upload-Length", len),
+            ],
+            data,
+        )
+    };
+    // A length below what arrived, or over --max-size, is refused.
+    assert_eq!(patch_with_length(5, "3", b"").status, 400);
+    assert_eq!(patch_with_length(5, "2000000", b"").status, 413);
+    // Set with the next PATCH, which completes it.
+    let r = patch_with_length(5, "10", b"56789");
+    assert_eq!((r.status, r.header("upload-offset")), (204, Some("10")));
+    assert_eq!(
+        std::fs::read(dir.path().join("later.bin")).unwrap(),
+        b"0123456789"
+    );
+    let head = s.request("HEAD", &up, &[TUS], b"");
+    assert_eq!(head.header("upload-length"), Some("10"));
+    assert_eq!(head.header("upload-defer-length"), None);
+    // Once set, it cannot change.
+    let up2 = {
+        let r = s.request(
+            "POST",
+            "/tus/",
+            &[
+                TUS,
+                ("Upload-Defer-Length", "1"),
+                (
+                    "Upload-Metadata",
+                    &format!("filename {}", base64(b"two.bin")),
+                ),
+            ],
+            b"",
+        );
+        let loc = r.header("location").unwrap();
+        loc[loc.find("/tus/").unwrap()..].to_string()
+    };
+    let r = s.request(
+        "PATCH",
+        &up2,
+        &[
+            TUS,
+            ("Content-Type", "application/offset+octet-stream"),
+            ("Upload-Offset", "0"),
+            ("Upload-Length", "4"),
+        ],
+        b"ab",
+    );
+    assert_eq!(r.status, 204);
+    let r = s.request(
+        "PATCH",
+        &up2,
+        &[
+            TUS,
+            ("Content-Type", "application/offset+octet-stream"),
+            ("Upload-Offset", "2"),
+            ("Upload-Length", "5"),
+        ],
+        b"cd",
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(tus_offset(&s, &up2), 2);
+}

@@ -87,7 +87,8 @@ impl Entry {
 /// A tus upload's persistent state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TusInfo {
-    pub length: u64,
+    /// `None` until a PATCH sets it (created with `Upload-Defer-Length`).
+    pub length: Option<u64>,
     pub name: String,
     /// The Upload-Metadata header as sent, returned by HEAD.
     #[serde(default)]

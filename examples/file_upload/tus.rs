@@ -1,5 +1,6 @@
 //! tus 1.0 resumable uploads under /tus/: core (OPTIONS, HEAD, PATCH) and
-//! the creation, termination, checksum and expiration extensions.
+//! the creation (with creation-defer-length), termination, checksum and
+//! expiration extensions.
 //!
 //! An upload's bytes live in DIR/.upload/tus/ID and its state (length,
 //! file name, metadata) in ID.info, both on disk, so an upload survives a
@@ -38,7 +39,7 @@ use crate::storage::{
 };
 
 const VERSION: &str = "1.0.0";
-const EXTENSIONS: &str = "creation,termination,checksum,expiration";
+const EXTENSIONS: &str = "creation,creation-defer-length,termination,checksum,expiration";
 
 fn data_path(app: &App, id: &str) -> PathBuf {
     app.store.tus.join(id)
@@ -152,14 +153,25 @@ async fn create(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
         )
         .into();
     }
-    if ex.head.header("upload-defer-length").is_some() {
-        return Response::text(400, "Upload-Defer-Length is not supported").into();
-    }
-    let Some(length) = ex.head.header("upload-length").and_then(parse_u64) else {
-        return Response::text(400, "Upload-Length required").into();
+    let length = match (
+        ex.head.header("upload-length"),
+        ex.head.header("upload-defer-length"),
+    ) {
+        (Some(len), None) => match parse_u64(len) {
+            Some(n) => Some(n),
+            None => return Response::text(400, "bad Upload-Length").into(),
+        },
+        (None, Some("1")) => None,
+        (None, Some(_)) => return Response::text(400, "Upload-Defer-Length must be 1").into(),
+        (Some(_), Some(_)) => {
+            return Response::text(400, "Upload-Length and Upload-Defer-Length: choose one").into()
+        }
+        (None, None) => {
+            return Response::text(400, "Upload-Length (or Upload-Defer-Length: 1) required").into()
+        }
     };
-    if length > app.max_size {
-        return too_large("upload", length, app.max_size).into();
+    if let Some(n) = length.filter(|&n| n > app.max_size) {
+        return too_large("upload", n, app.max_size).into();
     }
     let metadata = ex.head.header("upload-metadata").unwrap_or("").to_string();
     let name = match metadata_value(&metadata, "filename") {
@@ -202,9 +214,9 @@ async fn create(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
     let slot = app.tus.slot(&id);
     let mut live = slot.live.lock().await;
     let mut expires = None;
-    if length == 0 {
+    if length == Some(0) {
         // Nothing to send: the upload is complete at once.
-        if let Err(r) = finish(app, &id, &name, length, &mut live).await {
+        if let Err(r) = finish(app, &id, &name, 0, &mut live).await {
             return r.into();
         }
     } else if let Some(info) = app.store.tus_info(&id) {
@@ -232,9 +244,9 @@ async fn head(app: &Arc<App>, id: &str) -> Response {
         app.tus.forget(id);
         return no_such_upload();
     };
-    let offset = match info.completed {
-        Some(_) => info.length,
-        None => match std::fs::metadata(data_path(app, id)) {
+    let offset = match (info.completed, info.length) {
+        (Some(_), Some(length)) => length,
+        _ => match std::fs::metadata(data_path(app, id)) {
             Ok(m) => m.len(),
             Err(_) => return no_such_upload(),
         },
@@ -242,8 +254,11 @@ async fn head(app: &Arc<App>, id: &str) -> Response {
     let expires = expires_at(app, id, &info);
     let mut r = Response::new(200)
         .header("Upload-Offset", offset.to_string())
-        .header("Upload-Length", info.length.to_string())
         .header("Cache-Control", "no-store");
+    r = match info.length {
+        Some(length) => r.header("Upload-Length", length.to_string()),
+        None => r.header("Upload-Defer-Length", "1"),
+    };
     if !info.metadata.is_empty() {
         r = r.header("Upload-Metadata", info.metadata);
     }
@@ -289,21 +304,21 @@ async fn patch(app: &Arc<App>, ex: &mut Exchange<'_>, id: &str) -> Reply {
         return Response::text(423, "another PATCH to this upload is in progress").into();
     };
     let mut live = slot.live.lock().await;
-    let Some(info) = current(app, id) else {
+    let Some(mut info) = current(app, id) else {
         app.tus.forget(id);
         return no_such_upload().into();
     };
-    if info.completed.is_some() {
+    if let (Some(_), Some(length)) = (info.completed, info.length) {
         // Finished: only a PATCH at its end with nothing in it is fine.
-        return if offset != info.length {
+        return if offset != length {
             Response::text(409, "offset mismatch: the upload is complete")
-                .header("Upload-Offset", info.length.to_string())
+                .header("Upload-Offset", length.to_string())
                 .into()
         } else if body != Body::Empty {
             Response::text(413, "the upload is complete: no room left").into()
         } else {
             Response::new(204)
-                .header("Upload-Offset", info.length.to_string())
+                .header("Upload-Offset", length.to_string())
                 .into()
         };
     }
@@ -317,7 +332,34 @@ async fn patch(app: &Arc<App>, ex: &mut Exchange<'_>, id: &str) -> Reply {
             .header("Upload-Offset", current.to_string())
             .into();
     }
-    let room = info.length - current;
+    // A deferred length is set by the first PATCH that carries it, once.
+    if let Some(v) = ex.head.header("upload-length") {
+        let Some(n) = parse_u64(v) else {
+            return Response::text(400, "bad Upload-Length").into();
+        };
+        match info.length {
+            Some(length) if length != n => {
+                return Response::text(400, "Upload-Length cannot change once set").into()
+            }
+            Some(_) => {}
+            None if n > app.max_size => return too_large("upload", n, app.max_size).into(),
+            None if n < current => {
+                return Response::text(400, "Upload-Length below the bytes already received")
+                    .header("Upload-Offset", current.to_string())
+                    .into()
+            }
+            None => {
+                info.length = Some(n);
+                let (app2, id2, info2) = (app.clone(), id.to_string(), info.clone());
+                if let Err(e) = smol::unblock(move || app2.store.write_tus_info(&id2, &info2)).await
+                {
+                    return disk_error(e.kind()).into();
+                }
+            }
+        }
+    }
+    // Until the length is known, the room is what --max-size leaves.
+    let room = info.length.unwrap_or(app.max_size).saturating_sub(current);
     if let Body::Length(n) = body {
         if n > room {
             return Response::text(
@@ -380,8 +422,8 @@ async fn patch(app: &Arc<App>, ex: &mut Exchange<'_>, id: &str) -> Reply {
         Ok(_) => {}
     }
     let r = Response::new(204).header("Upload-Offset", new_offset.to_string());
-    if new_offset == info.length {
-        return match finish(app, id, &info.name, info.length, &mut live).await {
+    if let Some(length) = info.length.filter(|&l| l == new_offset) {
+        return match finish(app, id, &info.name, length, &mut live).await {
             Ok(sha) => r.header("Upload-Sha256", sha).into(),
             Err(resp) => resp.into(),
         };
