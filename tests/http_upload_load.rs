@@ -26,9 +26,28 @@ const SLOW: usize = 100;
 /// The whole run (uploads and checks) must end within this.
 const BOUND: Duration = Duration::from_secs(240);
 
+/// This process holds about 900 descriptors at the peak (500 sockets, two
+/// pipes for each upload's `sha256sum`), and the server, which inherits the
+/// limit, about 700: a soft limit of 1024, common on CI machines, is raised
+/// to the hard limit (at most 65536).
+fn raise_descriptor_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max.min(65536).max(lim.rlim_cur);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 #[test]
 #[ignore = "load test (1 GB through the server): CI runs it with --ignored"]
 fn two_hundred_concurrent_uploads_beside_idle_connections_and_slow_heads() {
+    raise_descriptor_limit();
     let dir = TempDir::new("load");
     let mut s = Server::start(
         dir.path(),
