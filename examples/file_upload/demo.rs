@@ -16,7 +16,9 @@ use intake::{StreamReader, StreamWriter};
 use sha2::{Digest, Sha256};
 
 use crate::exchange::{App, Config};
-use crate::{server, storage, BoxError};
+use crate::{server, storage};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const DEMO_SIZE: u64 = 1 << 30;
 

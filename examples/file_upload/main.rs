@@ -43,9 +43,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use demo::BoxError;
 use exchange::{App, Config};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn usage() -> ! {
     eprintln!(
