@@ -137,6 +137,7 @@ mod codec; // LengthPrefix, Delimited, Decoder, Encoder: no I/O
 mod error;
 pub mod frame;
 mod framed; // FramedRead / FramedWrite: the Stream and Sink adapters
+mod future; // the scaffolding every named future shares
 pub mod io; // every call into an inner reader or writer
 mod reader; // StreamReader and its read operations
 mod writer; // StreamWriter // the public face of `codec` and `framed`

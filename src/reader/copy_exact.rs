@@ -1,14 +1,13 @@
 //! `copy_exact`: move exactly `n` bytes to a writer with bounded memory.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::{Destination, Source};
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::Fill;
+use crate::future::named_future;
 use crate::io::checked as checked_io;
 use crate::Error;
 
@@ -67,30 +66,32 @@ impl<R: Source + Unpin> StreamReader<R> {
         n: u64,
         dst: &'a mut W,
     ) -> CopyExact<'a, R, W> {
-        CopyExact {
-            reader: self,
+        CopyExact::new(
+            self,
             dst,
-            progress: Progress {
+            Progress {
                 remaining: n,
                 flushing: false,
             },
-            done: false,
-        }
+        )
     }
 }
 
-/// Future of [`StreamReader::copy_exact`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct CopyExact<'a, R, W: ?Sized> {
-    reader: &'a mut StreamReader<R>,
-    dst: &'a mut W,
-    progress: Progress,
-    done: bool,
+named_future! {
+    /// Future of [`StreamReader::copy_exact`].
+    pub struct CopyExact<'a, R, W: ?Sized> {
+        reader: &'a mut StreamReader<R>,
+        dst: &'a mut W,
+        progress: Progress,
+    }
+    impl[R: Source + Unpin, W: Destination + Unpin + ?Sized] -> Result<(), Error>;
+    poll(|this, cx| Pin::new(&mut *this).poll_copy(cx))
 }
 
 impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> CopyExact<'_, R, W> {
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    /// The polling core of [`copy_exact`](StreamReader::copy_exact); its
+    /// progress is kept in the future.
+    fn poll_copy(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let reader = Pin::new(&mut *this.reader).project();
         let (buf, mut inner) = (reader.buf, reader.inner);
@@ -129,21 +130,5 @@ impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> CopyExact<'_, R, W> {
         Pin::new(&mut *this.dst)
             .poll_flush_inner(cx)
             .map_err(Error::Io)
-    }
-}
-
-impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> Future for CopyExact<'_, R, W> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> FusedFuture for CopyExact<'_, R, W> {
-    fn is_terminated(&self) -> bool {
-        self.done
     }
 }

@@ -1,16 +1,15 @@
 //! `copy_until`: move the bytes before a delimiter to a writer with bounded
 //! memory (a multipart part to a file, a body up to a boundary).
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::{Destination, Source};
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::search::Scan;
 use crate::buffer::Fill;
+use crate::future::named_future;
 use crate::io::checked as checked_io;
 use crate::Error;
 
@@ -181,48 +180,24 @@ impl<R: Source + Unpin> StreamReader<R> {
         delim: &'a [u8],
         dst: &'a mut W,
     ) -> CopyUntil<'a, R, W> {
-        CopyUntil {
-            reader: self,
-            delim,
-            dst,
-            progress: Progress::new(),
-            done: false,
-        }
+        CopyUntil::new(self, delim, dst, Progress::new())
     }
 }
 
-/// Future of [`StreamReader::copy_until`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct CopyUntil<'a, R, W: ?Sized> {
-    reader: &'a mut StreamReader<R>,
-    delim: &'a [u8],
-    dst: &'a mut W,
-    progress: Progress,
-    done: bool,
-}
-
-impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> Future for CopyUntil<'_, R, W> {
-    type Output = Result<Option<u64>, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let out = ready!(Pin::new(&mut *this.reader).poll_copy_until(
-            cx,
-            this.delim,
-            this.dst,
-            &mut this.progress
-        ))
-        .map(|found| found.then_some(this.progress.copied));
-        this.done = true;
-        Poll::Ready(out)
+named_future! {
+    /// Future of [`StreamReader::copy_until`].
+    pub struct CopyUntil<'a, R, W: ?Sized> {
+        reader: &'a mut StreamReader<R>,
+        delim: &'a [u8],
+        dst: &'a mut W,
+        progress: Progress,
     }
-}
-
-impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> FusedFuture for CopyUntil<'_, R, W> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    impl[R: Source + Unpin, W: Destination + Unpin + ?Sized] -> Result<Option<u64>, Error>;
+    poll(|this, cx| {
+        Pin::new(&mut *this.reader)
+            .poll_copy_until(cx, this.delim, this.dst, &mut this.progress)
+            .map_ok(|found| found.then_some(this.progress.copied))
+    })
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
 //! `peek`: at least `n` contiguous buffered bytes, without consuming them.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::Fill;
+use crate::future::named_future;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -78,25 +77,23 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn peek(&mut self, n: usize) -> Peek<'_, R> {
-        Peek {
-            reader: Some(self),
-            n,
-            done: false,
-        }
+        Peek::new(Some(self), n)
     }
 }
 
-/// Future of [`StreamReader::peek`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct Peek<'a, R> {
-    reader: Option<&'a mut StreamReader<R>>,
-    n: usize,
-    done: bool,
+named_future! {
+    /// Future of [`StreamReader::peek`].
+    pub struct Peek<'a, R> {
+        reader: Option<&'a mut StreamReader<R>>,
+        n: usize,
+    }
+    impl[R: Source + Unpin] -> Result<&'a [u8], Error>;
+    poll(|this, cx| Pin::new(&mut *this).poll_borrowed(cx))
 }
 
 impl<'a, R: Source + Unpin> Peek<'a, R> {
-    fn poll_unfused(
+    /// The core call, then the bytes borrowed for the reader's lifetime.
+    fn poll_borrowed(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<&'a [u8], Error>> {
@@ -105,21 +102,5 @@ impl<'a, R: Source + Unpin> Peek<'a, R> {
         ready!(Pin::new(&mut **reader).poll_peek(cx, n))?;
         let reader = self.reader.take().expect("checked above");
         Poll::Ready(Ok(reader.buffer()))
-    }
-}
-
-impl<'a, R: Source + Unpin> Future for Peek<'a, R> {
-    type Output = Result<&'a [u8], Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<'a, R: Source + Unpin> FusedFuture for Peek<'a, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
     }
 }

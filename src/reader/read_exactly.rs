@@ -1,16 +1,15 @@
 //! `read_exactly`: exactly `n` bytes as one zero-copy `Bytes`.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
 use bytes::Bytes;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 pub use crate::buffer::policy::EXACT_ALLOC_MAX;
 use crate::buffer::Fill;
+use crate::future::named_future;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -98,44 +97,16 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn read_exactly(&mut self, n: usize) -> ReadExactly<'_, R> {
-        ReadExactly {
-            reader: self,
-            n,
-            done: false,
-        }
+        ReadExactly::new(self, n)
     }
 }
 
-/// Future of [`StreamReader::read_exactly`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct ReadExactly<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    n: usize,
-    done: bool,
-}
-
-impl<R: Source + Unpin> ReadExactly<'_, R> {
-    #[inline]
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Bytes, Error>> {
-        let n = self.n;
-        Pin::new(&mut *self.reader).poll_read_exactly(cx, n)
+named_future! {
+    /// Future of [`StreamReader::read_exactly`].
+    pub struct ReadExactly<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        n: usize,
     }
-}
-
-impl<R: Source + Unpin> Future for ReadExactly<'_, R> {
-    type Output = Result<Bytes, Error>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin> FusedFuture for ReadExactly<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    impl[R: Source + Unpin] -> Result<Bytes, Error>;
+    poll(|this, cx| Pin::new(&mut *this.reader).poll_read_exactly(cx, this.n))
 }

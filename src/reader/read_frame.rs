@@ -1,16 +1,15 @@
 //! `read_frame`: one length-prefixed frame.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
 use bytes::Bytes;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::Fill;
 use crate::codec::{LengthPrefix, Parsed};
+use crate::future::named_future;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -107,49 +106,18 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn read_frame<'a>(&'a mut self, prefix: &'a LengthPrefix) -> ReadFrame<'a, R> {
-        ReadFrame {
-            reader: self,
-            prefix,
-            done: false,
-        }
+        ReadFrame::new(self, prefix)
     }
 }
 
-/// Future of [`StreamReader::read_frame`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct ReadFrame<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    prefix: &'a LengthPrefix,
-    done: bool,
-}
-
-impl<R: Source + Unpin> ReadFrame<'_, R> {
-    #[inline]
-    fn poll_unfused(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<Bytes>, Error>> {
-        let prefix = self.prefix;
-        Pin::new(&mut *self.reader).poll_read_frame(cx, prefix)
+named_future! {
+    /// Future of [`StreamReader::read_frame`].
+    pub struct ReadFrame<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        prefix: &'a LengthPrefix,
     }
-}
-
-impl<R: Source + Unpin> Future for ReadFrame<'_, R> {
-    type Output = Result<Option<Bytes>, Error>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin> FusedFuture for ReadFrame<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    impl[R: Source + Unpin] -> Result<Option<Bytes>, Error>;
+    poll(|this, cx| Pin::new(&mut *this.reader).poll_read_frame(cx, this.prefix))
 }
 
 #[cfg(test)]

@@ -2,17 +2,16 @@
 //! `read_exact_into` (fill the whole slice) and `read_exact_into_resumable`
 //! (fill it with the progress kept by the caller).
 
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
 use bytes::Bytes;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, poll_read_direct, StreamReader};
 use crate::buffer::Fill;
+use crate::future::named_future;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -71,11 +70,7 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn read_into<'a>(&'a mut self, dst: &'a mut [u8]) -> ReadInto<'a, R> {
-        ReadInto {
-            reader: self,
-            dst,
-            done: false,
-        }
+        ReadInto::new(self, dst)
     }
 
     /// Fills all of `dst` (caller memory). Buffered bytes are copied first;
@@ -117,12 +112,7 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn read_exact_into<'a>(&'a mut self, dst: &'a mut [u8]) -> ReadExactInto<'a, R> {
-        ReadExactInto {
-            reader: self,
-            dst,
-            written: 0,
-            done: false,
-        }
+        ReadExactInto::new(self, dst, 0)
     }
 
     /// Fills `dst[*filled..]`, adding every byte that arrives to `*filled`
@@ -185,60 +175,32 @@ impl<R: Source + Unpin> StreamReader<R> {
         dst: &'a mut [u8],
         filled: &'a mut usize,
     ) -> ReadExactIntoResumable<'a, R> {
-        ReadExactIntoResumable {
-            reader: self,
-            dst,
-            filled,
-            done: false,
-        }
+        ReadExactIntoResumable::new(self, dst, filled)
     }
 }
 
-/// Future of [`StreamReader::read_into`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct ReadInto<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    dst: &'a mut [u8],
-    done: bool,
-}
-
-impl<R: Source + Unpin> ReadInto<'_, R> {
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize, Error>> {
-        let this = &mut *self;
-        Pin::new(&mut *this.reader)
-            .poll_read_into(cx, this.dst)
-            .map_err(Error::Io)
+named_future! {
+    /// Future of [`StreamReader::read_into`].
+    pub struct ReadInto<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        dst: &'a mut [u8],
     }
+    impl[R: Source + Unpin] -> Result<usize, Error>;
+    poll(|this, cx| Pin::new(&mut *this.reader).poll_read_into(cx, this.dst).map_err(Error::Io))
 }
 
-impl<R: Source + Unpin> Future for ReadInto<'_, R> {
-    type Output = Result<usize, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
+named_future! {
+    /// Future of [`StreamReader::read_exact_into`]. Dropping it before it
+    /// completes puts the bytes it wrote back into the reader.
+    pub struct ReadExactInto<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        dst: &'a mut [u8],
+        /// INVARIANT: `dst[..written]` holds bytes consumed from the reader that
+        /// the caller has not been handed yet.
+        written: usize,
     }
-}
-
-impl<R: Source + Unpin> FusedFuture for ReadInto<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
-}
-
-/// Future of [`StreamReader::read_exact_into`]. Dropping it before it
-/// completes puts the bytes it wrote back into the reader.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct ReadExactInto<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    dst: &'a mut [u8],
-    /// INVARIANT: `dst[..written]` holds bytes consumed from the reader that
-    /// the caller has not been handed yet.
-    written: usize,
-    done: bool,
+    impl[R: Source + Unpin] -> Result<(), Error>;
+    poll(|this, cx| Pin::new(&mut *this).poll_read_exact(cx))
 }
 
 impl<R: Source> StreamReader<R> {
@@ -278,7 +240,8 @@ impl<R: Source> StreamReader<R> {
 }
 
 impl<R: Source + Unpin> ReadExactInto<'_, R> {
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    /// The core call, then the bytes handed over, or put back on an error.
+    fn poll_read_exact(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let filled =
             ready!(Pin::new(&mut *this.reader).poll_fill_slice(cx, this.dst, &mut this.written));
@@ -301,22 +264,6 @@ impl<R: Source + Unpin> ReadExactInto<'_, R> {
     }
 }
 
-impl<R: Source + Unpin> Future for ReadExactInto<'_, R> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin> FusedFuture for ReadExactInto<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
-}
-
 impl<R> Drop for ReadExactInto<'_, R> {
     fn drop(&mut self) {
         if self.written > 0 {
@@ -325,26 +272,25 @@ impl<R> Drop for ReadExactInto<'_, R> {
     }
 }
 
-/// Future of [`StreamReader::read_exact_into_resumable`]. Dropping it keeps
-/// the progress in the caller's `dst` and `filled`.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct ReadExactIntoResumable<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    dst: &'a mut [u8],
-    filled: &'a mut usize,
-    done: bool,
+named_future! {
+    /// Future of [`StreamReader::read_exact_into_resumable`]. Dropping it keeps
+    /// the progress in the caller's `dst` and `filled`.
+    pub struct ReadExactIntoResumable<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        dst: &'a mut [u8],
+        filled: &'a mut usize,
+    }
+    impl[R: Source + Unpin] -> Result<(), Error>;
+    poll(|this, cx| Pin::new(&mut *this).poll_resume(cx))
 }
 
-impl<R: Source + Unpin> Future for ReadExactIntoResumable<'_, R> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<R: Source + Unpin> ReadExactIntoResumable<'_, R> {
+    /// The core call from the caller's `filled`, which it advances.
+    fn poll_resume(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let full = this.dst.len();
         *this.filled = (*this.filled).min(full);
         let out = ready!(Pin::new(&mut *this.reader).poll_fill_slice(cx, this.dst, this.filled));
-        this.done = true;
         Poll::Ready(match out {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::UnexpectedEof {
@@ -353,11 +299,5 @@ impl<R: Source + Unpin> Future for ReadExactIntoResumable<'_, R> {
             }),
             Err(e) => Err(Error::Io(e)),
         })
-    }
-}
-
-impl<R: Source + Unpin> FusedFuture for ReadExactIntoResumable<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
     }
 }

@@ -1,18 +1,17 @@
 //! `read_until`: the bytes up to and including a (multi-byte) delimiter.
 
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
 use bytes::Bytes;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::search::{Finder, Scan};
 use crate::buffer::Buffer;
 use crate::buffer::Fill;
+use crate::future::named_future;
 use crate::Error;
 
 /// The cached searcher for the last delimiter used, so it is built once per
@@ -194,49 +193,18 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn read_until<'a>(&'a mut self, delim: &'a [u8]) -> ReadUntil<'a, R> {
-        ReadUntil {
-            reader: self,
-            delim,
-            done: false,
-        }
+        ReadUntil::new(self, delim)
     }
 }
 
-/// Future of [`StreamReader::read_until`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct ReadUntil<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    delim: &'a [u8],
-    done: bool,
-}
-
-impl<R: Source + Unpin> ReadUntil<'_, R> {
-    #[inline]
-    fn poll_unfused(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<Bytes>, Error>> {
-        let delim = self.delim;
-        Pin::new(&mut *self.reader).poll_read_until(cx, delim)
+named_future! {
+    /// Future of [`StreamReader::read_until`].
+    pub struct ReadUntil<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        delim: &'a [u8],
     }
-}
-
-impl<R: Source + Unpin> Future for ReadUntil<'_, R> {
-    type Output = Result<Option<Bytes>, Error>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin> FusedFuture for ReadUntil<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    impl[R: Source + Unpin] -> Result<Option<Bytes>, Error>;
+    poll(|this, cx| Pin::new(&mut *this.reader).poll_read_until(cx, this.delim))
 }
 
 impl<R: Source + Unpin> StreamReader<R> {
@@ -281,26 +249,24 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn peek_until<'a>(&'a mut self, delim: &'a [u8]) -> PeekUntil<'a, R> {
-        PeekUntil {
-            reader: Some(self),
-            delim,
-            done: false,
-        }
+        PeekUntil::new(Some(self), delim)
     }
 }
 
-/// Future of [`StreamReader::peek_until`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct PeekUntil<'a, R> {
-    reader: Option<&'a mut StreamReader<R>>,
-    delim: &'a [u8],
-    done: bool,
+named_future! {
+    /// Future of [`StreamReader::peek_until`].
+    pub struct PeekUntil<'a, R> {
+        reader: Option<&'a mut StreamReader<R>>,
+        delim: &'a [u8],
+    }
+    impl[R: Source + Unpin] -> Result<Option<&'a [u8]>, Error>;
+    poll(|this, cx| Pin::new(&mut *this).poll_borrowed(cx))
 }
 
 impl<'a, R: Source + Unpin> PeekUntil<'a, R> {
+    /// The core call, then the line borrowed for the reader's lifetime.
     #[inline]
-    fn poll_unfused(
+    fn poll_borrowed(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<&'a [u8]>, Error>> {
@@ -312,23 +278,6 @@ impl<'a, R: Source + Unpin> PeekUntil<'a, R> {
         let end = ready!(Pin::new(&mut **reader).poll_peek_until(cx, delim))?;
         let reader = self.reader.take().expect("checked above");
         Poll::Ready(Ok(end.map(|end| &reader.buffer()[..end])))
-    }
-}
-
-impl<'a, R: Source + Unpin> Future for PeekUntil<'a, R> {
-    type Output = Result<Option<&'a [u8]>, Error>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<'a, R: Source + Unpin> FusedFuture for PeekUntil<'a, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
     }
 }
 

@@ -1,14 +1,13 @@
 //! `skip`: discard `n` bytes with no memory beyond the buffer.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::Fill;
+use crate::future::named_future;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -70,42 +69,16 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn skip(&mut self, n: u64) -> Skip<'_, R> {
-        Skip {
-            reader: self,
-            remaining: n,
-            done: false,
-        }
+        Skip::new(self, n)
     }
 }
 
-/// Future of [`StreamReader::skip`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct Skip<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    remaining: u64,
-    done: bool,
-}
-
-impl<R: Source + Unpin> Skip<'_, R> {
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = &mut *self;
-        Pin::new(&mut *this.reader).poll_skip(cx, &mut this.remaining)
+named_future! {
+    /// Future of [`StreamReader::skip`].
+    pub struct Skip<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        remaining: u64,
     }
-}
-
-impl<R: Source + Unpin> Future for Skip<'_, R> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin> FusedFuture for Skip<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    impl[R: Source + Unpin] -> Result<(), Error>;
+    poll(|this, cx| Pin::new(&mut *this.reader).poll_skip(cx, &mut this.remaining))
 }

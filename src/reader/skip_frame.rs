@@ -1,15 +1,14 @@
 //! `skip_frame`: discard one length-prefixed frame, whatever its size.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::Fill;
 use crate::codec::{LengthPrefix, Parsed};
+use crate::future::named_future;
 use crate::Error;
 
 /// Progress of skipping one frame: nothing yet, or the frame's payload
@@ -109,47 +108,19 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn skip_frame<'a>(&'a mut self, prefix: &'a LengthPrefix) -> SkipFrame<'a, R> {
-        SkipFrame {
-            reader: self,
-            prefix,
-            skip: FrameSkip::default(),
-            done: false,
-        }
+        SkipFrame::new(self, prefix, FrameSkip::default())
     }
 }
 
-/// Future of [`StreamReader::skip_frame`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct SkipFrame<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    prefix: &'a LengthPrefix,
-    skip: FrameSkip,
-    done: bool,
-}
-
-impl<R: Source + Unpin> SkipFrame<'_, R> {
-    fn poll_unfused(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<u64>, Error>> {
-        let this = &mut *self;
+named_future! {
+    /// Future of [`StreamReader::skip_frame`].
+    pub struct SkipFrame<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        prefix: &'a LengthPrefix,
+        skip: FrameSkip,
+    }
+    impl[R: Source + Unpin] -> Result<Option<u64>, Error>;
+    poll(|this, cx| {
         Pin::new(&mut *this.reader).poll_skip_frame(cx, this.prefix, &mut this.skip)
-    }
-}
-
-impl<R: Source + Unpin> Future for SkipFrame<'_, R> {
-    type Output = Result<Option<u64>, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin> FusedFuture for SkipFrame<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    })
 }

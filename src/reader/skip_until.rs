@@ -1,15 +1,14 @@
 //! `skip_until`: discard through the next delimiter with bounded memory.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::search::Scan;
 use crate::buffer::Fill;
+use crate::future::named_future;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -104,52 +103,21 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn skip_until<'a>(&'a mut self, delim: &'a [u8]) -> SkipUntil<'a, R> {
-        SkipUntil {
-            reader: self,
-            delim,
-            discarded: 0,
-            done: false,
-        }
+        SkipUntil::new(self, delim, 0)
     }
 }
 
-/// Future of [`StreamReader::skip_until`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct SkipUntil<'a, R> {
-    reader: &'a mut StreamReader<R>,
-    delim: &'a [u8],
-    discarded: u64,
-    done: bool,
-}
-
-impl<R: Source + Unpin> SkipUntil<'_, R> {
-    fn poll_unfused(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<u64>, Error>> {
-        let this = &mut *self;
-        let found = ready!(Pin::new(&mut *this.reader).poll_skip_until(
-            cx,
-            this.delim,
-            &mut this.discarded
-        ))?;
-        Poll::Ready(Ok(found.then_some(this.discarded)))
+named_future! {
+    /// Future of [`StreamReader::skip_until`].
+    pub struct SkipUntil<'a, R> {
+        reader: &'a mut StreamReader<R>,
+        delim: &'a [u8],
+        discarded: u64,
     }
-}
-
-impl<R: Source + Unpin> Future for SkipUntil<'_, R> {
-    type Output = Result<Option<u64>, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin> FusedFuture for SkipUntil<'_, R> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    impl[R: Source + Unpin] -> Result<Option<u64>, Error>;
+    poll(|this, cx| {
+        Pin::new(&mut *this.reader)
+            .poll_skip_until(cx, this.delim, &mut this.discarded)
+            .map_ok(|found| found.then_some(this.discarded))
+    })
 }

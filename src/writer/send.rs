@@ -1,15 +1,14 @@
 //! `send`, `send_frame` and `flush`: the writer's async methods.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Destination;
 use bytes::Bytes;
-use futures_core::FusedFuture;
 
 use super::StreamWriter;
 use crate::codec::{Header, LengthPrefix};
+use crate::future::named_future;
 use crate::Error;
 
 impl<W: Destination + Unpin> StreamWriter<W> {
@@ -48,11 +47,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// # }).unwrap();
     /// ```
     pub fn send(&mut self, data: Bytes) -> SendBytes<'_, W> {
-        SendBytes {
-            writer: self,
-            data: Some(data),
-            done: false,
-        }
+        SendBytes::new(self, Some(data))
     }
 
     /// Queues a length header for `payload`, then `payload`, so they go out
@@ -92,12 +87,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// ```
     pub fn send_frame(&mut self, prefix: &LengthPrefix, payload: Bytes) -> SendFrame<'_, W> {
         let header = prefix.encode_header(payload.len());
-        SendFrame {
-            writer: self,
-            leading: &[],
-            frame: Some(header.map(|h| (h, payload))),
-            done: false,
-        }
+        SendFrame::new(self, &[], Some(header.map(|h| (h, payload))))
     }
 
     /// [`send_frame`](Self::send_frame) for a prefix with a
@@ -154,12 +144,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
                 ),
             )))
         };
-        SendFrame {
-            writer: self,
-            leading,
-            frame: Some(header.map(|h| (h, payload))),
-            done: false,
-        }
+        SendFrame::new(self, leading, Some(header.map(|h| (h, payload))))
     }
 
     /// Writes everything pending, then flushes the inner writer.
@@ -186,25 +171,24 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// # }).unwrap();
     /// ```
     pub fn flush(&mut self) -> Flush<'_, W> {
-        Flush {
-            writer: self,
-            done: false,
-        }
+        Flush::new(self)
     }
 }
 
-/// Future of [`StreamWriter::send`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-/// (Not named `Send`: that would shadow the `Send` trait under `use intake::*`.)
-pub struct SendBytes<'a, W> {
-    writer: &'a mut StreamWriter<W>,
-    data: Option<Bytes>,
-    done: bool,
+named_future! {
+    /// Future of [`StreamWriter::send`].
+    /// (Not named `Send`: that would shadow the `Send` trait under `use intake::*`.)
+    pub struct SendBytes<'a, W> {
+        writer: &'a mut StreamWriter<W>,
+        data: Option<Bytes>,
+    }
+    impl[W: Destination + Unpin] -> Result<(), Error>;
+    poll(|this, cx| Pin::new(&mut *this).poll_send(cx))
 }
 
 impl<W: Destination + Unpin> SendBytes<'_, W> {
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    /// Room for the bytes (the cap's backpressure), then the bytes queued.
+    fn poll_send(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let len = this.data.as_ref().map_or(0, Bytes::len);
         let copied = this.writer.copied(len);
@@ -217,35 +201,21 @@ impl<W: Destination + Unpin> SendBytes<'_, W> {
     }
 }
 
-impl<W: Destination + Unpin> Future for SendBytes<'_, W> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
+named_future! {
+    /// Future of [`StreamWriter::send_frame`].
+    pub struct SendFrame<'a, W> {
+        writer: &'a mut StreamWriter<W>,
+        /// Bytes before the length field (a type tag), given by the caller.
+        leading: &'a [u8],
+        frame: Option<Result<(Header, Bytes), Error>>,
     }
-}
-
-impl<W: Destination + Unpin> FusedFuture for SendBytes<'_, W> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
-}
-
-/// Future of [`StreamWriter::send_frame`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct SendFrame<'a, W> {
-    writer: &'a mut StreamWriter<W>,
-    /// Bytes before the length field (a type tag), given by the caller.
-    leading: &'a [u8],
-    frame: Option<Result<(Header, Bytes), Error>>,
-    done: bool,
+    impl[W: Destination + Unpin] -> Result<(), Error>;
+    poll(|this, cx| Pin::new(&mut *this).poll_send(cx))
 }
 
 impl<W: Destination + Unpin> SendFrame<'_, W> {
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    /// Room for the frame (the cap's backpressure), then the frame queued.
+    fn poll_send(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
         let (len, copied) = match &this.frame {
             Some(Ok((h, p))) => {
@@ -273,48 +243,13 @@ impl<W: Destination + Unpin> SendFrame<'_, W> {
     }
 }
 
-impl<W: Destination + Unpin> Future for SendFrame<'_, W> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
+named_future! {
+    /// Future of [`StreamWriter::flush`].
+    pub struct Flush<'a, W> {
+        writer: &'a mut StreamWriter<W>,
     }
-}
-
-impl<W: Destination + Unpin> FusedFuture for SendFrame<'_, W> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
-}
-
-/// Future of [`StreamWriter::flush`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct Flush<'a, W> {
-    writer: &'a mut StreamWriter<W>,
-    done: bool,
-}
-
-impl<W: Destination + Unpin> Flush<'_, W> {
-    fn poll_unfused(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_io::AsyncWrite::poll_flush(Pin::new(&mut *self.writer), cx).map_err(Error::Io)
-    }
-}
-
-impl<W: Destination + Unpin> Future for Flush<'_, W> {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<W: Destination + Unpin> FusedFuture for Flush<'_, W> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    impl[W: Destination + Unpin] -> Result<(), Error>;
+    poll(|this, cx| {
+        futures_io::AsyncWrite::poll_flush(Pin::new(&mut *this.writer), cx).map_err(Error::Io)
+    })
 }
