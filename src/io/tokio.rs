@@ -1,6 +1,7 @@
 //! [`TokioIo`]: tokio's I/O types as a [`Source`](super::Source) and a
-//! [`Destination`](super::Destination), and tokio's I/O traits on the
-//! reader and the writer.
+//! [`Destination`](super::Destination). (tokio's I/O traits on the reader
+//! and the writer live beside their futures-io twins, in the reader and the
+//! writer.)
 
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -8,16 +9,15 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
-use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::sealed::{ReadInner, WriteInner};
-use super::{Destination, Source};
-use crate::{StreamReader, StreamWriter};
 
 pin_project! {
     /// A tokio I/O object (a `tokio::net::TcpStream`, one of its halves, a
     /// `tokio::fs::File`, anything that implements tokio's `AsyncRead` or
-    /// `AsyncWrite`) for a [`StreamReader`] or a [`StreamWriter`] to use.
+    /// `AsyncWrite`) for a [`StreamReader`](crate::StreamReader) or a
+    /// [`StreamWriter`](crate::StreamWriter) to use.
     ///
     /// Only with the `tokio` feature. Both families run the same reader and
     /// writer code; this wrapper only translates the calls (tokio's
@@ -141,82 +141,5 @@ impl<T: AsyncWrite> WriteInner for TokioIo<T> {
     }
     fn poll_close_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().inner.poll_shutdown(cx)
-    }
-}
-
-/// tokio's `AsyncRead`, for a reader over any [`Source`] (hand it to tokio
-/// code as a buffered reader). Buffered bytes first; with nothing buffered,
-/// a read at least as large as the capacity goes straight to the source.
-impl<R: Source> AsyncRead for StreamReader<R> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if buf.remaining() == 0 {
-            return Poll::Ready(Ok(()));
-        }
-        let n = ready!(self.poll_read_into(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// tokio's `AsyncBufRead`, the same as the futures-io one.
-impl<R: Source> AsyncBufRead for StreamReader<R> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        self.poll_fill_one(cx)
-    }
-
-    fn consume(self: Pin<&mut Self>, amt: usize) {
-        self.consume_pinned(amt);
-    }
-}
-
-/// Writes pass straight through to a source that is also a writer, as on
-/// the futures-io side.
-impl<R: Source + Destination> AsyncWrite for StreamReader<R> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_pin_mut().poll_write_inner(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.get_pin_mut().poll_write_vectored_inner(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_pin_mut().poll_flush_inner(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_pin_mut().poll_close_inner(cx)
-    }
-}
-
-/// tokio's `AsyncWrite`, the same as the futures-io one (`poll_shutdown`
-/// is its `poll_close`).
-impl<W: Destination> AsyncWrite for StreamWriter<W> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_borrowed(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush_all(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_close_once(cx)
     }
 }

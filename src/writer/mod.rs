@@ -383,6 +383,27 @@ impl<W: Destination> futures_io::AsyncWrite for StreamWriter<W> {
     }
 }
 
+/// tokio's `AsyncWrite`, the same as the futures-io one (`poll_shutdown`
+/// is its `poll_close`).
+#[cfg(feature = "tokio")]
+impl<W: Destination> tokio::io::AsyncWrite for StreamWriter<W> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_borrowed(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_all(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_close_once(cx)
+    }
+}
+
 impl<W: fmt::Debug> fmt::Debug for StreamWriter<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamWriter")
