@@ -131,16 +131,27 @@
     unreachable_pub
 )]
 
-// The layers, bottom to top; no module imports one above it.
+// The layers, bottom-up. A module imports only from its own layer and the
+// layers below it; `tests/layering.rs` holds the code to this list.
+
+// Bottom: memory and I/O. `error` stands beside every layer.
 mod buffer; // the read buffer, the write queue, delimiter search
-mod codec; // LengthPrefix, Delimited, Decoder, Encoder: no I/O
-mod error;
-pub mod frame;
-mod framed; // FramedRead / FramedWrite: the Stream and Sink adapters
+mod error; // `Error`, importable from anywhere
 mod future; // the scaffolding every named future shares
 pub mod io; // every call into an inner reader or writer
+
+// Protocols, pure: no I/O.
+mod codec; // LengthPrefix, Delimited, Decoder, Encoder
+
+// The reader and the writer, over `io` and `buffer`.
 mod reader; // StreamReader and its read operations
-mod writer; // StreamWriter // the public face of `codec` and `framed`
+mod writer; // StreamWriter and its write operations
+
+// The Stream and Sink adapters over the reader and the writer.
+mod framed; // FramedRead / FramedWrite
+
+// The public face of `codec` and `framed`.
+pub mod frame;
 
 pub use bytes::Bytes;
 
