@@ -25,7 +25,9 @@ pub use send::{Flush, SendBytes, SendFrame};
 /// Default cap on pending bytes: 1 MiB.
 pub const DEFAULT_MAX_PENDING: usize = 1024 * 1024;
 /// Default size from which a `Bytes` is queued as it is instead of being
-/// copied into the coalescing buffer (see `benches/writer.rs`).
+/// copied into the coalescing buffer: the crossover of a loopback TCP sweep
+/// over item sizes and thresholds (commit 6508f19; `benches/writes.rs` no
+/// longer runs that sweep).
 pub const DEFAULT_COPY_THRESHOLD: usize = 1024;
 /// A borrowed write (`AsyncWrite::poll_write`) of at least this many bytes
 /// goes straight to the inner writer once pending bytes are out: it fills a
@@ -133,7 +135,8 @@ impl<W> StreamWriter<W> {
     }
 
     /// Items of at least `n` bytes are queued as they are (no copy); smaller
-    /// ones are copied into the coalescing buffer (default 1 KiB, the crossover measured over loopback TCP by `benches/writes.rs`: copying wins for 512-byte items, queueing from 2 KiB up).
+    /// ones are copied into the coalescing buffer (default
+    /// [`DEFAULT_COPY_THRESHOLD`], 1 KiB).
     ///
     /// ```
     /// let w = intake::StreamWriter::new(Vec::<u8>::new()).with_copy_threshold(16 * 1024);
