@@ -14,14 +14,22 @@ fastest candidate of each workload).
 The timeouts and tokio benches write their own JSON (target/bench-timeouts.json,
 target/bench-tokio.json); their sections are printed last.
 
+The report opens with a stamp read when it is generated: the date, the git
+commit (and whether the tree had uncommitted changes), `rustc --version` and
+the versions of the peer crates in Cargo.lock, so every figure can be traced
+to the code and the competitors it measured.
+
 Clearing target/criterion first keeps results of renamed or removed
 benchmarks from older runs out of the report.
 """
 import json
 import os
 import platform
+import re
+import subprocess
 import sys
 from collections import OrderedDict
+from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CRIT = os.path.join(ROOT, "target", "criterion")
@@ -92,12 +100,62 @@ def group_order(name):
     return (len(order), name)
 
 
+# The crates intake is measured against, and the harness, as Cargo.lock pins them.
+PEERS = ["tokio", "tokio-util", "futures-lite", "async-std", "asynchronous-codec",
+         "smol", "criterion", "multer"]
+
+
+def run(*cmd):
+    try:
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def lock_versions(path=os.path.join(ROOT, "Cargo.lock")):
+    """Package name -> its versions in Cargo.lock (a name can appear twice)."""
+    versions = {}
+    with open(path) as f:
+        for block in f.read().split("[[package]]")[1:]:
+            name = re.search(r'^name = "([^"]+)"', block, re.M)
+            version = re.search(r'^version = "([^"]+)"', block, re.M)
+            if name and version:
+                versions.setdefault(name.group(1), []).append(version.group(1))
+    return versions
+
+
+def print_stamp():
+    """What was measured, read now: date, commit, compiler, peer crates."""
+    commit = run("git", "rev-parse", "HEAD") or "unknown"
+    dirty = run("git", "status", "--porcelain", "--untracked-files=no")
+    if dirty:
+        commit += " (with uncommitted changes)"
+    newest = max((os.path.getmtime(os.path.join(d, "estimates.json"))
+                  for d, _dirs, files in os.walk(CRIT) if "estimates.json" in files),
+                 default=None)
+    versions = lock_versions()
+    print("## Stamp\n")
+    print("| | |")
+    print("|---|---|")
+    print(f"| generated | {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC |")
+    if newest is not None:
+        ran = datetime.fromtimestamp(newest, timezone.utc)
+        print(f"| newest criterion result | {ran:%Y-%m-%d %H:%M} UTC |")
+    print(f"| commit | `{commit}` |")
+    print(f"| rustc | `{run('rustc', '--version') or 'unknown'}` |")
+    for peer in PEERS:
+        print(f"| {peer} | {', '.join(versions.get(peer, ['not in Cargo.lock']))} |")
+    print()
+
+
 def main():
     times = load_times()
     memory = load_memory()
     calls = load_write_calls()
     if not times:
         sys.exit("no criterion results under target/criterion: run `cargo bench` first")
+    print_stamp()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}; `cargo bench` from the repository root.\n")
     print("One full `cargo bench` run, every candidate of a workload side by side on the")
