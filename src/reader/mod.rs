@@ -1,9 +1,16 @@
 //! [`StreamReader`]: the one-buffer async reader and its read operations.
 //!
 //! Each operation lives in its own file, as a `poll_*` core on the reader
-//! plus the named future its async method returns. Every core keeps its
+//! plus the named future its async method returns. The cores keep their
 //! progress in the reader's buffer, not in the future, which is what makes
-//! the reads cancel-safe.
+//! those reads cancel-safe. The exceptions are `copy_exact` and
+//! `copy_until`: their progress (bytes left, bytes copied, whether the flush
+//! has started) lives in the future, so dropping one loses the count but
+//! never a byte, and `position()` tells how much went out.
+//!
+//! A core says what it wants from the buffer (a [`Fill`]) and reads into
+//! the window it gets back; how much memory that takes, and which, is the
+//! buffer's policy, not the reader's.
 
 use std::fmt;
 use std::io;
@@ -266,6 +273,33 @@ impl<R> StreamReader<R> {
     /// ```
     pub fn position(&self) -> u64 {
         self.buf.position()
+    }
+
+    /// Whether the stream is over: nothing is buffered and the inner
+    /// reader has reported end of stream. It never reads: `false` only
+    /// means the end has not been seen yet (a read may still return
+    /// `Ok(None)` or `Ok(0)`), so an end that has not been read is found by
+    /// reading, not by asking here.
+    ///
+    /// Once it is `true` it stays `true`: the reader does not poll an ended
+    /// inner reader again, and every item read returns `Ok(None)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"one\n"[..]);
+    /// assert!(!reader.at_eof()); // nothing read yet
+    /// assert_eq!(reader.read_until(b"\n").await?.as_deref(), Some(&b"one\n"[..]));
+    /// // The slice's end has not been read yet: a read finds it.
+    /// assert!(!reader.at_eof());
+    /// assert_eq!(reader.read_until(b"\n").await?, None);
+    /// assert!(reader.at_eof());
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn at_eof(&self) -> bool {
+        self.buf.len() == 0 && self.buf.eof()
     }
 
     /// The inner reader.
