@@ -5,10 +5,6 @@
 //! its size, `copy_exact` for the chunk data (straight to the file, bounded
 //! memory), trailers skipped.
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use futures_io::AsyncWrite;
 use intake::{Error, StreamReader};
 
@@ -49,10 +45,10 @@ where
                 .map_err(Error::Io)?;
             return Ok(total);
         }
-        // `copy_exact` flushes its destination when done; a file's flush
-        // waits for its writing thread, which per chunk (curl sends 64 KiB
-        // or less) would cost a thread hand-off each time.
-        reader.copy_exact(size, &mut NoFlush(&mut *dst)).await?;
+        // `copy_exact` leaves flushing to the caller: a file's flush waits
+        // for its writing thread, once at the end rather than per chunk
+        // (curl sends 64 KiB or less).
+        reader.copy_exact(size, dst).await?;
         total += size;
         if &reader.read_exactly(2).await?[..] != b"\r\n" {
             return Err(ChunkError::Bad("chunk data not followed by CRLF"));
@@ -72,24 +68,5 @@ async fn next_line<S: intake::io::Source + Unpin>(
         })),
         Err(Error::LimitExceeded { .. }) => Err(ChunkError::Bad("chunk line too long")),
         Err(e) => Err(ChunkError::Io(e)),
-    }
-}
-
-/// A writer whose flush does nothing (the caller flushes once at the end).
-struct NoFlush<'a, W>(&'a mut W);
-
-impl<W: AsyncWrite + Unpin> AsyncWrite for NoFlush<'_, W> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.0).poll_write(cx, buf)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0).poll_close(cx)
     }
 }

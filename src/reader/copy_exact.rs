@@ -15,15 +15,19 @@ use crate::Error;
 #[derive(Debug)]
 struct Progress {
     remaining: u64,
-    /// All bytes were written; only the final flush is left.
-    flushing: bool,
 }
 
 impl<R: Source + Unpin> StreamReader<R> {
     /// Moves exactly `n` bytes from the stream to `dst` (an upload to a
     /// file, a proxy), through the reader's normal buffer: memory stays
     /// bounded by the capacity whatever `n` is. Buffered bytes go first.
-    /// `dst` is flushed once all bytes are written.
+    ///
+    /// `dst` is **not flushed**: as with `write_all`, the call moves bytes
+    /// and the caller flushes (or closes) `dst` once the whole transfer is
+    /// done, so a body copied in pieces (HTTP chunks, one `copy_exact` each)
+    /// costs one flush, not one per piece. The same holds for
+    /// [`copy_until`](StreamReader::copy_until). Flush before waiting on
+    /// the peer if what it sends next depends on what `dst` received.
     ///
     /// # Errors
     ///
@@ -56,6 +60,7 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// let len = u16::from_be_bytes([header[0], header[1]]) as u64;
     /// let mut file = futures_lite::io::Cursor::new(Vec::new());
     /// reader.copy_exact(len, &mut file).await?;
+    /// futures_lite::AsyncWriteExt::flush(&mut file).await?; // the caller flushes
     /// assert_eq!(file.into_inner(), b"hello");
     /// assert_eq!(&reader.read_exactly(4).await?[..], b"NEXT");
     /// # Ok::<(), intake::Error>(())
@@ -69,10 +74,7 @@ impl<R: Source + Unpin> StreamReader<R> {
         CopyExact::new(
             self,
             dst,
-            Progress {
-                remaining: n,
-                flushing: false,
-            },
+            Progress { remaining: n },
         )
     }
 }
@@ -96,11 +98,7 @@ impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> CopyExact<'_, R, W> {
         let reader = Pin::new(&mut *this.reader).project();
         let (buf, mut inner) = (reader.buf, reader.inner);
         let progress = &mut this.progress;
-        while !progress.flushing {
-            if progress.remaining == 0 {
-                progress.flushing = true;
-                break;
-            }
+        while progress.remaining > 0 {
             if buf.len() == 0 {
                 match ready!(poll_fill(buf, inner.as_mut(), cx, Fill::More)) {
                     Ok(0) => {
@@ -127,8 +125,7 @@ impl<R: Source + Unpin, W: Destination + Unpin + ?Sized> CopyExact<'_, R, W> {
             buf.consume(written);
             progress.remaining -= written as u64;
         }
-        Pin::new(&mut *this.dst)
-            .poll_flush_inner(cx)
-            .map_err(Error::Io)
+        // No flush: the caller flushes once the whole transfer is done.
+        Poll::Ready(Ok(()))
     }
 }

@@ -25,8 +25,6 @@ struct Progress {
     /// Writes alone do not search again: the held-back bytes were searched
     /// already.
     unsearched: bool,
-    /// The delimiter was consumed; only the final flush is left.
-    flushing: bool,
 }
 
 impl Progress {
@@ -35,7 +33,6 @@ impl Progress {
             copied: 0,
             before_delim: None,
             unsearched: true,
-            flushing: false,
         }
     }
 }
@@ -56,13 +53,13 @@ impl<R: Source> StreamReader<R> {
             Ok(finder) => finder,
             Err(e) => return Poll::Ready(Err(e)),
         };
-        while !progress.flushing {
+        loop {
             if let Some(before) = progress.before_delim {
                 if before == 0 {
                     this.buf.consume(delim.len());
                     this.buf.end_run();
-                    progress.flushing = true;
-                    break;
+                    // No flush: the caller flushes once the transfer is done.
+                    return Poll::Ready(Ok(true));
                 }
                 let written = ready!(checked_io::poll_write_slice(
                     Pin::new(&mut *dst),
@@ -113,18 +110,14 @@ impl<R: Source> StreamReader<R> {
                 Err(e) => return Poll::Ready(Err(Error::Io(e))),
             }
         }
-        Pin::new(dst)
-            .poll_flush_inner(cx)
-            .map_err(Error::Io)
-            .map_ok(|()| true)
     }
 }
 
 impl<R: Source + Unpin> StreamReader<R> {
     /// Moves the bytes before the next `delim` to `dst`, consumes the
-    /// delimiter (it is not written), flushes `dst`, and returns how many
-    /// bytes were written. Memory stays within the capacity plus the
-    /// delimiter whatever the number of bytes: they go to `dst` as they
+    /// delimiter (it is not written), and returns how many bytes were
+    /// written. Memory stays within the capacity plus the delimiter
+    /// whatever the number of bytes: they go to `dst` as they
     /// arrive, and only the last `delim.len() - 1` are held back, since they
     /// may begin a delimiter split across reads. (A multi-byte delimiter's
     /// searcher, about 300 bytes with its copy of the delimiter, is built
@@ -135,6 +128,10 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// is copied to its file up to `\r\n--boundary`, however large.
     ///
     /// `Ok(None)` means the stream ended cleanly with nothing buffered.
+    ///
+    /// `dst` is **not flushed**, as with
+    /// [`copy_exact`](StreamReader::copy_exact): the caller flushes (or
+    /// closes, or syncs) it once the part is complete.
     ///
     /// # Errors
     ///
@@ -170,6 +167,7 @@ impl<R: Source + Unpin> StreamReader<R> {
     /// let mut reader = intake::StreamReader::new(body);
     /// let mut file = futures_lite::io::Cursor::new(Vec::new());
     /// assert_eq!(reader.copy_until(b"\r\n--XyZ", &mut file).await?, Some(10));
+    /// futures_lite::AsyncWriteExt::flush(&mut file).await?; // the caller flushes
     /// assert_eq!(file.get_ref(), b"first part");
     /// assert_eq!(&reader.read_exactly(2).await?[..], b"\r\n");
     /// # Ok::<(), intake::Error>(())
