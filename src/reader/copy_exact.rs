@@ -71,11 +71,7 @@ impl<R: Source + Unpin> StreamReader<R> {
         n: u64,
         dst: &'a mut W,
     ) -> CopyExact<'a, R, W> {
-        CopyExact::new(
-            self,
-            dst,
-            Progress { remaining: n },
-        )
+        CopyExact::new(self, dst, Progress { remaining: n })
     }
 }
 
