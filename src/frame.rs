@@ -51,6 +51,16 @@
 //! +----+----------+-----------+          +----+----------+-----------+
 //! ```
 //!
+//! `LengthPrefix::new(3).length_adjustment(1).num_skip(4)`: a 3-byte length,
+//! then a flag byte it does not count, both dropped (tokio-util's
+//! `num_skip` example).
+//!
+//! ```text
+//! +------ len -------+flag+--- payload ---+          +--- payload ---+
+//! | \x00\x00\x0B     |\xCA|  Hello world  |   -->    |  Hello world  |
+//! +------------------+----+---------------+          +---------------+
+//! ```
+//!
 //! A length over [`LengthPrefix::max_frame_len`] (default 8 MiB) is
 //! [`Error::FrameTooLarge`](crate::Error::FrameTooLarge) as soon as the
 //! header is seen, before any payload memory is allocated. Nothing is

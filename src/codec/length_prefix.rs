@@ -134,9 +134,14 @@ impl LengthPrefix {
     /// assert_eq!(p.max(), 1024);
     /// assert!(p.encode_header(1025).is_err());
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a [`num_skip`](Self::num_skip) set before is longer than any
+    /// frame could then be (the header plus `max`).
     pub const fn max_frame_len(mut self, max: usize) -> Self {
         self.max = max;
-        self
+        self.check_skip()
     }
 
     /// `n` bytes come before the length field (a type tag, a version); they
@@ -144,7 +149,8 @@ impl LengthPrefix {
     ///
     /// # Panics
     ///
-    /// If the header length would overflow `usize`.
+    /// If the header length would overflow `usize`, or a
+    /// [`num_skip`](Self::num_skip) set before no longer fits (see there).
     ///
     /// ```
     /// # futures_lite::future::block_on(async {
@@ -161,7 +167,7 @@ impl LengthPrefix {
             panic!("LengthPrefix length field offset overflows");
         }
         self.offset = n;
-        self
+        self.check_skip()
     }
 
     /// Added to the length field to get the payload length (default 0).
@@ -237,14 +243,32 @@ impl LengthPrefix {
     }
 
     /// Drop the first `n` bytes of each frame instead of the whole header
-    /// (tokio-util's `num_skip`): for example drop a type byte in front of
-    /// the length field but keep the length. [`keep_header`](Self::keep_header)
-    /// is `num_skip(0)`; the default drops `length_field_offset + width`.
+    /// (tokio-util's `num_skip`), counted from the frame's first byte:
+    /// [`keep_header`](Self::keep_header) is `num_skip(0)`, and the default
+    /// drops `length_field_offset + width`.
+    ///
+    /// `n` may be shorter than the header (drop a type byte in front of the
+    /// length field but keep the length) or, for a fixed-width field,
+    /// longer: it then also drops the first bytes the length covers, such
+    /// as a flag byte right after the length field. A frame shorter than
+    /// `n` is bad input: [`Error::Io`] with kind `InvalidData` as soon as
+    /// its header is seen, with nothing consumed (as for a negative
+    /// length). The writer does not drop anything: give
+    /// [`send_frame`](crate::StreamWriter::send_frame) the flag as the
+    /// first bytes of the payload.
     ///
     /// # Panics
     ///
-    /// If `n` is longer than the header (`length_field_offset` plus the
-    /// field's width, or plus 1 for a varint): set the offset first.
+    /// When the prefix is built, never mid-stream, for a skip no frame can
+    /// satisfy:
+    ///
+    /// - a varint length field and `n` past the length field's start
+    ///   (`length_field_offset`): the varint's length varies, so the skip
+    ///   would end at a different place in each frame;
+    /// - `n` longer than any frame can be: the header plus
+    ///   [`max_frame_len`](Self::max_frame_len). Set the offset and the
+    ///   maximum before or after; the one that makes the prefix nonsense
+    ///   panics.
     ///
     /// # Examples
     ///
@@ -257,28 +281,66 @@ impl LengthPrefix {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
+    ///
+    /// tokio-util's example: a 3-byte length, then a flag byte the length
+    /// does not count (`length_adjustment(1)`), both dropped:
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let prefix = intake::LengthPrefix::new(3).length_adjustment(1).num_skip(4);
+    /// let mut r = intake::StreamReader::new(&b"\x00\x00\x0B\xCAHello world"[..]);
+    /// assert_eq!(r.read_frame(&prefix).await?.as_deref(), Some(&b"Hello world"[..]));
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub const fn num_skip(mut self, n: usize) -> Self {
-        let width = if self.width == 0 {
-            1
-        } else {
-            self.width as usize
-        };
-        if n > self.offset + width {
-            panic!("LengthPrefix::num_skip is longer than the header");
-        }
         self.skip = Some(n);
+        self.check_skip()
+    }
+
+    /// Refuses a [`num_skip`](Self::num_skip) that no frame can satisfy:
+    /// called by every setter it depends on, so the order they are called
+    /// in does not matter.
+    const fn check_skip(self) -> Self {
+        let Some(n) = self.skip else {
+            return self;
+        };
+        if self.width == 0 {
+            if n > self.offset {
+                panic!(
+                    "LengthPrefix::num_skip reaches into a varint length field, \
+                     whose length varies: skip at most length_field_offset bytes"
+                );
+            }
+        } else {
+            let header = self.offset + self.width as usize;
+            if n > header && n - header > self.max {
+                panic!(
+                    "LengthPrefix::num_skip is longer than any frame: \
+                     at most the header plus max_frame_len"
+                );
+            }
+        }
         self
     }
 
     /// The bytes of a frame with a header of `header` bytes that go before
-    /// the bytes returned: what is dropped. Never more than the header
-    /// (the pieces of the frame the caller gets come after the length
-    /// field's start at the latest).
+    /// the bytes returned: what is dropped. Within every frame that
+    /// [`parse`](Self::parse) accepts (it refuses a frame shorter than the
+    /// skip).
     #[inline]
     pub(crate) fn skipped(&self, header: usize) -> usize {
+        self.skip.unwrap_or(header)
+    }
+
+    /// Whether a frame of `header` and `payload` bytes holds the bytes
+    /// [`num_skip`](Self::num_skip) drops (written so that it cannot
+    /// overflow).
+    #[inline]
+    fn holds_skip(&self, header: usize, payload: usize) -> bool {
         match self.skip {
-            None => header,
-            Some(n) => n.min(header),
+            None => true,
+            Some(n) => n.saturating_sub(header) <= payload,
         }
     }
 
@@ -306,7 +368,7 @@ impl LengthPrefix {
                 _ => None,
             };
             if let Some(payload) = value {
-                if payload <= self.max {
+                if payload <= self.max && self.holds_skip(usize::from(self.width), payload) {
                     return Ok(Parsed::Frame {
                         header: usize::from(self.width),
                         payload,
@@ -327,6 +389,13 @@ impl LengthPrefix {
         let payload = usize::try_from(len).map_err(|_| too_large())?;
         if payload > self.max || header.checked_add(payload).is_none() {
             return Err(too_large());
+        }
+        if !self.holds_skip(header, payload) {
+            return Err(invalid(format!(
+                "frame of {} bytes is shorter than its num_skip of {}",
+                header + payload,
+                self.skipped(header)
+            )));
         }
         Ok(Parsed::Frame { header, payload })
     }
@@ -640,6 +709,41 @@ mod tests {
         ));
         let p = LengthPrefix::new(1).length_adjustment(10);
         assert!(p.encode_header(5).is_err(), "5 - 10 cannot be sent");
+    }
+
+    #[test]
+    fn a_skip_past_the_header_is_checked_on_both_paths() {
+        // Fast path (2-byte field, no offset, no adjustment) and general
+        // path (3 bytes, adjustment) give the same answers.
+        for p in [
+            LengthPrefix::new(2).num_skip(3),
+            LengthPrefix::new(2).length_adjustment(0).num_skip(3),
+        ] {
+            assert!(
+                matches!(p.parse(&[0, 0]), Err(Error::Io(e)) if e.kind() == io::ErrorKind::InvalidData)
+            );
+            assert_eq!(
+                p.parse(&[0, 1]).unwrap(),
+                Parsed::Frame {
+                    header: 2,
+                    payload: 1
+                }
+            );
+            assert_eq!(p.skipped(2), 3);
+        }
+        let p = LengthPrefix::new(3).length_adjustment(1).num_skip(4);
+        assert_eq!(
+            p.parse(&[0, 0, 0]).unwrap(),
+            Parsed::Frame {
+                header: 3,
+                payload: 1
+            }
+        );
+        // No overflow at the extremes.
+        let p = LengthPrefix::new(8)
+            .max_frame_len(usize::MAX)
+            .num_skip(usize::MAX);
+        assert!(p.parse(&[0; 8]).is_err());
     }
 
     #[test]
