@@ -13,8 +13,8 @@
 //! from `clock_gettime` (`getrusage` rounds to the 4 ms tick).
 //!
 //! `cargo bench --bench large_frames`; `ROUNDS=n` changes the number of
-//! rounds (21 by default), `ONLY=i` runs candidate `i` alone, silently
-//! (for strace or perf).
+//! rounds (21 by default), `ONLY=i` runs candidate `i` alone (for strace
+//! or perf).
 
 use std::io::Write as _;
 use std::time::Instant;
@@ -138,7 +138,7 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(21);
-    // `ONLY=i` runs candidate `i` alone (for strace or perf), printing nothing.
+    // `ONLY=i` runs candidate `i` alone (for strace or perf).
     let only: Option<usize> = std::env::var("ONLY").ok().and_then(|i| i.parse().ok());
     let mut wire = (BIG as u32).to_be_bytes().to_vec();
     wire.resize(4 + BIG, 0x5A);
@@ -165,7 +165,13 @@ fn main() {
                 runs[i].push(once(i, &wire));
             }
         }
-        if only.is_some() {
+        if let Some(i) = only {
+            let receiver = median(runs[i].iter().map(|c| c.receiver).collect());
+            println!(
+                "  {:<52} receiver {:>5.3} ns/B",
+                CANDIDATES[i],
+                receiver / BIG as f64 * 1e9
+            );
             continue;
         }
         let medians: Vec<[f64; 3]> = runs

@@ -46,6 +46,14 @@ static A: Counting = Counting;
 
 /// Runs `f`, returning (peak live bytes above the start, allocations).
 fn measure<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
+    // Memory intake maps for large frames (Linux) counts too: a map is an
+    // allocation, a growth a reallocation.
+    intake::observe_mappings(|old, new| {
+        LIVE.fetch_sub(old, Relaxed);
+        if new != 0 {
+            grew(new);
+        }
+    });
     let base = LIVE.load(Relaxed);
     PEAK.store(base, Relaxed);
     COUNT.store(0, Relaxed);

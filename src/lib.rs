@@ -159,6 +159,9 @@ pub use bytes::Bytes;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+/// Counts mapped memory in tests and benchmarks (see the buffer docs).
+#[doc(hidden)]
+pub use buffer::observe_mappings;
 pub use codec::LengthPrefix;
 pub use error::Error;
 #[cfg(feature = "tokio")]

@@ -73,6 +73,16 @@ struct Meter {
 
 impl Meter {
     fn start() -> Self {
+        // Memory the reader maps (large frames on Linux) counts as if it
+        // came from this allocator: a map is an alloc, a growth a realloc.
+        intake::observe_mappings(|old, new| {
+            if old != 0 {
+                shrank(old);
+            }
+            if new != 0 {
+                grew(new);
+            }
+        });
         let base = LIVE.with(Cell::get);
         PEAK.with(|p| p.set(base));
         LARGEST.with(|m| m.set(0));
@@ -427,10 +437,15 @@ fn stream_of_large_frames_reuses_one_allocation() {
                 assert!(frame[..] == *payload(i));
             }
             // Growing toward the first frame takes a few allocations; the
-            // fifteen after it reuse that memory in place.
+            // fifteen after it reuse that memory in place. Where large
+            // frames live in mapped memory (Linux), each frame handed out
+            // carries one small record of its owner (`Bytes::from_owner`),
+            // a few dozen bytes; the frame memory itself is not allocated
+            // again.
             assert!(m.big() <= 3, "{} big allocations", m.big());
+            let owners = if cfg!(target_os = "linux") { frames } else { 0 };
             assert!(
-                m.count() <= 8,
+                m.count() <= 8 + owners,
                 "{} allocations for {frames} frames",
                 m.count()
             );

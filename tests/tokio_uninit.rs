@@ -1,5 +1,6 @@
-//! Reads into uninitialized memory: a tokio source (`TokioIo`) puts the
-//! reader's buffer in its uninit mode, where no memory is zeroed. Every way
+//! Reads into uninitialized memory: a tokio source (`TokioIo`) reads into
+//! the buffer's memory past its initialized watermark, and nothing is ever
+//! zeroed for it. Every way
 //! the buffer reuses memory is driven here through such a source, checked
 //! byte for byte. No runtime is needed (tokio's I/O traits only), so Miri
 //! runs this file too (with `--features tokio`), and would see any byte

@@ -24,18 +24,26 @@ use std::mem::MaybeUninit;
 use bytes::Bytes;
 
 mod cursor;
+#[cfg(target_os = "linux")]
+mod mapped;
 pub(crate) mod policy;
 mod region;
 pub(crate) mod search;
 mod write_queue;
 
 pub(crate) use cursor::DecodeSession;
+#[cfg(target_os = "linux")]
+pub use mapped::observe_mappings;
+/// Where memory is never mapped, there is nothing to observe.
+#[cfg(not(target_os = "linux"))]
+#[doc(hidden)]
+pub fn observe_mappings(_observer: fn(usize, usize)) {}
 pub(crate) use policy::Fill;
 pub(crate) use write_queue::WriteQueue;
 pub use write_queue::MAX_IOVECS;
 
 use cursor::Cursor;
-use policy::{Held, Last, Plan};
+use policy::{Held, Last, Memory, Plan};
 use region::{Region, Spare};
 use search::{Finder, Scan};
 
@@ -165,7 +173,7 @@ impl Buffer {
         if self.len() == 0 {
             self.spare = Spare::default();
         }
-        self.region.put_front(bytes, whole, fresh_len, true);
+        self.region.put_front(bytes, whole, fresh_len);
         self.cursor.put_back(bytes.len());
     }
 
@@ -261,12 +269,12 @@ impl Buffer {
     /// Makes room as the policy says for `fill` and returns how many bytes
     /// the next read may bring.
     #[inline]
-    fn prepare(&mut self, fill: Fill, zeroed: bool) -> usize {
+    fn prepare(&mut self, fill: Fill, initialized: bool) -> usize {
         let normal = self.normal();
         let ask = policy::ask(fill, self.region.len(), normal);
         let plan = policy::plan(&self.held(), &ask, self.region.free());
         if plan != Plan::Keep {
-            self.make_room(plan, zeroed);
+            self.make_room(plan, |target| policy::memory(&ask, target, initialized));
         }
         self.region.debug_check();
         debug_assert!(self.region.free() > 0);
@@ -335,7 +343,7 @@ impl Buffer {
     /// Carries out a plan (see [`policy::Plan`]): each step that needs
     /// memory nothing else holds may fail, and then the next one runs.
     #[cold]
-    fn make_room(&mut self, plan: Plan, zeroed: bool) {
+    fn make_room(&mut self, plan: Plan, memory: impl Fn(usize) -> Memory) {
         let Plan::Room {
             use_spare,
             set_aside,
@@ -367,7 +375,9 @@ impl Buffer {
             let old_spare = std::mem::take(&mut self.spare);
             self.spare = match self.region.switch_to(old_spare, normal.want, normal.whole) {
                 Ok(large) => large,
-                Err(_) => self.region.switch_to_fresh(normal.want, zeroed),
+                Err(_) => self
+                    .region
+                    .switch_to_fresh(normal.want, memory(normal.want)),
             };
             return;
         }
@@ -378,8 +388,8 @@ impl Buffer {
             }
         }
         match last {
-            Last::Grow(target) => self.region.grow(target),
-            Last::Fresh(target) => self.region.fresh(target, zeroed),
+            Last::Grow(target) => self.region.grow(target, memory(target)),
+            Last::Fresh(target) => self.region.fresh(target, memory(target)),
         }
     }
 }

@@ -44,6 +44,43 @@ pub const EXACT_ALLOC_MAX: usize = 64 * 1024 * 1024;
 /// source writes it.
 pub(crate) const ZERO_AHEAD: usize = 256 * 1024;
 
+/// Allocations at least this large (or toward a claim at least this large)
+/// are anonymous mappings where the source reads into initialized memory,
+/// on Linux: the kernel zero-fills their pages as they are first touched,
+/// and `mremap` grows them without copying, so the reader never zeroes a
+/// large frame's memory itself. Below it, a heap allocation zeroed a
+/// window at a time costs less than setting up a mapping.
+pub(crate) const MAP_MIN: usize = 1 << 20;
+
+/// The kind of memory a new allocation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Memory {
+    /// Heap memory left uninitialized: the source reads into
+    /// `MaybeUninit<u8>` (tokio's `ReadBuf`).
+    Uninit,
+    /// Heap memory, zeroed (large ones by `alloc_zeroed`, lazily faulted
+    /// zero pages).
+    Zeroed,
+    /// An anonymous mapping, zero-filled by the kernel and grown by
+    /// `mremap` (Linux); heap memory where there is none.
+    Mapped,
+}
+
+/// The memory for an allocation of `target` bytes toward `ask`, for a
+/// source that reads into initialized memory or not. A frame that will
+/// need a mapping gets one from its first allocation, so that it grows by
+/// `mremap` all the way and never holds heap and mapping at once.
+#[inline]
+pub(crate) fn memory(ask: &Ask, target: usize, initialized: bool) -> Memory {
+    if !initialized {
+        Memory::Uninit
+    } else if cfg!(target_os = "linux") && ask.claim.max(target) >= MAP_MIN {
+        Memory::Mapped
+    } else {
+        Memory::Zeroed
+    }
+}
+
 /// What a read wants from the buffer: the reader says what, the policy
 /// decides how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -444,6 +481,24 @@ mod tests {
             assert_eq!(plan(&held, &ask, free), want, "{what}");
         }
         assert_eq!(KEEP, keep_limit(N));
+    }
+
+    #[test]
+    fn memory_kinds() {
+        let small = ask(Fill::More, 0, N);
+        let huge = ask(Fill::Untrusted { need: 1 << 30 }, 0, N);
+        let mapped = if cfg!(target_os = "linux") {
+            Memory::Mapped
+        } else {
+            Memory::Zeroed
+        };
+        assert_eq!(memory(&small, N, false), Memory::Uninit);
+        assert_eq!(memory(&small, N, true), Memory::Zeroed);
+        assert_eq!(memory(&small, MAP_MIN, true), mapped);
+        // A large claim is mapped from its first, small allocation on, so
+        // it grows by remapping all the way.
+        assert_eq!(memory(&huge, N, true), mapped);
+        assert_eq!(memory(&huge, N, false), Memory::Uninit);
     }
 
     #[test]

@@ -30,12 +30,136 @@ use std::mem::MaybeUninit;
 
 use bytes::{Buf, Bytes, BytesMut};
 
+#[cfg(target_os = "linux")]
+use super::mapped::MappedBuf;
+use super::policy::Memory;
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes this thread's regions zeroed with a memset (for tests).
+    pub(crate) static ZEROED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The memory behind an allocation: heap memory through a `BytesMut`, or
+/// (Linux, large allocations a futures-io source reads into) an anonymous
+/// mapping, whose every byte is initialized from the start (see `mapped`).
+#[derive(Debug)]
+enum Mem {
+    Heap(BytesMut),
+    #[cfg(target_os = "linux")]
+    Mapped(MappedBuf),
+}
+
+impl Default for Mem {
+    fn default() -> Self {
+        Mem::Heap(BytesMut::new())
+    }
+}
+
+impl Mem {
+    /// How many bytes from the view's start are initialized.
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Mem::Heap(b) => b.len(),
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => m.capacity(),
+        }
+    }
+
+    #[inline]
+    fn capacity(&self) -> usize {
+        match self {
+            Mem::Heap(b) => b.capacity(),
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => m.capacity(),
+        }
+    }
+
+    #[inline]
+    fn as_ptr(&self) -> *const u8 {
+        match self {
+            Mem::Heap(b) => b.as_ptr(),
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => m.as_ptr(),
+        }
+    }
+
+    /// The initialized bytes.
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Mem::Heap(b) => b,
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => m.as_slice(),
+        }
+    }
+
+    #[inline]
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Mem::Heap(b) => b,
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => m.as_mut_slice(),
+        }
+    }
+
+    /// Forgets that bytes past `len` are initialized (a mapping's are all
+    /// initialized, always).
+    #[inline]
+    fn truncate(&mut self, len: usize) {
+        if let Mem::Heap(b) = self {
+            b.truncate(len);
+        }
+    }
+
+    /// Initializes (zeroes) bytes up to `len`, within the capacity.
+    #[inline]
+    fn zero_to(&mut self, len: usize) {
+        debug_assert!(len <= self.capacity());
+        if let Mem::Heap(b) = self {
+            if b.len() < len {
+                #[cfg(test)]
+                ZEROED.with(|z| z.set(z.get() + (len - b.len())));
+                b.resize(len, 0);
+            }
+        }
+    }
+
+    /// Appends past the initialized bytes, within the capacity.
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        match self {
+            Mem::Heap(b) => b.extend_from_slice(bytes),
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(_) => unreachable!("a mapping is initialized whole"),
+        }
+    }
+
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        match self {
+            Mem::Heap(b) => b.advance(n),
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => m.advance(n),
+        }
+    }
+
+    #[inline]
+    fn split_to(&mut self, n: usize) -> Bytes {
+        match self {
+            Mem::Heap(b) => b.split_to(n).freeze(),
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => m.split_to(n),
+        }
+    }
+}
+
 /// One allocation made by this module, seen through `buf`.
 #[derive(Default)]
 pub(crate) struct Allocation {
     /// A view into the allocation: all of it right after it was made, a
     /// suffix of it after frames were split off the front.
-    buf: BytesMut,
+    buf: Mem,
     /// The allocation's first address. Only compared, never dereferenced.
     base: usize,
     /// The allocation's size; 0 for none.
@@ -49,7 +173,7 @@ pub(crate) struct Allocation {
 
 impl Allocation {
     /// Adopts `buf`, which must own a whole allocation (just made).
-    fn adopt(buf: BytesMut) -> Self {
+    fn adopt(buf: Mem) -> Self {
         Allocation {
             base: buf.as_ptr() as usize,
             len: buf.capacity(),
@@ -58,19 +182,36 @@ impl Allocation {
         }
     }
 
+    /// A new mapping of at least `len` bytes, if mappings are used for
+    /// `len` and the kernel grants one.
+    fn mapped(len: usize) -> Option<Self> {
+        #[cfg(target_os = "linux")]
+        return MappedBuf::new(len).map(|m| Self::adopt(Mem::Mapped(m)));
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = len;
+            None
+        }
+    }
+
     /// An allocation of at least `len` bytes: zeroed (its whole capacity
     /// initialized; large ones come from `alloc_zeroed`, lazily faulted
     /// zero pages, so no memset) or left uninitialized.
-    fn new(len: usize, zeroed: bool) -> Self {
-        if zeroed {
+    fn new(len: usize, memory: Memory) -> Self {
+        if memory == Memory::Mapped {
+            if let Some(mapped) = Self::mapped(len) {
+                return mapped;
+            }
+        }
+        if memory != Memory::Uninit {
             let mut b = BytesMut::zeroed(len);
             let cap = b.capacity();
             if cap > len {
                 b.resize(cap, 0);
             }
-            Self::adopt(b)
+            Self::adopt(Mem::Heap(b))
         } else {
-            Self::adopt(BytesMut::with_capacity(len))
+            Self::adopt(Mem::Heap(BytesMut::with_capacity(len)))
         }
     }
 
@@ -101,25 +242,32 @@ impl Allocation {
         self.buf.truncate(len);
     }
 
-    /// Makes room for `want` bytes in all, keeping `buf`'s bytes at the
-    /// front, without allocating: only if nothing else holds the
-    /// allocation (no frame split off it is still alive). Then `buf`'s
-    /// length covers every byte the allocation knows to be initialized.
-    fn reclaim(&mut self, want: usize) -> bool {
-        let kept = self.buf.len();
+    /// Makes room for `want` bytes in all, keeping the view's first `kept`
+    /// bytes at its front, without allocating: only if nothing else holds
+    /// the allocation (no frame split off it is still alive). Then the
+    /// view's initialized length covers every byte the allocation knows to
+    /// be initialized.
+    fn reclaim(&mut self, kept: usize, want: usize) -> bool {
         debug_assert!(want > kept);
-        if self.len == 0 || !self.buf.try_reclaim(want - kept) {
+        let b = match &mut self.buf {
+            Mem::Heap(b) => b,
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => return m.reclaim(kept, want),
+        };
+        debug_assert_eq!(b.len(), kept);
+        if self.len == 0 || !b.try_reclaim(want - kept) {
             return false;
         }
-        let cap = self.buf.capacity();
-        let known = self.init.saturating_sub(self.view_offset()).min(cap);
+        let cap = b.capacity();
+        let offset = (b.as_ptr() as usize).wrapping_sub(self.base);
+        let known = self.init.saturating_sub(offset).min(cap);
         if known > kept {
-            // SAFETY: `try_reclaim` never allocates, so `buf` still lies in
+            // SAFETY: `try_reclaim` never allocates, so `b` still lies in
             // this allocation, whose first `init` bytes are initialized
-            // (the INVARIANT on `init`); `buf` starts `view_offset()` bytes
-            // in, so its first `known <= cap` bytes are among them. The
-            // bytes it kept were moved, initialized, to its front.
-            unsafe { self.buf.set_len(known) };
+            // (the INVARIANT on `init`); `b` starts `offset` bytes in, so
+            // its first `known <= cap` bytes are among them. The bytes it
+            // kept were moved, initialized, to its front.
+            unsafe { b.set_len(known) };
         }
         true
     }
@@ -131,7 +279,7 @@ impl Allocation {
         let mut at = 0;
         for part in parts {
             let over = part.len().min(self.buf.len().saturating_sub(at));
-            self.buf[at..at + over].copy_from_slice(&part[..over]);
+            self.buf.bytes_mut()[at..at + over].copy_from_slice(&part[..over]);
             if over < part.len() {
                 debug_assert_eq!(at + over, self.buf.len());
                 self.buf.extend_from_slice(&part[over..]);
@@ -162,7 +310,7 @@ impl Region {
     /// The unread bytes.
     #[inline]
     pub(crate) fn unread(&self) -> &[u8] {
-        &self.mem.buf[self.head..self.filled]
+        &self.mem.buf.bytes()[self.head..self.filled]
     }
 
     /// Number of unread bytes.
@@ -231,7 +379,7 @@ impl Region {
         }
         self.filled -= n;
         self.end -= n;
-        frame.freeze()
+        frame
     }
 
     // ------------------------------------------------------------ reads
@@ -244,14 +392,13 @@ impl Region {
     pub(crate) fn init_window(&mut self, max: usize, ahead: usize) -> &mut [u8] {
         let stop = self.end.min(self.filled.saturating_add(max));
         if self.mem.buf.len() < stop {
-            let zero_to = stop.min(self.filled.saturating_add(ahead));
-            if self.mem.buf.len() < zero_to {
-                // Within the capacity (`stop <= end`): no reallocation.
-                self.mem.buf.resize(zero_to, 0);
-            }
+            // Within the capacity (`stop <= end`): no reallocation.
+            self.mem
+                .buf
+                .zero_to(stop.min(self.filled.saturating_add(ahead)));
         }
         let stop = stop.min(self.mem.buf.len());
-        &mut self.mem.buf[self.filled..stop]
+        &mut self.mem.buf.bytes_mut()[self.filled..stop]
     }
 
     /// Records that a source wrote `n` bytes at the start of
@@ -267,11 +414,18 @@ impl Region {
     /// `ReadBuf`): nothing is zeroed.
     #[inline]
     pub(crate) fn uninit_window(&mut self, max: usize) -> &mut [MaybeUninit<u8>] {
-        // Such a source has no use for initialized free bytes: the view
-        // ends at the unread ones, and the window is its spare capacity.
-        self.mem.buf.truncate(self.filled);
         let n = (self.end - self.filled).min(max);
-        &mut self.mem.buf.spare_capacity_mut()[..n]
+        match &mut self.mem.buf {
+            // Such a source has no use for initialized free bytes: the
+            // view ends at the unread ones, and the window is its spare
+            // capacity.
+            Mem::Heap(b) => {
+                b.truncate(self.filled);
+                &mut b.spare_capacity_mut()[..n]
+            }
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(_) => unreachable!("mappings are made only for initialized reads"),
+        }
     }
 
     /// Records that a source initialized the first `n` bytes of
@@ -285,10 +439,12 @@ impl Region {
     pub(crate) unsafe fn commit_uninit(&mut self, n: usize) {
         debug_assert!(self.mem.buf.len() == self.filled && self.filled + n <= self.end);
         self.filled += n;
-        // SAFETY: `uninit_window` set `buf.len()` to `filled` and handed
-        // out spare capacity from there; the caller guarantees its first
-        // `n` bytes, within `end <= capacity`, were initialized.
-        unsafe { self.mem.buf.set_len(self.filled) };
+        if let Mem::Heap(b) = &mut self.mem.buf {
+            // SAFETY: `uninit_window` set `b.len()` to `filled` and handed
+            // out spare capacity from there; the caller guarantees its
+            // first `n` bytes, within `end <= capacity`, were initialized.
+            unsafe { b.set_len(self.filled) };
+        }
     }
 
     // ------------------------------------------------------------ room
@@ -302,21 +458,23 @@ impl Region {
     pub(crate) fn reuse(&mut self, want: usize, whole: bool, stash: bool) -> bool {
         self.drop_consumed();
         self.mem.truncate(self.filled);
-        if self.mem.reclaim(want) {
+        if self.mem.reclaim(self.filled, want) {
             self.end = self.free_end(want, whole);
             return true;
         }
         if stash && self.filled != 0 {
-            let unread = self.mem.buf.to_vec();
+            let unread = self.unread().to_vec();
             self.mem.buf.truncate(0);
-            if self.mem.reclaim(want) {
+            if self.mem.reclaim(0, want) {
                 self.mem.write_front(&[&unread]);
                 self.end = self.free_end(want, whole);
                 return true;
             }
             // Still held elsewhere: put the bytes back where they were
             // (the capacity holds them) for the next step to move.
-            self.mem.buf.extend_from_slice(&unread);
+            if self.mem.buf.len() < unread.len() {
+                self.mem.buf.extend_from_slice(&unread);
+            }
         }
         false
     }
@@ -329,27 +487,61 @@ impl Region {
         }
     }
 
-    /// Grows the allocation to at least `target` bytes with `realloc`,
-    /// keeping the unread bytes: for a large block the allocator remaps
-    /// pages rather than copying, and old and new never coexist, so the
-    /// peak is the new size. Nothing new is initialized here.
-    pub(crate) fn grow(&mut self, target: usize) {
+    /// Grows the allocation to at least `target` bytes, keeping the unread
+    /// bytes. For a source that reads into initialized memory (`zeroed`),
+    /// large sizes are a mapping, grown with `mremap`: new pages come
+    /// zero-filled from the kernel, so nothing is zeroed here either.
+    /// Otherwise heap memory, grown with `realloc`: for a large block the
+    /// allocator remaps pages rather than copying, and old and new never
+    /// coexist, so the peak is the new size; the new part is zeroed later,
+    /// a window at a time, as reads reach it.
+    pub(crate) fn grow(&mut self, target: usize, memory: Memory) {
         self.drop_consumed();
-        self.mem.buf.truncate(self.filled);
+        #[cfg(target_os = "linux")]
+        if memory == Memory::Mapped {
+            if let Mem::Mapped(m) = &mut self.mem.buf {
+                if m.grow(self.filled, target) {
+                    let grown = std::mem::take(&mut self.mem.buf);
+                    self.mem = Allocation::adopt(grown);
+                    self.end = self.mem.buf.capacity();
+                    return;
+                }
+            }
+            // Heap memory, or a mapping a frame still shares: the unread
+            // bytes move to a new mapping, once.
+            if let Some(mut fresh) = Allocation::mapped(target) {
+                fresh.write_front(&[self.unread()]);
+                self.end = fresh.buf.capacity();
+                self.mem = fresh;
+                return;
+            }
+        }
+        let heap = match std::mem::take(&mut self.mem.buf) {
+            Mem::Heap(b) => b,
+            #[cfg(target_os = "linux")]
+            mapped @ Mem::Mapped(_) => {
+                // The kernel refused to grow the mapping: the heap takes
+                // the unread bytes instead.
+                self.mem.buf = mapped;
+                return self.fresh(target, Memory::Zeroed);
+            }
+        };
+        let mut heap = heap;
+        heap.truncate(self.filled);
         // Zero-copy when this view owns its allocation (nothing split off
         // it is alive); otherwise this copies the unread bytes once, as a
         // fresh allocation would.
-        let mut v = Vec::from(std::mem::take(&mut self.mem.buf));
+        let mut v = Vec::from(heap);
         v.reserve_exact(target.saturating_sub(v.len()));
         // Vec -> Bytes -> BytesMut hands the allocation over whole.
-        self.mem = Allocation::adopt(BytesMut::from(Bytes::from(v)));
+        self.mem = Allocation::adopt(Mem::Heap(BytesMut::from(Bytes::from(v))));
         self.end = self.mem.buf.capacity();
     }
 
     /// Moves the unread bytes to a new allocation of at least `target`
     /// bytes (zeroed or not) and lets the current one go.
-    pub(crate) fn fresh(&mut self, target: usize, zeroed: bool) {
-        let mut fresh = Allocation::new(target, zeroed);
+    pub(crate) fn fresh(&mut self, target: usize, memory: Memory) {
+        let mut fresh = Allocation::new(target, memory);
         fresh.write_front(&[self.unread()]);
         self.filled = self.len();
         self.head = 0;
@@ -367,8 +559,7 @@ impl Region {
         want: usize,
         whole: bool,
     ) -> Result<Allocation, Allocation> {
-        debug_assert!(other.buf.is_empty());
-        if !other.reclaim(want) {
+        if !other.reclaim(0, want) {
             return Err(other);
         }
         self.drop_consumed();
@@ -380,8 +571,8 @@ impl Region {
     }
 
     /// [`switch_to`](Self::switch_to) a new allocation of `target` bytes.
-    pub(crate) fn switch_to_fresh(&mut self, target: usize, zeroed: bool) -> Allocation {
-        let mut fresh = Allocation::new(target, zeroed);
+    pub(crate) fn switch_to_fresh(&mut self, target: usize, memory: Memory) -> Allocation {
+        let mut fresh = Allocation::new(target, memory);
         fresh.truncate(0);
         match self.switch_to(fresh, target.max(1), true) {
             Ok(old) => old,
@@ -401,26 +592,31 @@ impl Region {
     /// else holds it (`reuse`, free tail `whole` or up to the bytes), grown
     /// if it is too small, and let go for a fresh one if it is held. With
     /// unread bytes, a fresh allocation of `fresh_len` takes both.
-    pub(crate) fn put_front(&mut self, bytes: &[u8], whole: bool, fresh_len: usize, zeroed: bool) {
+    pub(crate) fn put_front(&mut self, bytes: &[u8], whole: bool, fresh_len: usize) {
         if self.len() == 0 {
             self.head = 0;
             self.filled = 0;
             self.mem.truncate(0);
-            if self.mem.len >= bytes.len() && self.mem.reclaim(bytes.len().max(1)) {
+            if self.mem.len >= bytes.len() && self.mem.reclaim(0, bytes.len()) {
                 self.mem.write_front(&[bytes]);
-                self.end = self.free_end(bytes.len().max(1), whole);
+                self.end = self.free_end(bytes.len(), whole);
             } else {
-                let mut v = Vec::from(std::mem::take(&mut self.mem.buf));
+                let mut v = match std::mem::take(&mut self.mem.buf) {
+                    // Grown with `realloc` when nothing else holds it.
+                    Mem::Heap(b) => Vec::from(b),
+                    #[cfg(target_os = "linux")]
+                    Mem::Mapped(_) => Vec::new(),
+                };
                 v.clear();
                 v.reserve_exact(bytes.len());
                 v.extend_from_slice(bytes);
-                self.mem = Allocation::adopt(BytesMut::from(Bytes::from(v)));
+                self.mem = Allocation::adopt(Mem::Heap(BytesMut::from(Bytes::from(v))));
                 self.end = self.mem.buf.capacity();
             }
             self.filled = bytes.len();
             return;
         }
-        let mut fresh = Allocation::new(fresh_len.max(bytes.len() + self.len()), zeroed);
+        let mut fresh = Allocation::new(fresh_len.max(bytes.len() + self.len()), Memory::Uninit);
         fresh.write_front(&[bytes, self.unread()]);
         self.filled = bytes.len() + self.len();
         self.head = 0;
@@ -433,13 +629,6 @@ impl Region {
     #[cfg(test)]
     pub(crate) fn free_ptr(&self) -> *const u8 {
         self.mem.buf.as_ptr().wrapping_add(self.filled)
-    }
-
-    /// How many bytes from the first unread one are initialized. For tests
-    /// of zeroing.
-    #[cfg(test)]
-    pub(crate) fn initialized(&self) -> usize {
-        self.mem.buf.len() - self.head
     }
 
     /// Checks the invariants (debug builds and tests).

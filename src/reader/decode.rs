@@ -1,15 +1,14 @@
 //! `decode`: one item of any protocol, through a [`Decoder`].
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::Source;
-use futures_core::FusedFuture;
 
 use super::{poll_fill, StreamReader};
 use crate::buffer::{DecodeSession, Fill};
 use crate::codec::{DecodeBuf, Decoder};
+use crate::future::named_future;
 use crate::Error;
 
 impl<R: Source> StreamReader<R> {
@@ -125,49 +124,17 @@ impl<R: Source + Unpin> StreamReader<R> {
         // A new call is a new run: the scan progress and need hint of an
         // earlier call may belong to another decoder.
         let session = self.begin_decode();
-        Decode {
-            reader: self,
-            decoder,
-            session,
-            done: false,
-        }
+        Decode::new(self, decoder, session)
     }
 }
 
-/// Future of [`StreamReader::decode`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct Decode<'a, R, D> {
-    reader: &'a mut StreamReader<R>,
-    decoder: &'a mut D,
-    session: DecodeSession,
-    done: bool,
-}
-
-impl<R: Source + Unpin, D: Decoder> Decode<'_, R, D> {
-    #[inline]
-    fn poll_unfused(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<D::Item>, Error>> {
-        let this = &mut *self;
-        Pin::new(&mut *this.reader).poll_decode_in(cx, this.session, this.decoder)
+named_future! {
+    /// Future of [`StreamReader::decode`].
+    pub struct Decode<'a, R, D> {
+        reader: &'a mut StreamReader<R>,
+        decoder: &'a mut D,
+        session: DecodeSession,
     }
-}
-
-impl<R: Source + Unpin, D: Decoder> Future for Decode<'_, R, D> {
-    type Output = Result<Option<D::Item>, Error>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let out = ready!(self.as_mut().poll_unfused(cx));
-        self.done = true;
-        Poll::Ready(out)
-    }
-}
-
-impl<R: Source + Unpin, D: Decoder> FusedFuture for Decode<'_, R, D> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
+    impl[R: Source + Unpin, D: Decoder] -> Result<Option<D::Item>, Error>;
+    poll(|this, cx| Pin::new(&mut *this.reader).poll_decode_in(cx, this.session, this.decoder))
 }
