@@ -18,6 +18,8 @@ use bytes::Bytes;
 ///   nothing was consumed.
 /// - [`Error::FrameTooLarge`]: a length prefix announced a frame over the
 ///   configured maximum; no payload memory was allocated.
+/// - [`Error::InvalidUtf8`]: a text decoder's item is not UTF-8; its bytes
+///   are handed over in `bytes`.
 ///
 /// Converting into [`std::io::Error`] keeps a precise [`io::ErrorKind`]:
 ///
@@ -83,6 +85,33 @@ pub enum Error {
         /// The configured maximum frame length.
         max: usize,
     },
+    /// A text item (a [`Lines`](crate::frame::Lines) line) is not valid
+    /// UTF-8. It was consumed and its bytes are handed over here, so
+    /// decoding can go on with the next item; converted to
+    /// [`io::Error`] its kind is `InvalidData`.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let mut reader = intake::StreamReader::new(&b"caf\xe9\nok\n"[..]);
+    /// let mut lines = intake::frame::Lines::new();
+    /// match reader.decode(&mut lines).await {
+    ///     Err(intake::Error::InvalidUtf8 { bytes, valid_up_to }) => {
+    ///         assert_eq!(&bytes[..], b"caf\xe9"); // Latin-1, not UTF-8
+    ///         assert_eq!(valid_up_to, 3);
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// assert_eq!(reader.decode(&mut lines).await?.as_deref(), Some("ok"));
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    InvalidUtf8 {
+        /// The item's bytes (a line without its ending).
+        bytes: Bytes,
+        /// How many leading bytes of `bytes` are valid UTF-8 (as
+        /// [`std::str::Utf8Error::valid_up_to`]).
+        valid_up_to: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -112,6 +141,11 @@ impl fmt::Display for Error {
             Error::FrameTooLarge { len, max } => {
                 write!(f, "frame of {len} bytes exceeds max {max}")
             }
+            Error::InvalidUtf8 { bytes, valid_up_to } => write!(
+                f,
+                "invalid utf-8 after byte {valid_up_to} of a {}-byte item (its bytes are in `bytes`)",
+                bytes.len()
+            ),
         }
     }
 }
@@ -136,9 +170,9 @@ impl From<Error> for io::Error {
         match e {
             Error::Io(e) => e,
             Error::UnexpectedEof { .. } => io::Error::new(io::ErrorKind::UnexpectedEof, e),
-            Error::LimitExceeded { .. } | Error::FrameTooLarge { .. } => {
-                io::Error::new(io::ErrorKind::InvalidData, e)
-            }
+            Error::LimitExceeded { .. }
+            | Error::FrameTooLarge { .. }
+            | Error::InvalidUtf8 { .. } => io::Error::new(io::ErrorKind::InvalidData, e),
         }
     }
 }
@@ -169,6 +203,14 @@ mod tests {
             e.to_string(),
             "stream ended with 10 bytes still expected (3 bytes that arrived are in `partial`)"
         );
+        let e = Error::InvalidUtf8 {
+            bytes: Bytes::from_static(b"caf\xe9!"),
+            valid_up_to: 3,
+        };
+        assert_eq!(
+            e.to_string(),
+            "invalid utf-8 after byte 3 of a 5-byte item (its bytes are in `bytes`)"
+        );
     }
 
     #[test]
@@ -181,6 +223,16 @@ mod tests {
         assert_eq!(eof.kind(), io::ErrorKind::UnexpectedEof);
         let big: io::Error = Error::FrameTooLarge { len: 2, max: 1 }.into();
         assert_eq!(big.kind(), io::ErrorKind::InvalidData);
+        let utf8: io::Error = Error::InvalidUtf8 {
+            bytes: Bytes::from_static(b"a\xff"),
+            valid_up_to: 1,
+        }
+        .into();
+        assert_eq!(utf8.kind(), io::ErrorKind::InvalidData);
+        assert!(matches!(
+            utf8.into_inner().unwrap().downcast::<Error>().map(|e| *e),
+            Ok(Error::InvalidUtf8 { valid_up_to: 1, .. })
+        ));
         let inner: io::Error = Error::Io(io::ErrorKind::BrokenPipe.into()).into();
         assert_eq!(inner.kind(), io::ErrorKind::BrokenPipe);
     }

@@ -2,7 +2,7 @@
 //! [`FramedRead`] stream, an [`Encoder`] and a [`FramedWrite`] sink.
 //!
 //! This module is the public face of two layers of the crate: the codecs
-//! (`LengthPrefix`, `Delimited`, `Decoder`, `Encoder`: pure, no I/O), which
+//! (`LengthPrefix`, `Delimited`, `Lines`, `Decoder`, `Encoder`: pure, no I/O), which
 //! sit below the reader and the writer, and the `Stream`/`Sink` adapters
 //! (`FramedRead`, `FramedWrite`), which sit on top of them.
 //!
@@ -71,7 +71,7 @@
 //! frame once and goes on.
 
 pub use crate::codec::{
-    DecodeBuf, Decoder, Delimited, EncodeBuf, Encoder, Header, LengthPrefix, DEFAULT_MAX_FRAME_LEN,
-    DEFAULT_MAX_LENGTH,
+    DecodeBuf, Decoder, Delimited, EncodeBuf, Encoder, Header, LengthPrefix, Lines,
+    DEFAULT_MAX_FRAME_LEN, DEFAULT_MAX_LENGTH,
 };
 pub use crate::framed::{FramedRead, FramedWrite};

@@ -1,5 +1,5 @@
-//! Codecs: how frames are laid out on the wire, with no I/O. `LengthPrefix`
-//! and `Delimited` describe frames; the `Decoder` and `Encoder` traits let
+//! Codecs: how frames are laid out on the wire, with no I/O. `LengthPrefix`,
+//! `Delimited` and `Lines` describe frames; the `Decoder` and `Encoder` traits let
 //! any protocol work inside the reader's buffer and the writer's queue.
 //!
 //! Layer: above `buffer` (decoders see the read buffer through `DecodeBuf`,
@@ -10,10 +10,12 @@ mod decoder;
 mod delimited;
 mod encoder;
 mod length_prefix;
+mod lines;
 
 pub use decoder::{DecodeBuf, Decoder};
 pub use delimited::{Delimited, DEFAULT_MAX_LENGTH};
 pub use encoder::{EncodeBuf, Encoder};
 pub use length_prefix::{Header, LengthPrefix, DEFAULT_MAX_FRAME_LEN};
+pub use lines::Lines;
 
 pub(crate) use length_prefix::Parsed;
