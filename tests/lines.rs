@@ -241,3 +241,28 @@ fn a_long_line_arriving_a_byte_at_a_time_is_scanned_once() {
         );
     });
 }
+
+/// Dropping `decode` at every poll loses and repeats nothing: calling again
+/// goes on with the same bytes.
+#[test]
+fn decode_cancelled_at_every_poll_loses_nothing() {
+    let wire = b"ab\r\n\xffz\n\nlast";
+    let want = model(wire);
+    for k in 1..12 {
+        let mut r = StreamReader::with_capacity(4, ScriptedReader::chunked(wire, 1, true));
+        let mut lines = Lines::new();
+        let mut got: Got = Vec::new();
+        loop {
+            match poll_at_most(r.decode(&mut lines), k) {
+                None => continue, // dropped after k polls
+                Some(Ok(Some(s))) => got.push(Ok(s)),
+                Some(Ok(None)) => break,
+                Some(Err(Error::InvalidUtf8 { bytes, valid_up_to })) => {
+                    got.push(Err((bytes.to_vec(), valid_up_to)))
+                }
+                Some(Err(e)) => panic!("k {k}: {e:?}"),
+            }
+        }
+        assert_eq!(got, want, "k {k}");
+    }
+}

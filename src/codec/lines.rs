@@ -34,6 +34,15 @@ use crate::Error;
 /// the next line ([`Decoder::recovers_from`]), as it does for an over-long
 /// line.
 ///
+/// # Cancel safety
+///
+/// [`StreamReader::decode`](crate::StreamReader::decode) with `Lines` is
+/// cancel-safe, and so is dropping a
+/// [`FramedRead`](crate::frame::FramedRead)'s `next()`: `Lines` consumes
+/// bytes only when it returns a line, returns `InvalidUtf8` (whose `bytes`
+/// are the line), or drops an over-long line it has reported. A dropped call
+/// loses nothing; the next one goes on from the same bytes.
+///
 /// Each line is copied once out of the reader's buffer into its `String`
 /// (a `String` owns its bytes); [`Delimited::text_lines`] hands out
 /// zero-copy [`Bytes`] instead.
