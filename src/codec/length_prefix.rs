@@ -266,9 +266,11 @@ impl LengthPrefix {
     ///   (`length_field_offset`): the varint's length varies, so the skip
     ///   would end at a different place in each frame;
     /// - `n` longer than any frame can be: the header plus
-    ///   [`max_frame_len`](Self::max_frame_len). Set the offset and the
-    ///   maximum before or after; the one that makes the prefix nonsense
-    ///   panics.
+    ///   [`max_frame_len`](Self::max_frame_len).
+    ///
+    /// The check runs again whenever the offset or the maximum changes, so
+    /// the setter that makes the prefix nonsense is the one that panics
+    /// (for a varint, set the offset first).
     ///
     /// # Examples
     ///
