@@ -168,7 +168,7 @@ pub use error::Error;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use io::TokioIo;
 pub use reader::{
-    CopyExact, CopyUntil, Decode, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable,
+    CopyExact, CopyUntil, Decode, Limited, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable,
     ReadExactly, ReadFrame, ReadInto, ReadUntil, Skip, SkipFrame, SkipUntil, StreamReader,
     DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
 };

@@ -49,6 +49,11 @@ pub(crate) struct Cursor {
     open_run: Option<u64>,
     /// The last read from the source returned end of stream.
     eof: bool,
+    /// Where the innermost bounded view ends, as a stream offset: reads
+    /// see an end of stream there, and bytes buffered past it stay hidden
+    /// (see [`StreamReader::limited`](crate::StreamReader::limited)).
+    /// INVARIANT: `position <= view_end`.
+    view_end: Option<u64>,
 }
 
 impl Cursor {
@@ -158,6 +163,40 @@ impl Cursor {
     #[inline]
     pub(crate) fn in_open_run(&self) -> bool {
         self.open_run == Some(self.position)
+    }
+
+    // ------------------------------------------------------ bounded views
+
+    /// Of `buffered` unread bytes, how many lie within the view.
+    #[inline]
+    pub(crate) fn visible(&self, buffered: usize) -> usize {
+        match self.view_end {
+            None => buffered,
+            Some(end) => {
+                usize::try_from(end - self.position).map_or(buffered, |left| left.min(buffered))
+            }
+        }
+    }
+
+    /// How many bytes of the view are not buffered yet, with `buffered`
+    /// unread (`None`: no view).
+    #[inline]
+    pub(crate) fn view_unbuffered(&self, buffered: usize) -> Option<u64> {
+        self.view_end
+            .map(|end| (end - self.position).saturating_sub(buffered as u64))
+    }
+
+    #[inline]
+    pub(crate) fn view_end(&self) -> Option<u64> {
+        self.view_end
+    }
+
+    /// Sets where the view ends (never before the position); returns the
+    /// last end.
+    #[inline]
+    pub(crate) fn set_view_end(&mut self, end: Option<u64>) -> Option<u64> {
+        let end = end.map(|e| e.max(self.position));
+        std::mem::replace(&mut self.view_end, end)
     }
 
     // ------------------------------------------------------ end of stream

@@ -83,16 +83,48 @@ impl Buffer {
         self.capacity.max(1)
     }
 
-    /// The unread bytes.
+    /// The unread bytes (within the view, if one is open).
     #[inline]
     pub(crate) fn unread(&self) -> &[u8] {
-        self.region.unread()
+        &self.region.unread()[..self.len()]
     }
 
-    /// Number of unread bytes.
+    /// Number of unread bytes (within the view, if one is open).
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.region.len()
+        self.cursor.visible(self.region.len())
+    }
+
+    // ------------------------------------------------------ bounded views
+
+    /// Where the innermost view ends, as a stream offset.
+    #[inline]
+    pub(crate) fn view_end(&self) -> Option<u64> {
+        self.cursor.view_end()
+    }
+
+    /// Opens (or closes, with `None`) a view ending at stream offset `end`;
+    /// returns the last end.
+    #[inline]
+    pub(crate) fn set_view_end(&mut self, end: Option<u64>) -> Option<u64> {
+        self.cursor.set_view_end(end)
+    }
+
+    /// Whether every byte of the open view is buffered: a read would go
+    /// past its end, so the view is at its end of stream.
+    #[inline]
+    pub(crate) fn view_exhausted(&self) -> bool {
+        self.cursor.view_unbuffered(self.region.len()) == Some(0)
+    }
+
+    /// How many bytes a read straight into caller memory may take: `want`,
+    /// or less within a view.
+    #[inline]
+    pub(crate) fn direct_cap(&self, want: usize) -> usize {
+        match self.cursor.view_unbuffered(self.region.len()) {
+            Some(left) => usize::try_from(left).map_or(want, |left| left.min(want)),
+            None => want,
+        }
     }
 
     /// The stream offset of the first unread byte.
@@ -121,7 +153,7 @@ impl Buffer {
     /// Discards up to `n` unread bytes (clamped, never panics).
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
-        let n = self.region.consume(n);
+        let n = self.region.consume(n.min(self.len()));
         self.cursor.consumed(n);
     }
 
@@ -183,7 +215,12 @@ impl Buffer {
     /// the last search for the same delimiter stopped.
     #[inline]
     pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
-        finder.scan(self.region.unread(), self.cursor.searched_mut(), limit)
+        let visible = self.len();
+        finder.scan(
+            &self.region.unread()[..visible],
+            self.cursor.searched_mut(),
+            limit,
+        )
     }
 
     /// A search for another delimiter starts from the front.
@@ -278,7 +315,10 @@ impl Buffer {
         }
         self.region.debug_check();
         debug_assert!(self.region.free() > 0);
-        policy::read_cap(&ask, self.region.len(), normal, self.spare.is_some())
+        let cap = policy::read_cap(&ask, self.region.len(), normal, self.spare.is_some());
+        // Within a view, never past its end (the caller checked that some
+        // of it is left: `view_exhausted`).
+        self.direct_cap(cap)
     }
 
     /// The window for one read toward `fill` from a source that reads into
@@ -447,8 +487,9 @@ impl DecodeView<'_> {
     /// from the run's scan progress.
     #[inline]
     pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
+        let visible = self.buf.len();
         finder.scan(
-            self.buf.region.unread(),
+            &self.buf.region.unread()[..visible],
             self.buf.cursor.decode_scanned_mut(),
             limit,
         )

@@ -28,6 +28,7 @@ mod copy_exact;
 mod copy_until;
 mod decode;
 mod io_impls;
+mod limited;
 mod peek;
 mod read_exactly;
 mod read_frame;
@@ -40,6 +41,7 @@ mod skip_until;
 pub use copy_exact::CopyExact;
 pub use copy_until::CopyUntil;
 pub use decode::Decode;
+pub use limited::Limited;
 pub use peek::Peek;
 pub use read_exactly::{ReadExactly, EXACT_ALLOC_MAX};
 pub use read_frame::ReadFrame;
@@ -388,7 +390,8 @@ pub(crate) fn poll_fill<R: Source>(
     cx: &mut Context<'_>,
     fill: Fill,
 ) -> Poll<io::Result<usize>> {
-    if buf.eof() {
+    // The end of the stream, or of the bounded view being read.
+    if buf.eof() || buf.view_exhausted() {
         return Poll::Ready(Ok(0));
     }
     let read = if R::READS_UNINIT {
@@ -435,9 +438,11 @@ pub(crate) fn poll_read_direct<R: Source>(
     cx: &mut Context<'_>,
     dst: &mut [u8],
 ) -> Poll<io::Result<usize>> {
-    if buf.eof() {
+    let cap = buf.direct_cap(dst.len());
+    if buf.eof() || cap == 0 {
         return Poll::Ready(Ok(0));
     }
+    let dst = &mut dst[..cap];
     let read = checked_io::poll_read(inner, cx, dst, buf.eof_mut());
     if let Poll::Ready(Ok(n)) = read {
         // Handed straight to the caller: the stream moves on.
