@@ -108,3 +108,35 @@ fn at_eof_through_tokio_io() {
         }
     });
 }
+
+/// Through a `limited` view, its end is the end of stream, as for reads;
+/// the reader itself goes on after it.
+#[test]
+fn a_views_end_is_its_eof() {
+    on_both_runtimes(|| async {
+        for (how, src) in deliveries(b"ab\ncdXYZ") {
+            let mut r = StreamReader::with_capacity(4, src);
+            {
+                let mut view = r.limited(5);
+                assert!(!view.at_eof(), "{how}");
+                assert!(view.read_until(b"\n").await.unwrap().is_some(), "{how}");
+                assert!(!view.at_eof(), "{how}: cd is left");
+                assert_eq!(&view.read_exactly(2).await.unwrap()[..], b"cd", "{how}");
+                assert!(view.at_eof(), "{how}: the view is used up, without reading");
+                assert_eq!(view.read_until(b"\n").await.unwrap(), None, "{how}");
+                assert!(view.at_eof(), "{how}");
+            }
+            assert!(!r.at_eof(), "{how}: XYZ follows the view");
+            assert_eq!(&r.read_exactly(3).await.unwrap()[..], b"XYZ", "{how}");
+            assert_eq!(r.read_until(b"\n").await.unwrap(), None, "{how}");
+            assert!(r.at_eof(), "{how}");
+        }
+        // A view longer than the stream ends with the stream.
+        let mut r = StreamReader::new(ScriptedReader::chunked(b"ab", 1, true));
+        let mut view = r.limited(10);
+        assert_eq!(&view.read_exactly(2).await.unwrap()[..], b"ab");
+        assert!(!view.at_eof(), "the end has not been read");
+        assert_eq!(view.read_until(b"\n").await.unwrap(), None);
+        assert!(view.at_eof());
+    });
+}

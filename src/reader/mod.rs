@@ -286,6 +286,11 @@ impl<R> StreamReader<R> {
     /// Once it is `true` it stays `true`: the reader does not poll an ended
     /// inner reader again, and every item read returns `Ok(None)`.
     ///
+    /// Through a [`limited`](Self::limited) view, the view's end is the end
+    /// of stream, as it is for every read there: `true` once the view's
+    /// bytes are all consumed (or the stream ended first), whatever comes
+    /// after it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -301,7 +306,8 @@ impl<R> StreamReader<R> {
     /// # }).unwrap();
     /// ```
     pub fn at_eof(&self) -> bool {
-        self.buf.len() == 0 && self.buf.eof()
+        // What `poll_fill` answers with end of stream, with nothing left.
+        self.buf.len() == 0 && (self.buf.eof() || self.buf.view_exhausted())
     }
 
     /// The inner reader.
