@@ -59,9 +59,17 @@ fn bytes_buffered_past_the_view_stay_with_the_reader() {
         let mut view = r.limited(5);
         assert_eq!(view.buffer(), b"hello");
         let mut all = Vec::new();
-        futures_lite::AsyncReadExt::read_to_end(&mut view, &mut all).await.unwrap();
+        futures_lite::AsyncReadExt::read_to_end(&mut view, &mut all)
+            .await
+            .unwrap();
         assert_eq!(all, b"hello");
-        assert_eq!(futures_lite::AsyncBufReadExt::fill_buf(&mut view).await.unwrap(), b"", "AsyncBufRead ends too");
+        assert_eq!(
+            futures_lite::AsyncBufReadExt::fill_buf(&mut view)
+                .await
+                .unwrap(),
+            b"",
+            "AsyncBufRead ends too"
+        );
         drop(view);
         assert_eq!(r.buffer(), b" world");
     });

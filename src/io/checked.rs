@@ -1,7 +1,9 @@
 //! The one place inner readers and writers are called. Their answers are
 //! checked before anything trusts them, the same way on every path:
 //!
-//! - a read of `Ok(0)` is end of stream, and is remembered;
+//! - a read of `Ok(0)` is end of stream, and is remembered until a read
+//!   brings data again (a source may end and later have more: a growing
+//!   file, a rewound one, a terminal);
 //! - a write of `Ok(0)` is [`io::ErrorKind::WriteZero`] (a writer that
 //!   takes nothing would otherwise be asked again forever);
 //! - a count larger than the slices handed over is
@@ -21,7 +23,8 @@ use super::sealed::{ReadInner, WriteInner};
 /// How many `Interrupted` in a row one poll retries before it yields.
 pub(crate) const INTERRUPTED_RETRIES: usize = 16;
 
-/// One read from `inner` into `dst` (non-empty). `Ok(0)` sets `*eof`.
+/// One read from `inner` into `dst` (non-empty). `Ok(0)` sets `*eof`, data
+/// clears it.
 pub(crate) fn poll_read<R: ReadInner + ?Sized>(
     inner: Pin<&mut R>,
     cx: &mut Context<'_>,
@@ -68,6 +71,10 @@ fn poll_read_checked<R: ReadInner + ?Sized>(
                 return Poll::Ready(Ok(0));
             }
             Poll::Ready(Ok(n)) if n > len => return Poll::Ready(Err(over_report("read", n, len))),
+            Poll::Ready(Ok(n)) => {
+                *eof = false;
+                return Poll::Ready(Ok(n));
+            }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
             other => return other,
         }

@@ -396,8 +396,10 @@ pub(crate) fn poll_fill<R: Source>(
     cx: &mut Context<'_>,
     fill: Fill,
 ) -> Poll<io::Result<usize>> {
-    // The end of the stream, or of the bounded view being read.
-    if buf.eof() || buf.view_exhausted() {
+    // The end of the bounded view being read. (The end of the stream is
+    // not remembered here: each call that needs bytes asks the source, as
+    // every `BufReader` does, since a source may end and later have more.)
+    if buf.view_exhausted() {
         return Poll::Ready(Ok(0));
     }
     let read = if R::READS_UNINIT {
@@ -445,7 +447,7 @@ pub(crate) fn poll_read_direct<R: Source>(
     dst: &mut [u8],
 ) -> Poll<io::Result<usize>> {
     let cap = buf.direct_cap(dst.len());
-    if buf.eof() || cap == 0 {
+    if cap == 0 {
         return Poll::Ready(Ok(0));
     }
     let dst = &mut dst[..cap];

@@ -24,25 +24,30 @@ pub enum Step {
     Pending,
     /// Return an error of this kind once.
     Err(io::ErrorKind),
-    /// Report end of stream. Polling again afterwards panics.
+    /// Report end of stream once. Steps after it play on (a source that
+    /// ends and later has more); after the last step, every read reports
+    /// end of stream again.
     Eof,
 }
 
-/// A reader that plays a script. It panics if handed an empty slice or
-/// polled after the end, so tests prove the reader never does either.
+/// A reader that plays a script. It panics if handed an empty slice, so
+/// tests prove the reader never does that. Read after its script, it
+/// reports end of stream again and counts the read (`reads_after_end`), so
+/// tests can prove nothing spins on an ended source.
 #[derive(Debug)]
 pub struct ScriptedReader {
     steps: VecDeque<Step>,
-    ended: bool,
     pub reads: usize,
+    /// Reads after the script ran out (each answered with end of stream).
+    pub reads_after_end: usize,
 }
 
 impl ScriptedReader {
     pub fn new(steps: impl IntoIterator<Item = Step>) -> Self {
         ScriptedReader {
             steps: steps.into_iter().collect(),
-            ended: false,
             reads: 0,
+            reads_after_end: 0,
         }
     }
 
@@ -95,13 +100,13 @@ impl AsyncRead for ScriptedReader {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         assert!(!buf.is_empty(), "reader was handed an empty slice");
-        assert!(!self.ended, "reader polled after the end of its script");
         self.reads += 1;
         match self.steps.pop_front() {
-            None | Some(Step::Eof) => {
-                self.ended = true;
+            None => {
+                self.reads_after_end += 1;
                 Poll::Ready(Ok(0))
             }
+            Some(Step::Eof) => Poll::Ready(Ok(0)),
             Some(Step::Pending) => {
                 cx.waker().wake_by_ref();
                 Poll::Pending
