@@ -143,15 +143,6 @@ impl Mem {
             Mem::Mapped(m) => m.advance(n),
         }
     }
-
-    #[inline]
-    fn split_to(&mut self, n: usize) -> Bytes {
-        match self {
-            Mem::Heap(b) => b.split_to(n).freeze(),
-            #[cfg(target_os = "linux")]
-            Mem::Mapped(m) => m.split_to(n),
-        }
-    }
 }
 
 /// One allocation made by this module, seen through `buf`.
@@ -351,6 +342,18 @@ impl Region {
         n
     }
 
+    /// Takes back the last `n` consumed bytes, if they are still in the
+    /// view (consumed, not split off, and not forgotten by a rewind when
+    /// the buffer emptied). Returns whether it could.
+    #[inline]
+    pub(crate) fn unconsume(&mut self, n: usize) -> bool {
+        if n > self.head {
+            return false;
+        }
+        self.head -= n;
+        true
+    }
+
     /// Drops the consumed prefix from the view, so that it starts at the
     /// first unread byte (before a split, or before room is made).
     #[inline]
@@ -373,13 +376,21 @@ impl Region {
             return Bytes::new();
         }
         self.drop_consumed();
-        let mut frame = self.mem.buf.split_to(n);
-        if skip != 0 {
-            frame.advance(skip);
-        }
         self.filled -= n;
         self.end -= n;
-        frame
+        match &mut self.mem.buf {
+            // The hot path, kept small enough to inline: every frame and
+            // line leaves through it.
+            Mem::Heap(b) => {
+                let mut frame = b.split_to(n);
+                if skip != 0 {
+                    frame.advance(skip);
+                }
+                frame.freeze()
+            }
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(m) => take_mapped(m, skip, n),
+        }
     }
 
     // ------------------------------------------------------------ reads
@@ -638,6 +649,19 @@ impl Region {
         debug_assert!(self.filled <= self.mem.buf.len());
         debug_assert!(self.filled <= self.end && self.end <= self.mem.buf.capacity());
     }
+}
+
+/// [`Region::take`] from a mapping: out of line, since it is rare (large
+/// frames) and would keep the heap path from inlining.
+#[cfg(target_os = "linux")]
+#[cold]
+#[inline(never)]
+fn take_mapped(m: &mut MappedBuf, skip: usize, n: usize) -> Bytes {
+    let mut frame = m.split_to(n);
+    if skip != 0 {
+        frame.advance(skip);
+    }
+    frame
 }
 
 /// The allocation set aside between two reads (see the policy), empty.
