@@ -51,6 +51,15 @@
 //! | [`read_exactly`](StreamReader::read_exactly), [`read_exact_into`](StreamReader::read_exact_into), [`read_exact_into_resumable`](StreamReader::read_exact_into_resumable), [`skip`](StreamReader::skip), [`copy_exact`](StreamReader::copy_exact) | `Err(UnexpectedEof)` | `Err(UnexpectedEof)` |
 //! | [`peek(n)`](StreamReader::peek) (a look-ahead) | `Ok` with fewer than `n` bytes | `Ok` with fewer than `n` bytes |
 //!
+//! A bounded view ([`limited(n)`](StreamReader::limited)) ends its stream
+//! `n` bytes ahead: every row above holds there as at the stream's own end
+//! (an item cut by the view's end is `UnexpectedEof`), and nothing past it
+//! is read, searched or handed out.
+//!
+//! The end of stream answers the call that met it. The next call that
+//! needs bytes asks the inner reader again (a source may end and later
+//! have more), so the rule above is per call, as with every `BufReader`.
+//!
 //! ```
 //! # futures_lite::future::block_on(async {
 //! let mut reader = intake::StreamReader::new(&b"one\ntwo\n"[..]);
@@ -169,8 +178,8 @@ pub use error::Error;
 pub use io::TokioIo;
 pub use reader::{
     CopyExact, CopyUntil, Decode, Limited, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable,
-    ReadExactly, ReadFrame, ReadInto, ReadUntil, Skip, SkipFrame, SkipUntil, StreamReader,
-    DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
+    ReadExactly, ReadFrame, ReadInto, ReadUntil, SeekRelative, Skip, SkipFrame, SkipUntil,
+    StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
 };
 pub use writer::{
     Flush, SendBytes, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,

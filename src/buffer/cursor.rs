@@ -88,6 +88,17 @@ impl Cursor {
         self.position
     }
 
+    /// The source was repositioned (a seek): the first unread byte is now
+    /// at stream offset `position`, and nothing scanned before applies.
+    pub(crate) fn moved_to(&mut self, position: u64) {
+        self.position = position;
+        self.searched = 0;
+        self.decode.scanned = 0;
+        self.decode.need = 0;
+        self.open_run = None;
+        self.eof = false;
+    }
+
     /// Scan progress of the delimiter search.
     #[inline]
     pub(crate) fn searched_mut(&mut self) -> &mut usize {

@@ -188,6 +188,40 @@ impl Buffer {
         n
     }
 
+    /// Drops every unread byte without handing it out (a seek makes them
+    /// stale), and records that the first unread byte is now at stream
+    /// offset `position`.
+    pub(crate) fn discard_at(&mut self, position: u64) {
+        let all = self.region.len();
+        self.region.consume(all);
+        self.cursor.moved_to(position);
+    }
+
+    /// Moves `offset` bytes within what is buffered (a relative seek):
+    /// forward over unread bytes, or back over bytes consumed but still
+    /// held. Returns whether the buffer could serve it.
+    pub(crate) fn seek_within(&mut self, offset: i64) -> bool {
+        if offset >= 0 {
+            let Ok(n) = usize::try_from(offset) else {
+                return false;
+            };
+            if n > self.len() {
+                return false;
+            }
+            self.consume(n);
+            return true;
+        }
+        let Ok(n) = usize::try_from(offset.unsigned_abs()) else {
+            return false;
+        };
+        if self.view_end().is_some() || !self.region.unconsume(n) {
+            return false;
+        }
+        // Bytes back in front: every scan starts again.
+        self.cursor.put_back(n);
+        true
+    }
+
     /// `n` bytes went from the source straight into caller memory.
     #[inline]
     pub(crate) fn passed_through(&mut self, n: usize) {

@@ -34,6 +34,7 @@ mod read_exactly;
 mod read_frame;
 mod read_into;
 mod read_until;
+mod seek;
 mod skip;
 mod skip_frame;
 mod skip_until;
@@ -47,6 +48,7 @@ pub use read_exactly::{ReadExactly, EXACT_ALLOC_MAX};
 pub use read_frame::ReadFrame;
 pub use read_into::{ReadExactInto, ReadExactIntoResumable, ReadInto};
 pub use read_until::{PeekUntil, ReadUntil};
+pub use seek::SeekRelative;
 pub use skip::Skip;
 pub use skip_frame::SkipFrame;
 pub use skip_until::SkipUntil;
@@ -84,8 +86,11 @@ pin_project! {
     /// byte read stays in the reader until it is handed to the caller:
     /// dropping a read future loses nothing.
     ///
-    /// Once the inner reader reports end of stream (`Ok(0)`), the reader
-    /// remembers it and does not poll the inner reader again.
+    /// An end of stream (`Ok(0)` from the inner reader) answers the call
+    /// that met it; the next call that needs bytes asks the inner reader
+    /// again, as every `BufReader` does, so a source that ends and later
+    /// has more (a growing file, a rewound one, a terminal) loses nothing.
+    /// [`at_eof`](Self::at_eof) tells whether the last read met the end.
     ///
     /// # Examples
     ///
