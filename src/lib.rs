@@ -177,9 +177,10 @@ pub use error::Error;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use io::TokioIo;
 pub use reader::{
-    CopyExact, CopyUntil, Decode, Limited, Peek, PeekUntil, ReadExactInto, ReadExactIntoResumable,
-    ReadExactly, ReadFrame, ReadInto, ReadUntil, SeekRelative, Skip, SkipFrame, SkipUntil,
-    StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
+    CopyExact, CopyUntil, Decode, Limited, Peek, PeekUntil, PeekUntilAny, ReadExactInto,
+    ReadExactIntoResumable, ReadExactly, ReadFrame, ReadInto, ReadUntil, ReadUntilAny,
+    SeekRelative, Skip, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT,
+    EXACT_ALLOC_MAX, MAX_CAPACITY,
 };
 pub use writer::{
     Flush, SendBytes, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,

@@ -1,8 +1,9 @@
-//! A random mix of read_exactly / read_until / peek_until (with a partial
-//! consume) / peek / skip / read_into / read_exact_into / copy_until (into a
-//! scripted writer) / read_exact_into_resumable (cancelled after a few
-//! polls, then resumed) over scripted I/O, checked against a cursor over the
-//! input (the oracle).
+//! A random mix of read_exactly / read_until / read_until_any / peek_until
+//! (with a partial consume) / peek / skip / read_into / read_exact_into /
+//! copy_until (into a scripted writer) / read_exact_into_resumable
+//! (cancelled after a few polls, then resumed) / a line read inside a
+//! bounded view (`limited`, then `skip_rest`) over scripted I/O, checked
+//! against a cursor over the input (the oracle).
 #![no_main]
 
 use futures_lite::future::block_on;
@@ -19,6 +20,12 @@ fn line_end(rest: &[u8], delim: &[u8], limit: usize) -> Option<usize> {
         .filter(|&end| end <= limit)
 }
 
+/// The oracle for several delimiters: where the first delimiter to *end*
+/// in `rest` ends, if within `limit`.
+fn any_end(rest: &[u8], delims: &[&[u8]], limit: usize) -> Option<usize> {
+    (1..=rest.len().min(limit)).find(|&end| delims.iter().any(|d| rest[..end].ends_with(d)))
+}
+
 fuzz_target!(|input: &[u8]| {
     let (control, data) = split(input);
     let (io, ops) = control.split_at(control.len() / 2);
@@ -32,7 +39,7 @@ fuzz_target!(|input: &[u8]| {
         for _ in 0..64 {
             let rest = &data[pos..];
             let arg = ops.next() as usize;
-            match ops.next() % 9 {
+            match ops.next() % 11 {
                 0 => match retry!(r.read_exactly(arg % 50).await) {
                     Ok(b) => {
                         assert_eq!(&b[..], &rest[..arg % 50]);
@@ -157,6 +164,72 @@ fuzz_target!(|input: &[u8]| {
                             return;
                         }
                         Err(e) => panic!("{e}"),
+                    }
+                }
+                9 => {
+                    let sets: [&[&[u8]]; 3] = [&[b"\n", b"\r\n"], &[b"a", b"b"], &[b"aab", b";"]];
+                    let delims = sets[arg % 3];
+                    let found = any_end(rest, delims, limit);
+                    match retry!(r.read_until_any(delims).await) {
+                        Ok(None) => {
+                            assert!(rest.is_empty());
+                            return;
+                        }
+                        Ok(Some(b)) => {
+                            assert_eq!(Some(b.len()), found);
+                            assert_eq!(&b[..], &rest[..b.len()]);
+                            pos += b.len();
+                        }
+                        Err(Error::LimitExceeded { .. }) => {
+                            assert_eq!(found, None);
+                            assert_eq!(r.buffer(), &rest[..r.buffer().len()]);
+                        }
+                        Err(Error::UnexpectedEof { partial, .. }) => {
+                            assert_eq!(found, None);
+                            assert_eq!(&partial[..], rest);
+                            return;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                10 => {
+                    // A line inside a view of the next `m` bytes, then the
+                    // rest of the view skipped: nothing past it is touched.
+                    let m = arg % 41;
+                    let in_view = &rest[..m.min(rest.len())];
+                    let delim: &[u8] = [&b"\n"[..], b"\r\n", b"aab"][(arg / 41) % 3];
+                    let found = line_end(in_view, delim, limit);
+                    let mut view = r.limited(m as u64);
+                    match retry!(view.read_until(delim).await) {
+                        Ok(None) => assert!(in_view.is_empty()),
+                        Ok(Some(b)) => {
+                            assert_eq!(Some(b.len()), found);
+                            assert_eq!(&b[..], &in_view[..b.len()]);
+                            pos += b.len();
+                        }
+                        Err(Error::LimitExceeded { .. }) => assert_eq!(found, None),
+                        Err(Error::UnexpectedEof { partial, .. }) => {
+                            assert_eq!(found, None);
+                            assert_eq!(&partial[..], in_view);
+                            pos += partial.len();
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                    assert!(view.buffer().len() <= m);
+                    let left = view.remaining() as usize;
+                    // `skip` keeps what it discarded discarded after an I/O
+                    // error, so the oracle stops there (as for op 3).
+                    match view.skip_rest().await {
+                        Ok(()) => pos += left,
+                        Err(Error::Io(e)) if e.kind() == intake_fuzz::ERR_KIND => return,
+                        Err(Error::UnexpectedEof { .. }) => {
+                            assert!(rest.len() < m);
+                            return;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                    if rest.len() < m {
+                        return;
                     }
                 }
                 8 => {

@@ -41,12 +41,15 @@ pub const ERR_KIND: io::ErrorKind = io::ErrorKind::ConnectionReset;
 
 /// A reader delivering `data` in chunks chosen by the control stream, with
 /// `Pending` (self-waking), `Interrupted` and a few `ConnectionReset`
-/// errors in between. Panics if handed an empty slice or polled after EOF.
+/// errors in between. Panics if handed an empty slice. After its data it
+/// answers every read with end of stream, as a socket does: the reader asks
+/// again on each call that needs bytes (`reads_after_end` counts them).
 pub struct ScriptedReader<'a> {
     data: &'a [u8],
     control: Control<'a>,
     errors_left: u32,
-    ended: bool,
+    /// Reads answered with end of stream.
+    pub reads_after_end: u64,
     /// Non-data steps in a row; capped so the script always progresses.
     stalls: u32,
     /// How many times `poll_read` was called: an operation whose answer is
@@ -60,7 +63,7 @@ impl<'a> ScriptedReader<'a> {
             data,
             control: Control::new(control),
             errors_left: 4,
-            ended: false,
+            reads_after_end: 0,
             stalls: 0,
             polls: 0,
         }
@@ -80,7 +83,6 @@ impl AsyncRead for ScriptedReader<'_> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         assert!(!buf.is_empty(), "handed an empty slice");
-        assert!(!self.ended, "polled after end of stream");
         self.polls += 1;
         let c = self.control.next();
         let stalled = self.stalls >= 4;
@@ -101,7 +103,7 @@ impl AsyncRead for ScriptedReader<'_> {
         self.stalls = 0;
         let n = (c as usize / 16 + 1).min(buf.len()).min(self.data.len());
         if n == 0 {
-            self.ended = true;
+            self.reads_after_end += 1;
             return Poll::Ready(Ok(0));
         }
         buf[..n].copy_from_slice(&self.data[..n]);

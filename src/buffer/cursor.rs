@@ -54,6 +54,9 @@ pub(crate) struct Cursor {
     /// (see [`StreamReader::limited`](crate::StreamReader::limited)).
     /// INVARIANT: `position <= view_end`.
     view_end: Option<u64>,
+    /// Bytes read from the source since the reader last gave the executor
+    /// its thread back (a `Pending`, the source's or its own).
+    since_wait: usize,
 }
 
 impl Cursor {
@@ -208,6 +211,31 @@ impl Cursor {
     pub(crate) fn set_view_end(&mut self, end: Option<u64>) -> Option<u64> {
         let end = end.map(|e| e.max(self.position));
         std::mem::replace(&mut self.view_end, end)
+    }
+
+    // ------------------------------------------------------------ fairness
+
+    /// Whether `budget` bytes were read since the last wait; if so, the
+    /// count starts again (the caller is about to wait).
+    #[inline]
+    pub(crate) fn yield_due(&mut self, budget: usize) -> bool {
+        let due = self.since_wait >= budget;
+        if due {
+            self.since_wait = 0;
+        }
+        due
+    }
+
+    /// `n` bytes were read from the source.
+    #[inline]
+    pub(crate) fn read_from_source(&mut self, n: usize) {
+        self.since_wait = self.since_wait.saturating_add(n);
+    }
+
+    /// The source answered `Pending`: the executor has the thread back.
+    #[inline]
+    pub(crate) fn waited(&mut self) {
+        self.since_wait = 0;
     }
 
     // ------------------------------------------------------ end of stream

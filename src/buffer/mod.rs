@@ -393,6 +393,25 @@ impl Buffer {
         unsafe { self.region.commit_uninit(n) }
     }
 
+    /// Whether the reader has read `budget` bytes since it last waited, and
+    /// should give the executor its thread back now (see `poll_fill`).
+    #[inline]
+    pub(crate) fn yield_due(&mut self, budget: usize) -> bool {
+        self.cursor.yield_due(budget)
+    }
+
+    /// Counts `n` bytes read from the source toward the budget.
+    #[inline]
+    pub(crate) fn read_from_source(&mut self, n: usize) {
+        self.cursor.read_from_source(n);
+    }
+
+    /// The source answered `Pending`.
+    #[inline]
+    pub(crate) fn waited(&mut self) {
+        self.cursor.waited();
+    }
+
     /// The end-of-stream flag, for a read straight into caller memory.
     #[inline]
     pub(crate) fn eof_mut(&mut self) -> &mut bool {

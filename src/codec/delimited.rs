@@ -107,6 +107,45 @@ impl Delimited {
         }
     }
 
+    /// Frames that end with any of `delims`: each frame ends at the first
+    /// delimiter to *end* in the stream (asyncio's rule for several
+    /// separators; see [`StreamReader::read_until_any`]), and stripping
+    /// removes the longest of them that ends there. Netty's
+    /// `DelimiterBasedFrameDecoder` with several delimiters, or tokio-util's
+    /// `AnyDelimiterCodec` with one-byte ones. The search stays linear.
+    ///
+    /// # Panics
+    ///
+    /// If `delims` is empty or holds an empty delimiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use futures_lite::StreamExt;
+    /// use intake::frame::{Delimited, FramedRead};
+    ///
+    /// let fields = Delimited::any(&[b",", b";", b"\r\n"]).strip_delimiter();
+    /// let items: Vec<_> = FramedRead::new(&b"a,b;c\r\n"[..], fields)
+    ///     .map(|f| f.unwrap())
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(items, ["a", "b", "c"]);
+    /// # });
+    /// ```
+    ///
+    /// [`StreamReader::read_until_any`]: crate::StreamReader::read_until_any
+    pub fn any(delims: &[&[u8]]) -> Self {
+        assert!(
+            !delims.is_empty() && delims.iter().all(|d| !d.is_empty()),
+            "Delimited::any needs at least one delimiter, none of them empty"
+        );
+        Delimited {
+            finder: Finder::any(delims),
+            ..Self::new(b"\n")
+        }
+    }
+
     /// Frames end with `\n` (the delimiter is kept unless stripped).
     pub fn lines() -> Self {
         Self::new(b"\n")
@@ -132,7 +171,7 @@ impl Delimited {
         self
     }
 
-    /// The delimiter.
+    /// The delimiter (the longest one, with [`any`](Self::any)).
     pub fn delimiter(&self) -> &[u8] {
         self.finder.needle()
     }
@@ -180,7 +219,7 @@ impl Delimited {
         if !self.strip {
             return buf.split_to(end);
         }
-        let dlen = self.finder.needle().len();
+        let dlen = self.finder.matched_len(buf.bytes(), end);
         let mut frame = buf.split_to(end - dlen);
         buf.advance(dlen);
         self.strip_cr(&mut frame);
@@ -203,7 +242,7 @@ impl Delimited {
                 self.discarding = None;
             }
             Scan::More | Scan::Limit => {
-                let keep = (self.finder.needle().len() - 1).min(buf.len());
+                let keep = (self.finder.max_len() - 1).min(buf.len());
                 buf.advance(buf.len() - keep);
                 self.discarding = Some(buf.position());
             }

@@ -34,6 +34,7 @@ mod read_exactly;
 mod read_frame;
 mod read_into;
 mod read_until;
+mod read_until_any;
 mod seek;
 mod skip;
 mod skip_frame;
@@ -48,6 +49,7 @@ pub use read_exactly::{ReadExactly, EXACT_ALLOC_MAX};
 pub use read_frame::ReadFrame;
 pub use read_into::{ReadExactInto, ReadExactIntoResumable, ReadInto};
 pub use read_until::{PeekUntil, ReadUntil};
+pub use read_until_any::{PeekUntilAny, ReadUntilAny};
 pub use seek::SeekRelative;
 pub use skip::Skip;
 pub use skip_frame::SkipFrame;
@@ -391,6 +393,32 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
     }
 }
 
+/// How many bytes the reader reads from a source that never runs dry before
+/// it gives the executor its thread back (wakes its task and returns
+/// `Pending`; nothing is lost, since progress lives in the reader). On a
+/// single-threaded executor without a cooperative budget (smol, async-std)
+/// a 256 MiB read would otherwise hold the thread for its whole length. A
+/// byte count, not a read count: reads range from one byte to megabytes.
+/// 1 MiB is under a millisecond of copying, and the yield costs a wake and a
+/// poll, a few microseconds.
+pub(crate) const YIELD_AFTER: usize = 1 << 20;
+
+/// At most [`YIELD_AFTER`] bytes of `window`: one read from a source that
+/// has megabytes ready (loopback TCP) copies no more than the budget, so
+/// the work between two yields stays under a millisecond.
+#[inline]
+fn budgeted<T>(window: &mut [T]) -> &mut [T] {
+    let n = window.len().min(YIELD_AFTER);
+    &mut window[..n]
+}
+
+/// Wakes the task and returns `Pending`: the executor runs others first.
+#[cold]
+fn yield_now<T>(cx: &mut Context<'_>) -> Poll<T> {
+    cx.waker().wake_by_ref();
+    Poll::Pending
+}
+
 /// One read from `inner` into the buffer, toward what `fill` asks: the
 /// buffer makes room as its policy says and hands out the window to read
 /// into. `Ok(0)` means end of stream, which is remembered.
@@ -407,9 +435,13 @@ pub(crate) fn poll_fill<R: Source>(
     if buf.view_exhausted() {
         return Poll::Ready(Ok(0));
     }
+    if buf.yield_due(YIELD_AFTER) {
+        return yield_now(cx);
+    }
     let read = if R::READS_UNINIT {
         // tokio: straight into memory that was never zeroed.
         let (window, eof) = buf.prepare_uninit(fill);
+        let window = budgeted(window);
         let read = checked_io::poll_read_uninit(inner, cx, window, eof);
         if let Poll::Ready(Ok(n)) = read {
             // SAFETY: `poll_read_uninit` returns `Ok(n)` only with the first
@@ -419,6 +451,7 @@ pub(crate) fn poll_fill<R: Source>(
         read
     } else {
         let (window, eof) = buf.prepare_init(fill);
+        let window = budgeted(window);
         let read = checked_io::poll_read(inner, cx, window, eof);
         if let Poll::Ready(Ok(n)) = read {
             buf.commit(n);
@@ -431,8 +464,12 @@ pub(crate) fn poll_fill<R: Source>(
             buf.release_if_empty();
             Poll::Ready(Ok(0))
         }
-        Poll::Ready(Ok(n)) => Poll::Ready(Ok(n)),
+        Poll::Ready(Ok(n)) => {
+            buf.read_from_source(n);
+            Poll::Ready(Ok(n))
+        }
         Poll::Pending => {
+            buf.waited();
             // An idle reader holds no buffer: with nothing unread, the
             // memory goes back until data arrives (10,000 idle connections
             // then cost their structs, not 10,000 buffers).
@@ -455,11 +492,19 @@ pub(crate) fn poll_read_direct<R: Source>(
     if cap == 0 {
         return Poll::Ready(Ok(0));
     }
-    let dst = &mut dst[..cap];
+    if buf.yield_due(YIELD_AFTER) {
+        return yield_now(cx);
+    }
+    let dst = budgeted(&mut dst[..cap]);
     let read = checked_io::poll_read(inner, cx, dst, buf.eof_mut());
-    if let Poll::Ready(Ok(n)) = read {
-        // Handed straight to the caller: the stream moves on.
-        buf.passed_through(n);
+    match read {
+        Poll::Ready(Ok(n)) => {
+            // Handed straight to the caller: the stream moves on.
+            buf.passed_through(n);
+            buf.read_from_source(n);
+        }
+        Poll::Pending => buf.waited(),
+        _ => {}
     }
     read
 }

@@ -21,18 +21,31 @@ pub(super) struct DelimiterSearch {
     finder: Option<Finder>,
 }
 
+/// What a delimiter search looks for: one delimiter, or the earliest end
+/// of several.
+#[derive(Clone, Copy)]
+pub(super) enum Delims<'a> {
+    One(&'a [u8]),
+    Any(&'a [&'a [u8]]),
+}
+
 impl DelimiterSearch {
-    /// The searcher for `delim`, and whether it was (re)built, in which case
-    /// earlier scan progress does not apply.
+    /// The searcher for `delims`, and whether it was (re)built, in which
+    /// case earlier scan progress does not apply.
     #[inline]
-    fn finder_for(&mut self, delim: &[u8]) -> (&Finder, bool) {
-        let stale = match (&self.finder, delim) {
-            (Some(Finder::Byte(b)), [d]) => b != d,
-            (Some(f), _) => f.needle() != delim,
+    fn finder_for(&mut self, delims: Delims<'_>) -> (&Finder, bool) {
+        let stale = match (&self.finder, delims) {
+            (Some(Finder::Byte(b)), Delims::One([d])) => b != d,
+            (Some(Finder::Any(_)), Delims::One(_)) => true,
+            (Some(f), Delims::One(delim)) => f.needle() != delim,
+            (Some(f), Delims::Any(delims)) => !f.is_for(delims),
             _ => true,
         };
         if stale {
-            self.finder = Some(Finder::new(delim));
+            self.finder = Some(match delims {
+                Delims::One(delim) => Finder::new(delim),
+                Delims::Any(delims) => Finder::any(delims),
+            });
         }
         (self.finder.as_ref().expect("set above"), stale)
     }
@@ -42,13 +55,28 @@ impl DelimiterSearch {
     /// An empty delimiter is `InvalidInput`.
     #[inline]
     pub(super) fn start(&mut self, delim: &[u8], buf: &mut Buffer) -> Result<&Finder, Error> {
-        if delim.is_empty() {
+        self.start_for(Delims::One(delim), buf)
+    }
+
+    /// [`start`](Self::start) for one delimiter or several: each must be
+    /// non-empty, and there must be at least one.
+    #[inline]
+    pub(super) fn start_for(
+        &mut self,
+        delims: Delims<'_>,
+        buf: &mut Buffer,
+    ) -> Result<&Finder, Error> {
+        let empty = match delims {
+            Delims::One(delim) => delim.is_empty(),
+            Delims::Any(delims) => delims.is_empty() || delims.iter().any(|d| d.is_empty()),
+        };
+        if empty {
             return Err(Error::Io(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "a delimiter search needs a non-empty delimiter",
+                "a delimiter search needs non-empty delimiters",
             )));
         }
-        let (finder, rebuilt) = self.finder_for(delim);
+        let (finder, rebuilt) = self.finder_for(delims);
         if rebuilt {
             buf.restart_search();
         }
@@ -57,7 +85,7 @@ impl DelimiterSearch {
 }
 
 /// Where a delimiter search stopped.
-enum Until {
+pub(super) enum Until {
     /// The line ends at this offset (exclusive) of the buffered bytes.
     Found(usize),
     /// The stream ended before a delimiter; the buffer holds what arrived.
@@ -68,14 +96,14 @@ impl<R: Source> StreamReader<R> {
     /// Reads until the buffered bytes hold `delim` (within the limit) or
     /// the stream ends. Consumes nothing.
     #[inline]
-    fn poll_until(
+    pub(super) fn poll_until(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        delim: &[u8],
+        delims: Delims<'_>,
     ) -> Poll<Result<Until, Error>> {
         let mut this = self.project();
         let limit = *this.limit;
-        let finder = match this.search.start(delim, this.buf) {
+        let finder = match this.search.start_for(delims, this.buf) {
             Ok(finder) => finder,
             Err(e) => return Poll::Ready(Err(e)),
         };
@@ -107,11 +135,22 @@ impl<R: Source> StreamReader<R> {
     /// dropped futures.
     #[inline]
     pub fn poll_read_until(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         delim: &[u8],
     ) -> Poll<Result<Option<Bytes>, Error>> {
-        let until = ready!(self.as_mut().poll_until(cx, delim))?;
+        self.poll_read_line(cx, Delims::One(delim))
+    }
+
+    /// [`poll_read_until`](Self::poll_read_until) for one delimiter or
+    /// several.
+    #[inline]
+    pub(super) fn poll_read_line(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        delims: Delims<'_>,
+    ) -> Poll<Result<Option<Bytes>, Error>> {
+        let until = ready!(self.as_mut().poll_until(cx, delims))?;
         let buf = self.project().buf;
         Poll::Ready(match until {
             Until::Found(end) => Ok(Some(buf.take(end))),
@@ -129,11 +168,22 @@ impl<R: Source> StreamReader<R> {
     /// Consumes nothing.
     #[inline]
     pub fn poll_peek_until(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         delim: &[u8],
     ) -> Poll<Result<Option<usize>, Error>> {
-        let until = ready!(self.as_mut().poll_until(cx, delim))?;
+        self.poll_peek_line(cx, Delims::One(delim))
+    }
+
+    /// [`poll_peek_until`](Self::poll_peek_until) for one delimiter or
+    /// several.
+    #[inline]
+    pub(super) fn poll_peek_line(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        delims: Delims<'_>,
+    ) -> Poll<Result<Option<usize>, Error>> {
+        let until = ready!(self.as_mut().poll_until(cx, delims))?;
         let buf = self.project().buf;
         Poll::Ready(match until {
             Until::Found(end) => Ok(Some(end)),

@@ -1,0 +1,118 @@
+//! Does a long read let other tasks run? One 256 MiB frame over loopback
+//! TCP, read on a single-threaded smol executor (`LocalExecutor`) while a
+//! task beside it sleeps 1 ms in a loop: the ticker's longest gap, and the
+//! read's time. intake's reader yields after each 1 MiB read from a source
+//! that never runs dry; futures-lite's `read_exact` (like tokio's without
+//! its budget) keeps the thread until the read is done.
+//!
+//! On a 2-core machine the sender thread takes one core, so the timer
+//! thread of smol's reactor competes with the reader for the other: the
+//! gaps include that wait, which is the machine's, not the reader's.
+//!
+//! `cargo bench --bench fairness`; `ROUNDS=n` (7 by default).
+
+use std::cell::Cell;
+use std::io::Write as _;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use futures_lite::AsyncReadExt as _;
+use intake::{LengthPrefix, StreamReader};
+
+const SIZE: usize = 256 << 20;
+
+fn sender() -> (std::thread::JoinHandle<()>, std::net::SocketAddr) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let chunk = vec![0x5Au8; 1 << 20];
+        sock.write_all(&(SIZE as u32).to_be_bytes()).unwrap();
+        for _ in 0..SIZE / chunk.len() {
+            sock.write_all(&chunk).unwrap();
+        }
+    });
+    (handle, addr)
+}
+
+/// (longest ticker gap, read time) for one read by candidate `which`.
+fn once(which: usize) -> (Duration, Duration) {
+    let (sender, addr) = sender();
+    let ex = smol::LocalExecutor::new();
+    let done = Rc::new(Cell::new(false));
+    let longest = Rc::new(Cell::new(Duration::ZERO));
+    let ticker = {
+        let (done, longest) = (done.clone(), longest.clone());
+        ex.spawn(async move {
+            let mut last = Instant::now();
+            while !done.get() {
+                smol::Timer::after(Duration::from_millis(1)).await;
+                let now = Instant::now();
+                longest.set(longest.get().max(now - last));
+                last = now;
+            }
+        })
+    };
+    let took = smol::block_on(ex.run(async {
+        smol::Timer::after(Duration::from_millis(5)).await;
+        let sock = smol::net::TcpStream::connect(addr).await.unwrap();
+        let start = Instant::now();
+        let len = if which == 0 {
+            let prefix = LengthPrefix::new(4).max_frame_len(usize::MAX >> 1);
+            let mut r = StreamReader::new(sock);
+            let frame = r.read_frame(&prefix).await.unwrap().unwrap();
+            let len = frame.len();
+            done.set(true);
+            len
+        } else {
+            let mut r = futures_lite::io::BufReader::new(sock);
+            let mut header = [0u8; 4];
+            r.read_exact(&mut header).await.unwrap();
+            let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+            r.read_exact(&mut body).await.unwrap();
+            done.set(true);
+            body.len()
+        };
+        let took = start.elapsed();
+        assert_eq!(len, SIZE);
+        ticker.await;
+        took
+    }));
+    sender.join().unwrap();
+    (longest.get(), took)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
+    let names = ["intake read_frame", "futures-lite BufReader + read_exact"];
+    let mut gaps = vec![Vec::new(); names.len()];
+    let mut times = vec![Vec::new(); names.len()];
+    for round in 0..rounds {
+        for k in 0..names.len() {
+            let i = (round + k) % names.len();
+            let (gap, took) = once(i);
+            gaps[i].push(gap);
+            times[i].push(took);
+        }
+    }
+    println!("\none 256 MiB frame over loopback TCP on a single-threaded smol executor, a 1 ms ticker beside it ({rounds} interleaved rounds)");
+    for (i, name) in names.iter().enumerate() {
+        let mut g = gaps[i].clone();
+        g.sort();
+        println!(
+            "  {name:<38} longest ticker gap: median {:>6.1} ms (min {:.1}, max {:.1}); read {:>5.0} ms",
+            median(gaps[i].clone()).as_secs_f64() * 1e3,
+            g[0].as_secs_f64() * 1e3,
+            g[g.len() - 1].as_secs_f64() * 1e3,
+            median(times[i].clone()).as_secs_f64() * 1e3,
+        );
+    }
+}
