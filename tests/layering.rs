@@ -27,6 +27,10 @@ const LAYERS: &[&[&str]] = &[
 const BESIDE: &[&str] = &["error"];
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a text check of the sources, with no unsafe code to verify; too slow under Miri"
+)]
 fn no_module_imports_from_a_layer_above_its_own() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let lib = fs::read_to_string(src.join("lib.rs")).unwrap();
@@ -48,6 +52,10 @@ fn no_module_imports_from_a_layer_above_its_own() {
 /// re-export, grouped or through `super::`, is reported with its file and
 /// line; downward imports and `error` are not.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a text check of the sources, with no unsafe code to verify; too slow under Miri"
+)]
 fn an_upward_import_is_reported() {
     let lib = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
     let layering = Layering::from_lib(&lib);
