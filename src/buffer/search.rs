@@ -172,7 +172,11 @@ impl Finder {
         if *searched >= window && window > 0 {
             // Nothing arrived since the last search (a poll after a yield):
             // the overlap need not be searched again.
-            return if window >= limit { Scan::Limit } else { Scan::More };
+            return if window >= limit {
+                Scan::Limit
+            } else {
+                Scan::More
+            };
         }
         let from = searched.saturating_sub(dlen - 1).min(window);
         #[cfg(test)]
