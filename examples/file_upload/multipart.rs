@@ -2,27 +2,24 @@
 //!
 //! Each file part goes to its temp file as it arrives, through
 //! `copy_until(b"\r\n--BOUNDARY", file)`: memory stays at the reader's
-//! buffer whatever the part's size. The body is read through a second
-//! `StreamReader` over `take(Content-Length)` of the connection's reader,
-//! so no search can run past the body into the next request. The files are
+//! buffer whatever the part's size. The body is read through a bounded view
+//! of the connection's reader (`limited(Content-Length)`), on its one
+//! buffer, so no search can run past the body into the next request. The
+//! files are
 //! published only once the whole form has arrived: a form cut short stores
 //! nothing.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use futures_lite::AsyncReadExt;
-use intake::{Error, StreamReader};
+use intake::{Error, Limited, StreamReader};
 use sha2::Digest;
 
 use crate::exchange::{
     body_failure, disk_error, publish, temp_file, too_large, App, Exchange, Reply,
 };
-use crate::http::{Body, Response, HEAD_LIMIT};
+use crate::http::{Body, Response};
 use crate::storage::{check_name, hex, Entry, TempFile};
-
-/// Buffer of the body's own reader.
-const PART_CAPACITY: usize = 64 * 1024;
 
 /// A received part, waiting for the end of the form to be published.
 struct Part {
@@ -84,17 +81,18 @@ async fn receive(
     len: u64,
     boundary: &str,
 ) -> Result<Vec<Part>, Reply> {
-    let mut body = StreamReader::with_capacity(PART_CAPACITY, (&mut *ex.reader).take(len))
-        .with_limit(HEAD_LIMIT);
+    // The connection's reader, bounded to the body: one buffer per
+    // connection, and the view's end is the body's.
+    let mut body = ex.reader.limited(len);
     let first = format!("--{boundary}");
     let delim = format!("\r\n--{boundary}");
     // The stream ended before the form did: a body shorter than the form
-    // (400), or the client gone (the body's `take` still expected bytes).
-    let cut = |body: &StreamReader<_>, e: Error| -> Reply {
-        let inner: &futures_lite::io::Take<_> = body.get_ref();
+    // (400: the view's end was reached), or the client gone (bytes of the
+    // body were still to come).
+    let cut = |body: &Limited<'_, _>, e: Error| -> Reply {
         if crate::idle::timed_out(&e) {
             Response::text(408, "body not received in time").into()
-        } else if inner.limit() == 0 && e.is_unexpected_eof() {
+        } else if body.remaining() == 0 && e.is_unexpected_eof() {
             Response::text(400, "form ended before its closing boundary").into()
         } else {
             Reply::Gone
@@ -167,10 +165,10 @@ async fn receive(
         });
     }
     // The epilogue (usually "\r\n"), so the connection can go on.
-    let rest = body.get_ref().limit() + body.buffer().len() as u64;
-    if let Err(e) = body.skip(rest).await {
+    if let Err(e) = body.skip_rest().await {
         return Err(cut(&body, e));
     }
+    drop(body);
     ex.body_done = true;
     Ok(parts)
 }

@@ -29,6 +29,17 @@ struct DecodeState {
     need: usize,
 }
 
+/// Where the innermost bounded view ends, as a stream offset; `u64::MAX`
+/// when there is none (a stream never gets that far).
+#[derive(Debug, Clone, Copy)]
+struct ViewEnd(u64);
+
+impl Default for ViewEnd {
+    fn default() -> Self {
+        ViewEnd(u64::MAX)
+    }
+}
+
 /// Stream bookkeeping. Offsets (`searched`, `scanned`) count from the
 /// first unread byte and shrink with every consumption.
 #[derive(Debug, Default)]
@@ -53,7 +64,7 @@ pub(crate) struct Cursor {
     /// see an end of stream there, and bytes buffered past it stay hidden
     /// (see [`StreamReader::limited`](crate::StreamReader::limited)).
     /// INVARIANT: `position <= view_end`.
-    view_end: Option<u64>,
+    view_end: ViewEnd,
     /// Bytes read from the source since the reader last gave the executor
     /// its thread back (a `Pending`, the source's or its own).
     since_wait: usize,
@@ -181,14 +192,16 @@ impl Cursor {
 
     // ------------------------------------------------------ bounded views
 
-    /// Of `buffered` unread bytes, how many lie within the view.
+    /// Of `buffered` unread bytes, how many lie within the view. Without a
+    /// view the end is `u64::MAX`, so this is one subtraction and a
+    /// comparison either way: it runs on every look at the buffer.
     #[inline]
     pub(crate) fn visible(&self, buffered: usize) -> usize {
-        match self.view_end {
-            None => buffered,
-            Some(end) => {
-                usize::try_from(end - self.position).map_or(buffered, |left| left.min(buffered))
-            }
+        let left = self.view_end.0 - self.position;
+        if left >= buffered as u64 {
+            buffered
+        } else {
+            left as usize
         }
     }
 
@@ -196,21 +209,22 @@ impl Cursor {
     /// unread (`None`: no view).
     #[inline]
     pub(crate) fn view_unbuffered(&self, buffered: usize) -> Option<u64> {
-        self.view_end
+        self.view_end()
             .map(|end| (end - self.position).saturating_sub(buffered as u64))
     }
 
     #[inline]
     pub(crate) fn view_end(&self) -> Option<u64> {
-        self.view_end
+        (self.view_end.0 != u64::MAX).then_some(self.view_end.0)
     }
 
     /// Sets where the view ends (never before the position); returns the
     /// last end.
     #[inline]
     pub(crate) fn set_view_end(&mut self, end: Option<u64>) -> Option<u64> {
-        let end = end.map(|e| e.max(self.position));
-        std::mem::replace(&mut self.view_end, end)
+        let last = self.view_end();
+        self.view_end = ViewEnd(end.map_or(u64::MAX, |e| e.max(self.position)));
+        last
     }
 
     // ------------------------------------------------------------ fairness
