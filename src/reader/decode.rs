@@ -22,7 +22,7 @@ impl<R: Source> StreamReader<R> {
     /// run on this reader: a [`decode`](StreamReader::decode) call or a
     /// [`FramedRead`](crate::frame::FramedRead) each start a run of their
     /// own, so call this with the decoder of the run under way.
-    #[inline]
+    #[inline(always)]
     pub fn poll_decode<D: Decoder>(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -65,7 +65,7 @@ impl<R: Source> StreamReader<R> {
 
     /// [`poll_decode`](Self::poll_decode) within `session`: if another run
     /// recorded progress since, this one starts again without it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_decode_in<D: Decoder>(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

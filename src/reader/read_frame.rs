@@ -14,7 +14,7 @@ use crate::Error;
 
 impl<R: Source> StreamReader<R> {
     /// The polling core of [`read_frame`](StreamReader::read_frame).
-    #[inline]
+    #[inline(always)]
     pub fn poll_read_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

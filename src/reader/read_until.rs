@@ -95,7 +95,7 @@ pub(super) enum Until {
 impl<R: Source> StreamReader<R> {
     /// Reads until the buffered bytes hold `delim` (within the limit) or
     /// the stream ends. Consumes nothing.
-    #[inline]
+    #[inline(always)]
     pub(super) fn poll_until(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -144,7 +144,7 @@ impl<R: Source> StreamReader<R> {
 
     /// [`poll_read_until`](Self::poll_read_until) for one delimiter or
     /// several.
-    #[inline]
+    #[inline(always)]
     pub(super) fn poll_read_line(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -177,7 +177,7 @@ impl<R: Source> StreamReader<R> {
 
     /// [`poll_peek_until`](Self::poll_peek_until) for one delimiter or
     /// several.
-    #[inline]
+    #[inline(always)]
     pub(super) fn poll_peek_line(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
