@@ -343,8 +343,9 @@ impl Buffer {
     fn prepare(&mut self, fill: Fill, initialized: bool) -> usize {
         let normal = self.normal();
         let ask = policy::ask(fill, self.region.len(), normal);
-        let plan = policy::plan(&self.held(), &ask, self.region.free());
-        if plan != Plan::Keep {
+        let (room, free) = (self.region.room(), self.region.free());
+        if !policy::fits(&ask, room, free, self.spare.size()) {
+            let plan = policy::plan(&self.held(), &ask, free);
             self.make_room(plan, |target| policy::memory(&ask, target, initialized));
         }
         self.region.debug_check();

@@ -212,13 +212,20 @@ pub(crate) fn ask(fill: Fill, unread: usize, normal: usize) -> Ask {
     }
 }
 
+/// Whether the free tail serves `ask` as it is (the plan is
+/// [`Plan::Keep`]): the check every read makes, kept small to inline.
+#[inline]
+pub(crate) fn fits(ask: &Ask, room: usize, free: usize, spare: usize) -> bool {
+    // With a spare that may hold the claimed frame, switch to it before
+    // reading more into the normal allocation (which would be copied).
+    let to_spare = spare != 0 && ask.claim > room;
+    free != 0 && room >= ask.min && !to_spare
+}
+
 /// The plan for `ask`, given what is held and whether the free tail is
 /// empty.
 pub(crate) fn plan(held: &Held, ask: &Ask, free: usize) -> Plan {
-    // With a spare that may hold the claimed frame, switch to it before
-    // reading more into the normal allocation (which would be copied).
-    let to_spare = held.spare != 0 && ask.claim > held.room;
-    if free != 0 && held.room >= ask.min && !to_spare {
+    if fits(ask, held.room, free, held.spare) {
         return Plan::Keep;
     }
     let keep = keep_limit(held.normal);
