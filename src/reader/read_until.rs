@@ -321,14 +321,25 @@ impl<'a, R: Source + Unpin> PeekUntil<'a, R> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<&'a [u8]>, Error>> {
         let delim = self.delim;
-        let reader = self
-            .reader
-            .as_mut()
-            .expect("PeekUntil polled after completion");
-        let end = ready!(Pin::new(&mut **reader).poll_peek_until(cx, delim))?;
-        let reader = self.reader.take().expect("checked above");
-        Poll::Ready(Ok(end.map(|end| &reader.buffer()[..end])))
+        poll_peek_borrowed(&mut self.reader, cx, Delims::One(delim))
     }
+}
+
+/// The core of a borrowed peek (`PeekUntil`, `PeekUntilAny`): the search,
+/// then the line lent for the reader's whole borrow, which the future gives
+/// up (it is done).
+#[inline]
+pub(super) fn poll_peek_borrowed<'a, R: Source + Unpin>(
+    reader: &mut Option<&'a mut StreamReader<R>>,
+    cx: &mut Context<'_>,
+    delims: Delims<'_>,
+) -> Poll<Result<Option<&'a [u8]>, Error>> {
+    let polled = reader
+        .as_mut()
+        .expect("a peek future polled after completion");
+    let end = ready!(Pin::new(&mut **polled).poll_peek_line(cx, delims))?;
+    let reader = reader.take().expect("checked above");
+    Poll::Ready(Ok(end.map(|end| &reader.buffer()[..end])))
 }
 
 #[cfg(test)]

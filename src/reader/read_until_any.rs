@@ -2,11 +2,11 @@
 //! several delimiters.
 
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use super::read_until::Delims;
+use super::read_until::{poll_peek_borrowed, Delims};
 use super::StreamReader;
 use crate::future::named_future;
 use crate::io::Source;
@@ -146,12 +146,6 @@ impl<'a, R: Source + Unpin> PeekUntilAny<'a, R> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<&'a [u8]>, Error>> {
         let delims = self.delims;
-        let reader = self
-            .reader
-            .as_mut()
-            .expect("PeekUntilAny polled after completion");
-        let end = ready!(Pin::new(&mut **reader).poll_peek_until_any(cx, delims))?;
-        let reader = self.reader.take().expect("checked above");
-        Poll::Ready(Ok(end.map(|end| &reader.buffer()[..end])))
+        poll_peek_borrowed(&mut self.reader, cx, Delims::Any(delims))
     }
 }
