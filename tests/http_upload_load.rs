@@ -70,30 +70,51 @@ fn two_hundred_concurrent_uploads_beside_idle_connections_and_slow_heads() {
             let mut conns: Vec<Option<TcpStream>> = (0..SLOW)
                 .map(|_| Some(TcpStream::connect(s.addr).unwrap()))
                 .collect();
+            let mut timed_out = 0;
             let mut at = 0;
             let trickle = Instant::now();
-            while !done.load(Ordering::Relaxed) || trickle.elapsed() < Duration::from_secs(4) {
+            // Until the uploads end (4 s at least), and then until every
+            // head is answered (a head the server accepted late under load
+            // is answered late), 30 s at most.
+            let mut ended: Option<Instant> = None;
+            loop {
+                if done.load(Ordering::Relaxed) && trickle.elapsed() >= Duration::from_secs(4) {
+                    let ended = *ended.get_or_insert_with(Instant::now);
+                    if conns.iter().all(Option::is_none)
+                        || ended.elapsed() > Duration::from_secs(30)
+                    {
+                        break;
+                    }
+                }
                 for c in conns.iter_mut() {
-                    if let Some(sock) = c {
-                        if sock.write_all(&head[at % head.len()..][..1]).is_err() {
+                    let Some(sock) = c else { continue };
+                    // A client stops sending once answered: look for the
+                    // 408 before each byte. (Writing on after the server's
+                    // lingering close ends gets a reset, and the next write
+                    // fails: the answer must be read before that.)
+                    match answer(sock, false) {
+                        Answer::Pending => {}
+                        Answer::TimedOut => {
+                            timed_out += 1;
                             *c = None;
+                            continue;
                         }
+                        Answer::Other => {
+                            *c = None;
+                            continue;
+                        }
+                    }
+                    if sock.write_all(&head[at % head.len()..][..1]).is_err() {
+                        timed_out += usize::from(answer(sock, true) == Answer::TimedOut);
+                        *c = None;
                     }
                 }
                 at += 1;
                 std::thread::sleep(Duration::from_millis(500));
             }
-            // Each was answered 408 (the head deadline), read back now.
-            let mut timed_out = 0;
-            for c in conns.iter_mut().flatten() {
-                c.set_read_timeout(Some(Duration::from_millis(500)))
-                    .unwrap();
-                let mut buf = [0u8; 64];
-                if c.read(&mut buf)
-                    .is_ok_and(|n| buf[..n].starts_with(b"HTTP/1.1 408 "))
-                {
-                    timed_out += 1;
-                }
+            // The rest were answered 408 (the head deadline): read back now.
+            for sock in conns.iter_mut().flatten() {
+                timed_out += usize::from(answer(sock, true) == Answer::TimedOut);
             }
             timed_out
         });
@@ -144,4 +165,36 @@ fn two_hundred_concurrent_uploads_beside_idle_connections_and_slow_heads() {
         peak as f64 / MIB as f64,
         idle_rss as f64 / MIB as f64,
     );
+}
+
+#[derive(PartialEq)]
+enum Answer {
+    /// Nothing has come back yet.
+    Pending,
+    /// `HTTP/1.1 408` came back.
+    TimedOut,
+    /// Something else came back, or the connection failed.
+    Other,
+}
+
+/// What the server has answered on a slow head's connection; with `wait`,
+/// waits up to 500 ms for it, else only looks.
+fn answer(sock: &mut TcpStream, wait: bool) -> Answer {
+    let mut buf = [0u8; 64];
+    let got = if wait {
+        sock.set_nonblocking(false).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        sock.read(&mut buf)
+    } else {
+        sock.set_nonblocking(true).unwrap();
+        let got = sock.read(&mut buf);
+        sock.set_nonblocking(false).unwrap();
+        got
+    };
+    match got {
+        Ok(n) if buf[..n].starts_with(b"HTTP/1.1 408 ") => Answer::TimedOut,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !wait => Answer::Pending,
+        _ => Answer::Other,
+    }
 }
