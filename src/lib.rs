@@ -173,6 +173,9 @@ struct ReadmeDoctests;
 pub use buffer::observe_mappings;
 pub use codec::LengthPrefix;
 pub use error::Error;
+#[cfg(feature = "compio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "compio")))]
+pub use io::CompioIo;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use io::TokioIo;

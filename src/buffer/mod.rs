@@ -374,6 +374,33 @@ impl Buffer {
         (self.region.uninit_window(max), self.cursor.eof_mut())
     }
 
+    /// For a completion source: makes room toward `fill` as for any read,
+    /// then lends the free tail (see [`Region::lend`]). Returns it and the
+    /// most the read may bring.
+    #[inline]
+    pub(crate) fn lend(&mut self, fill: Fill) -> (bytes::BytesMut, usize) {
+        let max = self.prepare(fill, false).min(self.region.free());
+        (self.region.lend(), max)
+    }
+
+    /// Whether the free tail is lent to a read in flight.
+    #[inline]
+    pub(crate) fn is_lent(&self) -> bool {
+        self.region.is_lent()
+    }
+
+    /// Takes back the lent tail with the bytes read into it; `None` if it
+    /// is not the memory lent (see [`Region::give_back`]).
+    #[inline]
+    pub(crate) fn give_back(&mut self, tail: bytes::BytesMut) -> Option<usize> {
+        self.region.give_back(tail)
+    }
+
+    /// Forgets a lent tail whose read was dropped with its source.
+    pub(crate) fn forget_lent(&mut self) {
+        self.region.forget_lent();
+    }
+
     /// Records that the source wrote `n` bytes into the window of
     /// [`prepare_init`](Self::prepare_init).
     #[inline]

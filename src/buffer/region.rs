@@ -295,6 +295,12 @@ pub(crate) struct Region {
     /// The end of the free tail: the capacity, or less when a large
     /// allocation is reused for a smaller read (so that it is soon let go).
     end: usize,
+    /// The free tail is lent to a completion source ([`lend`](Self::lend))
+    /// and not given back yet. INVARIANT while lent: `mem.buf` ends at
+    /// `filled` (its length and capacity), the tail's memory belongs to the
+    /// read in flight, and nothing but consumption at the front touches
+    /// the region: room is made only once the read is back.
+    lent: bool,
 }
 
 impl Region {
@@ -333,7 +339,9 @@ impl Region {
     pub(crate) fn consume(&mut self, n: usize) -> usize {
         let n = n.min(self.len());
         self.head += n;
-        if self.head == self.filled {
+        // (Not while the tail is lent: the bytes coming back land after
+        // `filled`, where the view must still end.)
+        if self.head == self.filled && !self.lent {
             // Nothing unread: the next read starts at the front again, with
             // no `BytesMut` bookkeeping; the memory stays initialized.
             self.head = 0;
@@ -455,6 +463,67 @@ impl Region {
             // out spare capacity from there; the caller guarantees its
             // first `n` bytes, within `end <= capacity`, were initialized.
             unsafe { b.set_len(self.filled) };
+        }
+    }
+
+    /// Lends the free tail, `[filled, end)`, to a completion source (an
+    /// io_uring read owns its buffer until the kernel is done with it): a
+    /// `BytesMut` of length 0 whose capacity is that memory, split off this
+    /// allocation, so the bytes the kernel writes are already where they
+    /// will live. Nothing is zeroed. The unread bytes stay readable and can
+    /// be taken meanwhile; [`give_back`](Self::give_back) joins the tail
+    /// again.
+    pub(crate) fn lend(&mut self) -> BytesMut {
+        debug_assert!(!self.lent && self.filled < self.end);
+        match &mut self.mem.buf {
+            Mem::Heap(b) => {
+                b.truncate(self.filled);
+                let tail = b.split_off(self.filled);
+                self.lent = true;
+                tail
+            }
+            #[cfg(target_os = "linux")]
+            Mem::Mapped(_) => unreachable!("mappings are made only for initialized reads"),
+        }
+    }
+
+    /// Whether the free tail is lent out.
+    #[inline]
+    pub(crate) fn is_lent(&self) -> bool {
+        self.lent
+    }
+
+    /// Takes back the tail of [`lend`](Self::lend), with the bytes the
+    /// source read at its front (its length). Returns how many, or `None`
+    /// if `tail` is not the memory lent (a broken source): then the lent
+    /// memory is forgotten and the region stays valid without it.
+    pub(crate) fn give_back(&mut self, tail: BytesMut) -> Option<usize> {
+        debug_assert!(self.lent);
+        self.lent = false;
+        let Mem::Heap(b) = &mut self.mem.buf else {
+            unreachable!("only heap memory is lent")
+        };
+        // The lent memory starts right after the unread bytes.
+        let expected = b.as_ptr().wrapping_add(b.len());
+        if tail.as_ptr() != expected || b.len() != self.filled {
+            self.end = self.filled.min(b.capacity());
+            return None;
+        }
+        let n = tail.len();
+        // Contiguous pieces of one allocation: joined in O(1).
+        b.unsplit(tail);
+        self.filled += n;
+        self.end = self.end.clamp(self.filled, b.capacity());
+        Some(n)
+    }
+
+    /// Forgets a lent tail that will never come back (its source was
+    /// dropped or replaced with the read in flight): the region goes on
+    /// without that memory.
+    pub(crate) fn forget_lent(&mut self) {
+        if self.lent {
+            self.lent = false;
+            self.end = self.filled.min(self.mem.buf.capacity());
         }
     }
 
@@ -591,9 +660,10 @@ impl Region {
         }
     }
 
-    /// Lets go of the allocation if nothing is unread.
+    /// Lets go of the allocation if nothing is unread (and nothing is
+    /// lent: a read in flight keeps the allocation alive anyway).
     pub(crate) fn release_if_empty(&mut self) {
-        if self.len() == 0 && self.mem.len != 0 {
+        if self.len() == 0 && self.mem.len != 0 && !self.lent {
             *self = Region::default();
         }
     }
@@ -647,7 +717,9 @@ impl Region {
     pub(crate) fn debug_check(&self) {
         debug_assert!(self.head <= self.filled);
         debug_assert!(self.filled <= self.mem.buf.len());
-        debug_assert!(self.filled <= self.end && self.end <= self.mem.buf.capacity());
+        debug_assert!(
+            self.filled <= self.end && (self.lent || self.end <= self.mem.buf.capacity())
+        );
     }
 }
 

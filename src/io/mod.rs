@@ -19,10 +19,17 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::BytesMut;
+
 pub(crate) mod checked;
+#[cfg(feature = "compio")]
+mod compio;
 #[cfg(feature = "tokio")]
 mod tokio;
 
+#[cfg(feature = "compio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "compio")))]
+pub use self::compio::CompioIo;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use self::tokio::TokioIo;
@@ -92,6 +99,38 @@ pub(crate) mod sealed {
                 io::ErrorKind::Unsupported,
                 "this source reads only into initialized memory",
             )))
+        }
+
+        /// Whether reads go through `poll_read_lent`: a completion source
+        /// (io_uring) owns the memory it reads into until the read is done,
+        /// so the reader lends it its free tail instead of a slice.
+        const LENDS: bool = false;
+
+        /// Whether a read of `poll_read_lent` is in flight, holding the
+        /// memory it was lent.
+        fn read_in_flight(&self) -> bool {
+            false
+        }
+
+        /// One read into lent memory. With no read in flight, `lend` gives
+        /// the memory (an empty `BytesMut` whose capacity is the free tail)
+        /// and the most the read may bring; the read then owns it until it
+        /// completes, even across dropped futures, and the next call takes
+        /// up its result. Ready with the memory back, holding the bytes
+        /// read at its front. The reader calls it only when `LENDS`.
+        fn poll_read_lent(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            lend: impl FnOnce() -> (BytesMut, usize),
+        ) -> Poll<(io::Result<usize>, BytesMut)> {
+            let _ = lend;
+            Poll::Ready((
+                Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "this source does not read into lent memory",
+                )),
+                BytesMut::new(),
+            ))
         }
     }
 

@@ -438,6 +438,9 @@ pub(crate) fn poll_fill<R: Source>(
     if buf.yield_due(YIELD_AFTER) {
         return yield_now(cx);
     }
+    if R::LENDS {
+        return poll_fill_lent(buf, inner, cx, fill);
+    }
     let read = if R::READS_UNINIT {
         // tokio: straight into memory that was never zeroed.
         let (window, eof) = buf.prepare_uninit(fill);
@@ -478,6 +481,63 @@ pub(crate) fn poll_fill<R: Source>(
         }
         err => err,
     }
+}
+
+/// [`poll_fill`] from a completion source (compio): the buffer lends its
+/// free tail to the read, which owns it until the read completes, across
+/// dropped futures (the source keeps the read in flight, and this takes up
+/// its result on the next call). The same checks as `checked_io`'s.
+#[cold]
+fn poll_fill_lent<R: Source>(
+    buf: &mut Buffer,
+    mut inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    fill: Fill,
+) -> Poll<io::Result<usize>> {
+    if buf.is_lent() && !inner.read_in_flight() {
+        // The source was replaced (or its read dropped) with the tail lent:
+        // that memory will not come back.
+        buf.forget_lent();
+    }
+    for _ in 0..checked_io::INTERRUPTED_RETRIES {
+        let (result, tail) = match inner.as_mut().poll_read_lent(cx, || {
+            let (tail, max) = buf.lend(fill);
+            (tail, budgeted_len(max))
+        }) {
+            Poll::Ready(done) => done,
+            Poll::Pending => {
+                buf.waited();
+                return Poll::Pending;
+            }
+        };
+        let Some(n) = buf.give_back(tail) else {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "completion source returned memory other than the memory lent",
+            )));
+        };
+        match result {
+            Ok(0) => {
+                *buf.eof_mut() = true;
+                buf.release_if_empty();
+                return Poll::Ready(Ok(0));
+            }
+            Ok(_) => {
+                *buf.eof_mut() = false;
+                buf.read_from_source(n);
+                return Poll::Ready(Ok(n));
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+    yield_now(cx)
+}
+
+/// At most [`YIELD_AFTER`] of `max` (as [`budgeted`], for a length).
+#[inline]
+fn budgeted_len(max: usize) -> usize {
+    max.min(YIELD_AFTER)
 }
 
 /// One read from `inner` straight into caller memory (bypassing the

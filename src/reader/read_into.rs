@@ -28,7 +28,8 @@ impl<R: Source> StreamReader<R> {
             return Poll::Ready(Ok(0));
         }
         if this.buf.len() == 0 {
-            if this.buf.reads_direct(dst.len()) {
+            // (A completion source reads only into the buffer it is lent.)
+            if !R::LENDS && this.buf.reads_direct(dst.len()) {
                 return poll_read_direct(this.buf, this.inner, cx, dst);
             }
             if ready!(poll_fill(this.buf, this.inner.as_mut(), cx, Fill::More))? == 0 {
@@ -219,7 +220,7 @@ impl<R: Source> StreamReader<R> {
             let rest = &mut dst[*written..];
             let got = if buf.len() > 0 {
                 Poll::Ready(Ok(buf.copy_to(rest)))
-            } else if buf.reads_direct(rest.len()) {
+            } else if !R::LENDS && buf.reads_direct(rest.len()) {
                 poll_read_direct(buf, inner.as_mut(), cx, rest)
             } else {
                 poll_fill(buf, inner.as_mut(), cx, Fill::More).map_ok(|n| {
