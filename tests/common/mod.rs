@@ -253,6 +253,8 @@ where
         for runtime in tokio_runtimes() {
             runtime.block_on(test());
         }
+        #[cfg(feature = "compio")]
+        compio_runtime().block_on(test());
     }
     #[cfg(miri)]
     futures_lite::future::block_on(test());
@@ -273,6 +275,79 @@ pub fn tokio_runtimes() -> [tokio::runtime::Runtime; 2] {
             .build()
             .unwrap(),
     ]
+}
+
+/// compio's runtime on its io_uring driver, or on its polling driver when
+/// `INTAKE_COMPIO_DRIVER=polling` (what containers whose seccomp profile
+/// blocks io_uring get): CI runs the tests both ways.
+#[cfg(feature = "compio")]
+pub fn compio_runtime() -> compio::runtime::Runtime {
+    use compio::driver::{DriverType, ProactorBuilder};
+    let mut proactor = ProactorBuilder::new();
+    match std::env::var("INTAKE_COMPIO_DRIVER").as_deref() {
+        Ok("polling") => proactor.driver_type(DriverType::Poll),
+        Ok("io-uring") | Err(_) => proactor.driver_type(DriverType::IoUring),
+        Ok(other) => panic!("INTAKE_COMPIO_DRIVER={other}: io-uring or polling"),
+    };
+    let rt = compio::runtime::Runtime::builder()
+        .with_proactor(proactor)
+        .build()
+        .expect("compio runtime");
+    let want = match std::env::var("INTAKE_COMPIO_DRIVER").as_deref() {
+        Ok("polling") => DriverType::Poll,
+        _ => DriverType::IoUring,
+    };
+    assert_eq!(rt.driver_type(), want, "compio runs on the driver asked for");
+    rt
+}
+
+/// A futures-io reader or writer of this kit seen through compio's
+/// owned-buffer I/O traits, so that `intake::CompioIo::new(AsCompio(kit))`
+/// drives the same scripted behaviour through the completion path (lent
+/// memory, operations that outlive dropped futures).
+#[cfg(feature = "compio")]
+#[derive(Debug)]
+pub struct AsCompio<T>(pub T);
+
+#[cfg(feature = "compio")]
+impl<T: AsyncRead + Unpin> compio::io::AsyncRead for AsCompio<T> {
+    async fn read<B: compio::buf::IoBufMut>(&mut self, mut buf: B) -> compio::BufResult<usize, B> {
+        // As the kernel does: only the `n` bytes read are written, into
+        // memory that may be uninitialized, at the buffer's start.
+        let mut scratch = vec![0u8; buf.as_uninit().len()];
+        let got = futures_lite::future::poll_fn(|cx| Pin::new(&mut self.0).poll_read(cx, &mut scratch)).await;
+        match got {
+            Ok(n) => {
+                for (dst, src) in buf.as_uninit().iter_mut().zip(&scratch[..n]) {
+                    dst.write(*src);
+                }
+                // SAFETY: the first `n` bytes were written just above.
+                unsafe { compio::buf::SetLen::set_len(&mut buf, n) };
+                compio::BufResult(Ok(n), buf)
+            }
+            Err(e) => compio::BufResult(Err(e), buf),
+        }
+    }
+}
+
+#[cfg(feature = "compio")]
+impl<T: AsyncWrite + Unpin> compio::io::AsyncWrite for AsCompio<T> {
+    async fn write<B: compio::buf::IoBuf>(&mut self, buf: B) -> compio::BufResult<usize, B> {
+        let got = futures_lite::future::poll_fn(|cx| Pin::new(&mut self.0).poll_write(cx, buf.as_init())).await;
+        compio::BufResult(got, buf)
+    }
+    async fn flush(&mut self) -> io::Result<()> {
+        futures_lite::future::poll_fn(|cx| Pin::new(&mut self.0).poll_flush(cx)).await
+    }
+    async fn shutdown(&mut self) -> io::Result<()> {
+        futures_lite::future::poll_fn(|cx| Pin::new(&mut self.0).poll_close(cx)).await
+    }
+}
+
+/// A kit reader or writer behind `intake::CompioIo`: the completion path.
+#[cfg(feature = "compio")]
+pub fn via_compio<T: 'static>(io: T) -> intake::CompioIo<AsCompio<T>> {
+    intake::CompioIo::new(AsCompio(io))
 }
 
 /// A futures-io reader or writer of this kit seen through tokio's I/O

@@ -1,0 +1,421 @@
+//! The completion path (`--features compio`): compio's owned-buffer I/O
+//! behind `CompioIo`, driven through the adversarial kit (every delivery,
+//! EOF at every offset, errors mid-frame, cancellation at every poll,
+//! partial writes), the lent memory checked by address, and loopback TCP on
+//! compio's runtime (io_uring, or its polling driver with
+//! `INTAKE_COMPIO_DRIVER=polling`). Every other test file also runs on
+//! compio's runtime with the feature (`on_both_runtimes`).
+#![cfg(feature = "compio")]
+#![cfg(not(miri))] // io_uring and epoll are system calls Miri does not model
+mod common;
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::*;
+use futures::{SinkExt, StreamExt};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use intake::frame::{Delimited, FramedRead, FramedWrite};
+use intake::{CompioIo, Error, LengthPrefix, StreamReader, StreamWriter};
+
+fn framed_input(n: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut wire = Vec::new();
+    let mut frames = Vec::new();
+    for i in 0..n {
+        let f = pattern(i * 37 % 300, i as u64);
+        wire.extend_from_slice(&(f.len() as u16).to_be_bytes());
+        wire.extend_from_slice(&f);
+        frames.push(f);
+    }
+    (wire, frames)
+}
+
+#[test]
+fn every_read_through_compio_io_under_every_delivery() {
+    on_both_runtimes(|| async {
+        let mut data = b"HELO there\r\n".to_vec();
+        let body = pattern(2000, 1);
+        data.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        data.extend_from_slice(&body);
+        data.extend_from_slice(b"tail-bytes");
+        for (how, src) in deliveries(&data) {
+            let mut r = StreamReader::with_capacity(64, via_compio(src));
+            assert_eq!(&r.read_exactly(4).await.unwrap()[..], b"HELO", "{how}");
+            assert_eq!(r.peek(3).await.unwrap()[..3], b" th"[..], "{how}");
+            let line = r.peek_until(b"\r\n").await.unwrap().unwrap().len();
+            r.consume(line);
+            let frame = r.read_frame(&LengthPrefix::new(4)).await.unwrap();
+            assert_eq!(frame.as_deref(), Some(&body[..]), "{how}");
+            let mut tail = [0u8; 4];
+            r.read_exact_into(&mut tail).await.unwrap();
+            let mut rest = vec![0u8; 6];
+            let mut filled = 0;
+            r.read_exact_into_resumable(&mut rest, &mut filled)
+                .await
+                .unwrap();
+            assert_eq!([&tail[..], &rest[..]].concat(), b"tail-bytes", "{how}");
+            assert!(r.read_until(b"\n").await.unwrap().is_none(), "{how}");
+            assert!(r.at_eof(), "{how}");
+        }
+    });
+}
+
+#[test]
+fn large_reads_into_caller_memory_go_through_the_buffer() {
+    // A futures-io reader reads a large `read_exact_into` straight into
+    // the caller's slice; a completion read cannot borrow it (it may
+    // outlive the future), so the bytes come through the buffer.
+    on_both_runtimes(|| async {
+        let data = pattern(300_000, 9);
+        for (how, src) in deliveries(&data) {
+            let mut r = StreamReader::with_capacity(1024, via_compio(src));
+            let mut dst = vec![0u8; data.len()];
+            r.read_exact_into(&mut dst).await.unwrap();
+            assert_eq!(dst, data, "{how}");
+            let mut more = Vec::new();
+            r.read_to_end(&mut more).await.unwrap();
+            assert!(more.is_empty(), "{how}");
+        }
+    });
+}
+
+#[test]
+fn eof_at_every_offset_through_compio_io() {
+    on_both_runtimes(|| async {
+        let (wire, frames) = framed_input(4);
+        for cut in 0..=wire.len() {
+            let src = ScriptedReader::chunked(&wire[..cut], 3, true);
+            let mut r = StreamReader::with_capacity(16, via_compio(src));
+            let mut got = Vec::new();
+            let end = loop {
+                match r.read_frame(&LengthPrefix::new(2)).await {
+                    Ok(Some(f)) => got.push(f.to_vec()),
+                    other => break other,
+                }
+            };
+            assert_eq!(got[..], frames[..got.len()], "cut {cut}");
+            let at_boundary = (0..=frames.len())
+                .map(|k| frames[..k].iter().map(|f| f.len() + 2).sum::<usize>())
+                .any(|b| b == cut);
+            match end {
+                Ok(None) => assert!(at_boundary, "cut {cut}"),
+                Err(Error::UnexpectedEof { .. }) => assert!(!at_boundary, "cut {cut}"),
+                other => panic!("cut {cut}: {other:?}"),
+            }
+        }
+    });
+}
+
+#[test]
+fn error_mid_frame_through_compio_io_keeps_bytes_and_retry_completes() {
+    on_both_runtimes(|| async {
+        let data = pattern(500, 2);
+        let src = ScriptedReader::new([
+            Step::Data(data[..123].to_vec()),
+            Step::Err(io::ErrorKind::ConnectionReset),
+            Step::Pending,
+            Step::Data(data[123..].to_vec()),
+            Step::Eof,
+        ]);
+        let mut r = StreamReader::with_capacity(32, via_compio(src));
+        assert!(matches!(r.read_exactly(500).await, Err(Error::Io(_))));
+        assert_eq!(r.buffer(), &data[..123], "nothing lost");
+        assert_eq!(&r.read_exactly(500).await.unwrap()[..], &data[..]);
+    });
+}
+
+#[test]
+fn cancellation_at_every_poll_through_compio_io() {
+    // A read future dropped mid-read leaves the read in flight in the
+    // wrapper; the next call takes up its bytes.
+    on_both_runtimes(|| async {
+        let (wire, frames) = framed_input(5);
+        for k in 0..24 {
+            let src = ScriptedReader::chunked(&wire, 1, true);
+            let mut r = StreamReader::with_capacity(8, via_compio(src));
+            let prefix = LengthPrefix::new(2);
+            for f in &frames {
+                let got = match poll_at_most(r.read_frame(&prefix), k) {
+                    Some(got) => got.unwrap().unwrap(),
+                    None => r.read_frame(&prefix).await.unwrap().unwrap(),
+                };
+                assert_eq!(&got[..], &f[..], "k = {k}");
+            }
+        }
+    });
+}
+
+#[test]
+fn cancelled_reads_of_every_kind_lose_nothing() {
+    // Every read is first polled k times and dropped; whatever a dropped
+    // read left in flight, the next one takes up.
+    on_both_runtimes(|| async {
+        let mut data = Vec::new();
+        for i in 0..40 {
+            data.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        for k in 1..6 {
+            let src = ScriptedReader::chunked(&data, 3, true);
+            let mut r = StreamReader::with_capacity(16, via_compio(src));
+            let mut got = Vec::new();
+            loop {
+                // A peek dropped after k polls: it may leave a read in
+                // flight, or bytes buffered; neither may be lost.
+                let _ = poll_at_most(r.peek(2), k);
+                let line = match poll_at_most(r.read_until(b"\n"), k) {
+                    Some(res) => res,
+                    None => r.read_until(b"\n").await,
+                };
+                match line {
+                    Ok(Some(line)) => got.extend_from_slice(&line),
+                    Ok(None) | Err(Error::UnexpectedEof { .. }) => break,
+                    Err(e) => panic!("{e}"),
+                }
+                let five = match poll_at_most(r.read_exactly(5), k) {
+                    Some(res) => res,
+                    None => r.read_exactly(5).await,
+                };
+                match five {
+                    Ok(b) => got.extend_from_slice(&b),
+                    Err(Error::UnexpectedEof { .. }) => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            got.extend_from_slice(r.buffer());
+            assert_eq!(got, data, "k = {k}");
+        }
+    });
+}
+
+/// A compio source that records where each read was told to put its
+/// bytes, over a script.
+struct Recording {
+    src: AsCompio<ScriptedReader>,
+    addrs: Rc<RefCell<Vec<usize>>>,
+}
+
+impl compio::io::AsyncRead for Recording {
+    async fn read<B: compio::buf::IoBufMut>(
+        &mut self,
+        mut buf: B,
+    ) -> compio::BufResult<usize, B> {
+        self.addrs
+            .borrow_mut()
+            .push(buf.as_uninit().as_ptr() as usize);
+        self.src.read(buf).await
+    }
+}
+
+#[test]
+fn the_source_writes_where_the_frame_lives() {
+    // No staging buffer: the memory each read is lent is the reader's own,
+    // and the frame handed out is that memory.
+    on_both_runtimes(|| async {
+        let body = pattern(100_000, 4);
+        let mut wire = (body.len() as u32).to_be_bytes().to_vec();
+        wire.extend_from_slice(&body);
+        let addrs = Rc::new(RefCell::new(Vec::new()));
+        let src = Recording {
+            src: AsCompio(ScriptedReader::chunked(&wire, 7000, true)),
+            addrs: addrs.clone(),
+        };
+        let mut r = StreamReader::with_capacity(64, CompioIo::new(src));
+        let frame = r.read_frame(&LengthPrefix::new(4)).await.unwrap().unwrap();
+        assert_eq!(frame, body);
+        let start = frame.as_ptr() as usize;
+        let range = start..start + frame.len();
+        let addrs = addrs.borrow();
+        // The reads of the frame's bytes (after the header's) wrote inside it.
+        let inside = addrs.iter().filter(|a| range.contains(a)).count();
+        assert!(
+            inside >= body.len() / 7000 - 1,
+            "{inside} of {} reads wrote into the frame's memory",
+            addrs.len()
+        );
+    });
+}
+
+#[test]
+fn a_source_replaced_with_a_read_in_flight_leaves_a_working_reader() {
+    on_both_runtimes(|| async {
+        let src = ScriptedReader::new([Step::Pending, Step::Data(b"lost".to_vec())]);
+        let mut r = StreamReader::with_capacity(16, via_compio(src));
+        assert!(poll_at_most(r.read_exactly(4), 1).is_none());
+        assert!(r.get_ref().is_busy(), "the read is in flight");
+        // The lent tail goes with the old source.
+        *r.get_mut() = via_compio(ScriptedReader::chunked(b"fresh bytes", 2, true));
+        assert_eq!(&r.read_exactly(11).await.unwrap()[..], b"fresh bytes");
+    });
+}
+
+#[test]
+fn writer_through_compio_io_with_partial_writes_pending_and_cancellation() {
+    on_both_runtimes(|| async {
+        for (max, pending) in [(1, true), (7, false), (1500, true)] {
+            for k in [0, 1, 2, 5] {
+                let mut w = StreamWriter::new(via_compio(SlowWriter::new(max, pending)));
+                let mut expected = Vec::new();
+                for i in 0..150u32 {
+                    let item = pattern((i as usize * 13) % 200, u64::from(i));
+                    // A send dropped after k polls queues the whole item or
+                    // nothing; a flush dropped mid-write leaves the write in
+                    // flight, taken up by the next one.
+                    if poll_at_most(w.send(Bytes::from(item.clone())), k).is_some() {
+                        expected.extend_from_slice(&item);
+                    }
+                    w.send_frame(&LengthPrefix::new(4), Bytes::from(item.clone()))
+                        .await
+                        .unwrap();
+                    expected.extend_from_slice(&(item.len() as u32).to_be_bytes());
+                    expected.extend_from_slice(&item);
+                    let _ = poll_at_most(w.flush(), k);
+                    w.write_all(b"|").await.unwrap();
+                    expected.push(b'|');
+                }
+                w.close().await.unwrap();
+                assert_eq!(w.pending(), 0);
+                let inner = w.into_inner().into_inner().expect("idle after close");
+                let sink = inner.0;
+                assert_eq!(sink.data, expected, "max {max}, pending {pending}, k {k}");
+                assert_eq!(sink.closes, 1, "shut down once");
+            }
+        }
+    });
+}
+
+#[test]
+fn writer_errors_through_compio_io_keep_pending_exact() {
+    on_both_runtimes(|| async {
+        let mut w = StreamWriter::new(via_compio(SlowWriter::new(10, true).failing_after(25)));
+        let data = pattern(100, 5);
+        w.send(Bytes::from(data.clone())).await.unwrap();
+        assert!(w.flush().await.is_err());
+        let sent = w.get_ref().get_ref().unwrap().0.data.len();
+        assert_eq!(w.pending(), data.len() - sent, "pending is exact");
+    });
+}
+
+/// Frames one way and lines the other over compio sockets, on compio's
+/// runtime: the reader and the writer of each side over clones of one
+/// `TcpStream` (a read and a write in flight at once).
+#[test]
+fn loopback_tcp_on_compio() {
+    compio_runtime().block_on(async {
+        let listener = compio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, server) =
+            futures_lite::future::zip(compio::net::TcpStream::connect(addr), listener.accept())
+                .await;
+        let (client, (server, _)) = (client.unwrap(), server.unwrap());
+        let (wire, frames) = framed_input(300);
+        let frames2 = frames.clone();
+        let send = async move {
+            let mut w = StreamWriter::new(CompioIo::new(client.clone()));
+            for piece in wire.chunks(1009) {
+                w.write_all(piece).await.unwrap();
+            }
+            w.flush().await.unwrap();
+            let mut r = StreamReader::new(CompioIo::new(client));
+            for (i, f) in frames2.iter().enumerate() {
+                let line = r.read_until(b"\n").await.unwrap().unwrap();
+                assert_eq!(line, format!("{i} {}\n", f.len()).as_bytes());
+            }
+            assert!(r.read_until(b"\n").await.unwrap().is_none());
+        };
+        let receive = async move {
+            let mut r = StreamReader::with_capacity(4096, CompioIo::new(server.clone()));
+            let mut w = StreamWriter::new(CompioIo::new(server));
+            for (i, expected) in frames.iter().enumerate() {
+                let f = r.read_frame(&LengthPrefix::new(2)).await.unwrap().unwrap();
+                assert_eq!(&f[..], &expected[..]);
+                w.write_all(format!("{i} {}\n", f.len()).as_bytes())
+                    .await
+                    .unwrap();
+            }
+            w.close().await.unwrap();
+        };
+        futures_lite::future::zip(send, receive).await;
+    });
+}
+
+#[test]
+fn framed_stream_and_sink_over_compio_tcp() {
+    compio_runtime().block_on(async {
+        let listener = compio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, server) =
+            futures_lite::future::zip(compio::net::TcpStream::connect(addr), listener.accept())
+                .await;
+        let (client, (server, _)) = (client.unwrap(), server.unwrap());
+        let lines: Vec<Bytes> = (0..1000)
+            .map(|i| Bytes::from(format!("line number {i}")))
+            .collect();
+        let expected = lines.clone();
+        let send = async move {
+            let mut sink = FramedWrite::new(CompioIo::new(client), Delimited::lines());
+            for l in lines {
+                sink.feed(l).await.unwrap();
+            }
+            sink.close().await.unwrap();
+        };
+        let receive = async move {
+            let codec = Delimited::lines().strip_line_ending();
+            let stream = FramedRead::new(CompioIo::new(server), codec);
+            let got: Vec<Bytes> = stream.map(Result::unwrap).collect().await;
+            assert_eq!(got, expected);
+        };
+        futures_lite::future::zip(send, receive).await;
+    });
+}
+
+#[test]
+fn a_reader_dropped_with_a_read_in_flight_is_sound() {
+    // The kernel still owns the lent memory after the reader is gone;
+    // compio keeps it until the operation completes. The socket then
+    // carries on for a new reader.
+    compio_runtime().block_on(async {
+        let listener = compio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, server) =
+            futures_lite::future::zip(compio::net::TcpStream::connect(addr), listener.accept())
+                .await;
+        let (client, (server, _)) = (client.unwrap(), server.unwrap());
+        for _ in 0..50 {
+            let mut r = StreamReader::with_capacity(1 << 16, CompioIo::new(server.clone()));
+            let read = r.read_exactly(10);
+            futures_lite::pin!(read);
+            assert!(futures_lite::future::poll_once(&mut read).await.is_none());
+            drop(read);
+            drop(r);
+        }
+        let mut w = StreamWriter::new(CompioIo::new(client));
+        w.write_all(b"after the drops").await.unwrap();
+        w.close().await.unwrap();
+        // Some of the dropped reads may have taken bytes (they completed
+        // with nobody to give them to); the socket itself is fine.
+        compio::time::sleep(Duration::from_millis(20)).await;
+    });
+}
+
+/// A compio source that reports a count other than what it filled.
+struct Miscounts;
+
+impl compio::io::AsyncRead for Miscounts {
+    async fn read<B: compio::buf::IoBufMut>(&mut self, buf: B) -> compio::BufResult<usize, B> {
+        compio::BufResult(Ok(5), buf)
+    }
+}
+
+#[test]
+fn a_source_that_miscounts_is_invalid_data() {
+    on_both_runtimes(|| async {
+        let mut r = StreamReader::new(CompioIo::new(Miscounts));
+        match r.read_exactly(4).await {
+            Err(Error::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::InvalidData),
+            other => panic!("{other:?}"),
+        }
+    });
+}
