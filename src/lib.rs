@@ -2,7 +2,9 @@
 //!
 //! A runtime-neutral buffered async stream reader (and its matching writer)
 //! for smol, async-std and anything else that speaks
-//! [`futures_io::AsyncRead`] / `AsyncWrite`.
+//! [`futures_io::AsyncRead`] / `AsyncWrite`, for tokio (the `tokio`
+//! feature, `TokioIo`) and for completion I/O, io_uring through compio (the
+//! `compio` feature, `CompioIo`: the kernel reads into the reader's buffer).
 //!
 //! [`StreamReader`] keeps **one contiguous buffer** per stream. The inner
 //! reader writes straight into the memory where the bytes will live (the
@@ -128,8 +130,10 @@
 //! ```
 //!
 //! The library depends on no runtime: only `futures-io`, `futures-core`,
-//! `futures-sink`, `bytes`, `memchr` and `pin-project-lite`, plus tokio's
-//! I/O traits (no runtime) with the `tokio` feature.
+//! `futures-sink`, `bytes`, `memchr` and `pin-project-lite` (and `libc` on
+//! Linux), plus tokio's I/O traits (no runtime) with the `tokio` feature,
+//! and compio's I/O and buffer traits (`compio-io`, `compio-buf`; no
+//! runtime) with the `compio` feature.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
@@ -186,6 +190,6 @@ pub use reader::{
     EXACT_ALLOC_MAX, MAX_CAPACITY,
 };
 pub use writer::{
-    Flush, SendBytes, SendFrame, StreamWriter, DEFAULT_COPY_THRESHOLD, DEFAULT_MAX_PENDING,
-    DIRECT_WRITE, MAX_IOVECS,
+    Flush, SendBytes, SendFrame, StreamWriter, WriteFrame, DEFAULT_COPY_THRESHOLD,
+    DEFAULT_MAX_PENDING, DIRECT_WRITE, MAX_IOVECS,
 };

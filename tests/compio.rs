@@ -198,10 +198,7 @@ struct Recording {
 }
 
 impl compio::io::AsyncRead for Recording {
-    async fn read<B: compio::buf::IoBufMut>(
-        &mut self,
-        mut buf: B,
-    ) -> compio::BufResult<usize, B> {
+    async fn read<B: compio::buf::IoBufMut>(&mut self, mut buf: B) -> compio::BufResult<usize, B> {
         self.addrs
             .borrow_mut()
             .push(buf.as_uninit().as_ptr() as usize);
@@ -385,10 +382,10 @@ fn a_reader_dropped_with_a_read_in_flight_is_sound() {
         let (client, (server, _)) = (client.unwrap(), server.unwrap());
         for _ in 0..50 {
             let mut r = StreamReader::with_capacity(1 << 16, CompioIo::new(server.clone()));
-            let read = r.read_exactly(10);
-            futures_lite::pin!(read);
+            let mut read = Box::pin(r.read_exactly(10));
             assert!(futures_lite::future::poll_once(&mut read).await.is_none());
             drop(read);
+            assert!(r.get_ref().is_busy(), "the read is in flight");
             drop(r);
         }
         let mut w = StreamWriter::new(CompioIo::new(client));

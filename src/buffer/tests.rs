@@ -416,3 +416,97 @@ fn a_source_reading_uninit_memory_keeps_what_a_put_back_buffered() {
     assert_eq!(&frame[..16], b"abcdefghijklmnop");
     assert!(frame[16..].iter().all(|&x| x == 9));
 }
+
+// ------------------------------------------------ lending (completion I/O)
+
+/// What a completion source does with lent memory: writes `data` at its
+/// front (within its capacity, so the memory is not moved).
+fn kernel_writes(tail: &mut bytes::BytesMut, max: usize, data: &[u8]) {
+    let n = data.len().min(max).min(tail.capacity());
+    tail.extend_from_slice(&data[..n]);
+}
+
+#[test]
+fn lent_tail_comes_back_joined_in_place() {
+    let mut b = buffer(64);
+    let (mut tail, max) = b.lend(Fill::More);
+    assert!(b.is_lent());
+    assert!(max > 0 && max <= tail.capacity());
+    let at = tail.as_ptr();
+    kernel_writes(&mut tail, max, b"hello world");
+    assert_eq!(b.give_back(tail), Some(11));
+    assert!(!b.is_lent());
+    assert_eq!(b.unread(), b"hello world");
+    // The bytes are where the lent memory was: no copy.
+    assert_eq!(b.unread().as_ptr(), at);
+    // The next lend continues right after them, in the same allocation.
+    let (tail, _) = b.lend(Fill::More);
+    assert_eq!(tail.as_ptr(), at.wrapping_add(11));
+    assert_eq!(b.give_back(tail), Some(0));
+    assert_eq!(b.take(5), &b"hello"[..]);
+}
+
+#[test]
+fn frames_taken_while_lent_leave_the_join_intact() {
+    let mut b = buffer(64);
+    let (mut tail, max) = b.lend(Fill::More);
+    kernel_writes(&mut tail, max, b"abcdefgh");
+    b.give_back(tail).unwrap();
+    let (mut tail, max) = b.lend(Fill::More);
+    // Meanwhile the caller takes every unread byte (and drops the frames).
+    assert_eq!(b.take(3), &b"abc"[..]);
+    b.consume(5);
+    assert_eq!(b.len(), 0);
+    kernel_writes(&mut tail, max, b"ijk");
+    assert_eq!(b.give_back(tail), Some(3));
+    assert_eq!(b.unread(), b"ijk");
+    b.region.debug_check();
+}
+
+#[test]
+fn memory_other_than_the_lent_is_refused_and_the_region_stays_valid() {
+    let mut b = buffer(64);
+    let (mut tail, max) = b.lend(Fill::More);
+    kernel_writes(&mut tail, max, b"kept");
+    b.give_back(tail).unwrap();
+    let (_lent, _) = b.lend(Fill::More);
+    let mut foreign = bytes::BytesMut::with_capacity(16);
+    foreign.extend_from_slice(b"evil");
+    assert_eq!(b.give_back(foreign), None);
+    assert_eq!(b.unread(), b"kept", "the unread bytes are untouched");
+    b.region.debug_check();
+    // The reader goes on: room is made anew.
+    let (mut tail, max) = b.lend(Fill::More);
+    kernel_writes(&mut tail, max, b"!");
+    assert_eq!(b.give_back(tail), Some(1));
+    assert_eq!(b.unread(), b"kept!");
+}
+
+#[test]
+fn a_forgotten_lent_tail_leaves_a_working_buffer() {
+    let mut b = buffer(32);
+    let (mut tail, max) = b.lend(Fill::More);
+    kernel_writes(&mut tail, max, b"xy");
+    b.give_back(tail).unwrap();
+    let (lost, _) = b.lend(Fill::More);
+    drop(lost); // gone with its source
+    b.forget_lent();
+    assert!(!b.is_lent());
+    b.region.debug_check();
+    let (mut tail, max) = b.lend(Fill::Exactly { n: 100 });
+    kernel_writes(&mut tail, max, &[7; 98]);
+    assert_eq!(b.give_back(tail), Some(98.min(max)));
+    assert_eq!(&b.unread()[..2], b"xy");
+}
+
+#[test]
+fn an_empty_lent_reader_keeps_its_memory_until_the_read_is_back() {
+    let mut b = buffer(32);
+    let (mut tail, max) = b.lend(Fill::More);
+    // A waiting reader lets go of empty memory, but not of lent memory.
+    b.release_if_empty();
+    assert!(b.allocated() > 0);
+    kernel_writes(&mut tail, max, b"late bytes");
+    assert_eq!(b.give_back(tail), Some(10));
+    assert_eq!(b.unread(), b"late bytes");
+}

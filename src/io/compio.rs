@@ -129,10 +129,11 @@ pub struct CompioIo<S> {
     /// Finished operations whose results no call has claimed yet, one slot
     /// per kind (a read's bytes or a write's count are never dropped: the
     /// next read or write takes them up).
-    read_done: Option<Done>,
-    write_done: Option<Done>,
+    /// (Boxed: rare, and the wrapper stays small.)
+    read_done: Option<Box<Done>>,
+    write_done: Option<Box<Done>>,
     /// A flush's or a shutdown's result (dropped if nobody asks again).
-    other_done: Option<Done>,
+    other_done: Option<Box<Done>>,
     /// The staging buffer of writes, between them.
     staging: BytesMut,
 }
@@ -192,7 +193,7 @@ impl<S> CompioIo<S> {
     }
 
     /// The slot for results of `kind`.
-    fn slot(&mut self, kind: Kind) -> &mut Option<Done> {
+    fn slot(&mut self, kind: Kind) -> &mut Option<Box<Done>> {
         match kind {
             Kind::Read => &mut self.read_done,
             Kind::Write => &mut self.write_done,
@@ -207,15 +208,19 @@ impl<S> CompioIo<S> {
     fn poll_claim(&mut self, cx: &mut Context<'_>, kind: Kind) -> Poll<Option<Done>> {
         loop {
             if let Some(done) = self.slot(kind).take() {
-                return Poll::Ready(Some(done));
+                return Poll::Ready(Some(*done));
             }
             let State::Busy(op, _) = &mut self.state else {
                 return Poll::Ready(None);
             };
             let (s, done) = std::task::ready!(op.as_mut().poll(cx));
             self.state = State::Idle(s);
-            let kind = done.kind();
-            *self.slot(kind) = Some(done);
+            if done.kind() == kind {
+                return Poll::Ready(Some(done));
+            }
+            // Another kind's result: kept for the call that asks for it.
+            let other = done.kind();
+            *self.slot(other) = Some(Box::new(done));
         }
     }
 

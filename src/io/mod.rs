@@ -3,8 +3,10 @@
 //!
 //! [`Source`] and [`Destination`] are implemented for every
 //! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`] (smol, async-std,
-//! futures, in-memory slices) and, with the `tokio` feature, for tokio's
-//! I/O types wrapped in `TokioIo`. The reader and the writer have one
+//! futures, in-memory slices), with the `tokio` feature for tokio's I/O
+//! types wrapped in `TokioIo`, and with the `compio` feature for compio's
+//! completion-based ones wrapped in `CompioIo` (reads there borrow nothing:
+//! the reader lends its free tail to each read as an owned buffer). The reader and the writer have one
 //! poll core per operation, written against these traits, so every runtime
 //! family runs the same code.
 //!
