@@ -1,4 +1,5 @@
-//! StreamWriter and FramedWrite on one writer: sends, send_frames, borrowed
+//! StreamWriter and FramedWrite on one writer: sends, send_frames,
+//! write_frames (borrowed payloads, also of 64 KiB and more), borrowed
 //! writes (also of 64 KiB and more, which go straight to the inner writer),
 //! Sink items through four encoders, flushes, empty items (also many in a
 //! row), any of them cancelled (polled k times, then dropped), with any cap
@@ -239,6 +240,7 @@ fuzz_target!(|input: &[u8]| {
     };
     let mut fw = FramedWrite::from_writer(sw, encoder);
     let prefix = LengthPrefix::new(2);
+    let prefix4 = LengthPrefix::new(4);
     let mut gen = Gen(u32::from(c0) << 16 | u32::from(c1) << 8);
     // Everything accepted, in order.
     let mut accepted: Vec<u8> = Vec::new();
@@ -475,6 +477,41 @@ fuzz_target!(|input: &[u8]| {
                 match got {
                     Some(Ok(())) | None => check_fault(&mut fw, None, &what),
                     Some(Err(e)) => check_fault(&mut fw, io_kind(&e), &what),
+                }
+            }
+            15 => {
+                // write_frame: a borrowed payload, copied with its header;
+                // a large one (b odd: 64 KiB and more, behind a 4-byte
+                // length) is copied into memory of its own.
+                let (p, len) = if b & 1 == 1 {
+                    big += 1;
+                    if big > 4 {
+                        continue;
+                    }
+                    (prefix4, DIRECT + (usize::from(a) << 8 | usize::from(b)) % 6000)
+                } else {
+                    (prefix, len)
+                };
+                let item = gen.item(len);
+                let framed = p.encode_header(len).ok().map(|h| [h.as_ref(), &item].concat());
+                match drive(writer(&mut fw).write_frame(&p, &item), budget) {
+                    Some(Ok(())) => {
+                        let framed = framed
+                            .unwrap_or_else(|| panic!("{}: write_frame took {len} bytes", what()));
+                        accepted.extend_from_slice(&framed);
+                        bound = cap.max(framed.len());
+                        check_fault(&mut fw, None, &what);
+                    }
+                    Some(Err(e)) if framed.is_none() => {
+                        assert!(
+                            io_kind(&e) == Some(io::ErrorKind::InvalidInput),
+                            "{}: {e}",
+                            what()
+                        );
+                        check_fault(&mut fw, None, &what);
+                    }
+                    Some(Err(e)) => check_fault(&mut fw, io_kind(&e), &what),
+                    None => check_fault(&mut fw, None, &what),
                 }
             }
             _ => {

@@ -140,6 +140,45 @@ impl WriteQueue {
         self.len += data.len();
     }
 
+    /// Appends a copy of a frame: `leading` bytes (often none), the first
+    /// `used` bytes of `header`, then `payload`. Room is made once, and the
+    /// header goes in as its whole fixed-size array (a few stores, not a
+    /// call), then the bytes past `used` are cut off again.
+    #[inline]
+    pub(crate) fn push_frame<const N: usize>(
+        &mut self,
+        leading: &[u8],
+        header: &[u8; N],
+        used: usize,
+        payload: &[u8],
+    ) {
+        debug_assert!(used <= N);
+        let more = leading.len() + N + payload.len();
+        if self.coalesce.capacity() - self.coalesce.len() < more {
+            self.make_room(more);
+        }
+        if !leading.is_empty() {
+            self.coalesce.extend_from_slice(leading);
+        }
+        self.coalesce.extend_from_slice(header);
+        self.coalesce.truncate(self.coalesce.len() - (N - used));
+        self.coalesce.extend_from_slice(payload);
+        self.len += leading.len() + used + payload.len();
+    }
+
+    /// Appends `data` as it is, whatever the copy threshold (a copy the
+    /// writer made itself, which copying again would only repeat). Empty
+    /// `data` is dropped.
+    #[inline]
+    pub(crate) fn keep(&mut self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        let at = self.copied_end();
+        self.len += data.len();
+        self.kept.push_back((at, data));
+    }
+
     /// Appends `data`: copied if smaller than the copy threshold, otherwise
     /// kept as it is. Empty `data` is dropped.
     #[inline]

@@ -473,15 +473,21 @@ impl LengthPrefix {
     /// assert!(prefix.encode_header(256).is_err());
     /// # Ok::<(), intake::Error>(())
     /// ```
+    #[inline]
     pub fn encode_header(&self, payload_len: usize) -> Result<Header, Error> {
         if self.offset != 0 {
-            return Err(unrepresentable(format!(
-                "a prefix with a length field offset of {} cannot make up the bytes \
-                 before the length field: give them with send_frame_with_leading",
-                self.offset
-            )));
+            return Err(self.offset_needs_leading());
         }
         self.encode_length_field(payload_len)
+    }
+
+    #[cold]
+    fn offset_needs_leading(&self) -> Error {
+        unrepresentable(format!(
+            "a prefix with a length field offset of {} cannot make up the bytes \
+             before the length field: give them with send_frame_with_leading",
+            self.offset
+        ))
     }
 
     /// The length field alone (no bytes of a
@@ -507,21 +513,49 @@ impl LengthPrefix {
     /// assert_eq!(pg.encode_length_field(9)?.as_ref(), &[0, 0, 0, 13]);
     /// # Ok::<(), intake::Error>(())
     /// ```
+    // Inlined into every send: the usual case is a few shifts and stores
+    // (the whole 8-byte word is stored, `len` says how much of it counts);
+    // every error is built out of line.
+    #[inline]
     pub fn encode_length_field(&self, payload_len: usize) -> Result<Header, Error> {
+        let w = usize::from(self.width);
+        // The usual case: a fixed width, no adjustment, a length that fits.
+        if w != 0 && self.adjustment == 0 && payload_len <= self.max {
+            let value = payload_len as u64;
+            if w >= 8 || value >> (8 * w) == 0 {
+                // The low `w` bytes of `value` in the first `w` bytes.
+                let word = if self.little_endian {
+                    value.to_le_bytes()
+                } else {
+                    (value << ((8 * (8 - w) as u32) % 64)).to_be_bytes()
+                };
+                let mut bytes = [0; MAX_VARINT_LEN];
+                bytes[..8].copy_from_slice(&word);
+                return Ok(Header { bytes, len: w });
+            }
+        }
+        self.encode_length_field_general(payload_len)
+    }
+
+    /// [`encode_length_field`](Self::encode_length_field) for varints,
+    /// adjustments and errors.
+    #[inline(never)]
+    fn encode_length_field_general(&self, payload_len: usize) -> Result<Header, Error> {
         if payload_len > self.max {
             return Err(Error::FrameTooLarge {
                 len: payload_len as u64,
                 max: self.max,
             });
         }
-        let value = i128::try_from(payload_len).unwrap_or(i128::MAX) - i128::from(self.adjustment);
-        let value = u64::try_from(value).map_err(|_| {
-            let what = if value < 0 { "negative" } else { "too large" };
-            unrepresentable(format!(
-                "payload of {payload_len} bytes with adjustment {} gives a {what} length",
-                self.adjustment
-            ))
-        })?;
+        // payload_len - adjustment, in u64 (None: negative or over u64).
+        let value = if self.adjustment == i64::MIN {
+            (payload_len as u64).checked_add(1 << 63)
+        } else {
+            (payload_len as u64).checked_add_signed(-self.adjustment)
+        };
+        let Some(value) = value else {
+            return Err(self.unrepresentable_length(payload_len));
+        };
         let mut header = Header {
             bytes: [0; MAX_VARINT_LEN],
             len: 0,
@@ -544,19 +578,37 @@ impl LengthPrefix {
             w => {
                 let w = usize::from(w);
                 if w < 8 && value >> (8 * w) != 0 {
-                    return Err(unrepresentable(format!(
-                        "payload of {payload_len} bytes does not fit a {w}-byte length prefix"
-                    )));
+                    return Err(self.field_too_narrow(payload_len));
                 }
-                let be = value.to_be_bytes();
-                header.bytes[..w].copy_from_slice(&be[8 - w..]);
-                if self.little_endian {
-                    header.bytes[..w].reverse();
-                }
+                // The low `w` bytes of `value` in the first `w` bytes.
+                let word = if self.little_endian {
+                    value.to_le_bytes()
+                } else {
+                    (value << (8 * (8 - w) as u32 % 64)).to_be_bytes()
+                };
+                header.bytes[..8].copy_from_slice(&word);
                 header.len = w;
             }
         }
         Ok(header)
+    }
+
+    #[cold]
+    fn unrepresentable_length(&self, payload_len: usize) -> Error {
+        let value = i128::try_from(payload_len).unwrap_or(i128::MAX) - i128::from(self.adjustment);
+        let what = if value < 0 { "negative" } else { "too large" };
+        unrepresentable(format!(
+            "payload of {payload_len} bytes with adjustment {} gives a {what} length",
+            self.adjustment
+        ))
+    }
+
+    #[cold]
+    fn field_too_narrow(&self, payload_len: usize) -> Error {
+        unrepresentable(format!(
+            "payload of {payload_len} bytes does not fit a {}-byte length prefix",
+            self.width
+        ))
     }
 }
 
@@ -567,7 +619,17 @@ pub struct Header {
     len: usize,
 }
 
+impl Header {
+    /// The header's bytes and how many of them count: the array is copied
+    /// whole (a fixed-size copy, no call), then cut to its length.
+    #[inline]
+    pub(crate) fn padded(&self) -> (&[u8; MAX_VARINT_LEN], usize) {
+        (&self.bytes, self.len)
+    }
+}
+
 impl AsRef<[u8]> for Header {
+    #[inline]
     fn as_ref(&self) -> &[u8] {
         &self.bytes[..self.len]
     }

@@ -19,8 +19,10 @@ use crate::codec::EncodeBuf;
 use crate::io::checked as checked_io;
 
 mod send;
+mod write_frame;
 
 pub use send::{Flush, SendBytes, SendFrame};
+pub use write_frame::WriteFrame;
 
 /// Default cap on pending bytes: 1 MiB.
 pub const DEFAULT_MAX_PENDING: usize = 1024 * 1024;
@@ -220,6 +222,12 @@ impl<W> StreamWriter<W> {
         pending == 0 || pending.saturating_add(len) <= self.max_pending
     }
 
+    /// The pending bytes, to append to.
+    #[inline]
+    pub(crate) fn queue_mut(&mut self) -> &mut WriteQueue {
+        &mut self.queue
+    }
+
     /// The queue, as an [`EncodeBuf`] that appends to it.
     pub(crate) fn encode_buf(self: Pin<&mut Self>) -> EncodeBuf<'_> {
         EncodeBuf::new(self.project().queue)
@@ -258,6 +266,20 @@ impl<W: Destination> StreamWriter<W> {
             return Poll::Ready(Ok(()));
         }
         self.poll_make_room(cx, len, copied)
+    }
+
+    /// [`poll_room_for`](Self::poll_room_for) on an `Unpin` writer.
+    #[inline]
+    pub(crate) fn poll_room(
+        &mut self,
+        cx: &mut Context<'_>,
+        len: usize,
+        copied: usize,
+    ) -> Poll<io::Result<()>>
+    where
+        W: Unpin,
+    {
+        Pin::new(self).poll_room_for(cx, len, copied)
     }
 
     /// How many of an item's `len` bytes the writer would copy.

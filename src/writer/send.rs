@@ -132,18 +132,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
         leading: &'a [u8],
         payload: Bytes,
     ) -> SendFrame<'a, W> {
-        let header = if leading.len() == prefix.offset() {
-            prefix.encode_length_field(payload.len())
-        } else {
-            Err(Error::Io(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!(
-                    "{} leading bytes for a length field offset of {}",
-                    leading.len(),
-                    prefix.offset()
-                ),
-            )))
-        };
+        let header = length_field_after(prefix, leading, payload.len());
         SendFrame::new(self, leading, Some(header.map(|h| (h, payload))))
     }
 
@@ -175,6 +164,26 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     }
 }
 
+/// The length field that follows the caller's `leading` bytes, which must
+/// be exactly the prefix's offset long.
+pub(super) fn length_field_after(
+    prefix: &LengthPrefix,
+    leading: &[u8],
+    payload_len: usize,
+) -> Result<Header, Error> {
+    if leading.len() != prefix.offset() {
+        return Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} leading bytes for a length field offset of {}",
+                leading.len(),
+                prefix.offset()
+            ),
+        )));
+    }
+    prefix.encode_length_field(payload_len)
+}
+
 named_future! {
     /// Future of [`StreamWriter::send`].
     /// (Not named `Send`: that would shadow the `Send` trait under `use intake::*`.)
@@ -183,19 +192,20 @@ named_future! {
         data: Option<Bytes>,
     }
     impl[W: Destination + Unpin] -> Result<(), Error>;
-    poll(|this, cx| Pin::new(&mut *this).poll_send(cx))
+    poll(|this, cx| this.poll_send(cx))
 }
 
 impl<W: Destination + Unpin> SendBytes<'_, W> {
     /// Room for the bytes (the cap's backpressure), then the bytes queued.
-    fn poll_send(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = &mut *self;
-        let len = this.data.as_ref().map_or(0, Bytes::len);
-        let copied = this.writer.copied(len);
-        let mut writer = Pin::new(&mut *this.writer);
-        ready!(writer.as_mut().poll_room_for(cx, len, copied))?;
-        if let Some(data) = this.data.take() {
-            writer.encode_buf().push(data);
+    #[inline]
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let len = self.data.as_ref().map_or(0, Bytes::len);
+        let copied = self.writer.copied(len);
+        if let Err(e) = ready!(self.writer.poll_room(cx, len, copied)) {
+            return Poll::Ready(Err(Error::Io(e)));
+        }
+        if let Some(data) = self.data.take() {
+            self.writer.queue_mut().push(data);
         }
         Poll::Ready(Ok(()))
     }
@@ -210,35 +220,49 @@ named_future! {
         frame: Option<Result<(Header, Bytes), Error>>,
     }
     impl[W: Destination + Unpin] -> Result<(), Error>;
-    poll(|this, cx| Pin::new(&mut *this).poll_send(cx))
+    poll(|this, cx| this.poll_send(cx))
 }
 
 impl<W: Destination + Unpin> SendFrame<'_, W> {
-    /// Room for the frame (the cap's backpressure), then the frame queued.
-    fn poll_send(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = &mut *self;
-        let (len, copied) = match &this.frame {
-            Some(Ok((h, p))) => {
-                let head = this.leading.len() + h.as_ref().len();
-                (head + p.len(), head + this.writer.copied(p.len()))
-            }
-            Some(Err(_)) => (0, 0),
-            None => return Poll::Ready(Ok(())),
+    /// Room for the frame (the cap's backpressure), then the frame queued:
+    /// the header encoded straight into the coalescing buffer, the payload
+    /// after it (copied if small, kept if large).
+    #[inline]
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let Some(Ok((header, payload))) = &self.frame else {
+            return Poll::Ready(self.answer_rest());
         };
-        let mut writer = Pin::new(&mut *this.writer);
-        if matches!(this.frame, Some(Ok(_))) {
-            ready!(writer.as_mut().poll_room_for(cx, len, copied))?;
+        let (_, used) = header.padded();
+        let head = self.leading.len() + used;
+        let plen = payload.len();
+        let copied_payload = self.writer.copied(plen);
+        if let Err(e) = ready!(self
+            .writer
+            .poll_room(cx, head + plen, head + copied_payload))
+        {
+            return Poll::Ready(Err(Error::Io(e)));
         }
-        match this.frame.take() {
-            Some(Ok((header, payload))) => {
-                let mut dst = writer.encode_buf();
-                dst.extend_from_slice(this.leading);
-                dst.extend_from_slice(header.as_ref());
-                dst.push(payload);
-                Poll::Ready(Ok(()))
-            }
-            Some(Err(e)) => Poll::Ready(Err(e)),
-            None => Poll::Ready(Ok(())),
+        let Some(Ok((header, payload))) = self.frame.take() else {
+            unreachable!("checked above")
+        };
+        let (bytes, used) = header.padded();
+        let queue = self.writer.queue_mut();
+        if copied_payload == plen {
+            queue.push_frame(self.leading, bytes, used, &payload);
+        } else {
+            queue.push_frame(self.leading, bytes, used, &[]);
+            queue.keep(payload);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The error the header had (nothing is queued), or `Ok` when polled
+    /// again after the frame was queued.
+    #[cold]
+    fn answer_rest(&mut self) -> Result<(), Error> {
+        match self.frame.take() {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
         }
     }
 }

@@ -1,0 +1,182 @@
+//! `write_frame` and `write_frame_with_leading`: a length header and a
+//! borrowed payload, copied (`write_*` copies borrowed bytes; `send_*`
+//! keeps owned ones).
+
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+
+use crate::io::Destination;
+
+use super::{StreamWriter, DIRECT_WRITE};
+use crate::codec::{Header, LengthPrefix};
+use crate::future::named_future;
+use crate::Error;
+
+impl<W: Destination + Unpin> StreamWriter<W> {
+    /// Queues a length header for `payload`, then a copy of `payload`: the
+    /// borrowed twin of [`send_frame`](Self::send_frame), as `write_all` is
+    /// of [`send`](Self::send). Both are copied into the coalescing buffer
+    /// with what is pending, so many small frames go out in one write call;
+    /// a payload of at least [`DIRECT_WRITE`] (64 KiB) is copied once into
+    /// memory of its own and goes out in the same vectored write as its
+    /// header, without growing the coalescing buffer.
+    ///
+    /// Waits (backpressure), writing pending bytes, while the frame would
+    /// take the pending bytes past the cap; a frame larger than the cap is
+    /// accepted once nothing else is pending.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::FrameTooLarge`] if `payload` exceeds the prefix's maximum,
+    ///   or [`Error::Io`] (`InvalidInput`) if the length field cannot
+    ///   represent it (or the prefix has a length field offset: use
+    ///   [`write_frame_with_leading`](Self::write_frame_with_leading)):
+    ///   nothing is written or queued.
+    /// - [`Error::Io`] if the inner writer fails while making room: the
+    ///   frame was not queued; `pending()` counts exactly the bytes still
+    ///   queued, and a retry sends each of them once.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe in the sense that the frame is queued whole or not at
+    /// all: if the future is dropped before it completes, neither the
+    /// header nor any byte of the payload was queued; bytes written while
+    /// making room are gone from `pending()`, never sent twice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use intake::{LengthPrefix, StreamReader, StreamWriter};
+    ///
+    /// let prefix = LengthPrefix::new(2);
+    /// let mut w = StreamWriter::new(Vec::new());
+    /// let mut scratch = Vec::new(); // reused for every message
+    /// for n in 0..3 {
+    ///     scratch.clear();
+    ///     scratch.extend_from_slice(format!("message {n}").as_bytes());
+    ///     w.write_frame(&prefix, &scratch).await?;
+    /// }
+    /// w.flush().await?;
+    /// assert_eq!(&w.get_ref()[..11], b"\x00\x09message 0");
+    ///
+    /// let mut r = StreamReader::new(&w.get_ref()[..]);
+    /// assert_eq!(r.read_frame(&prefix).await?.as_deref(), Some(&b"message 0"[..]));
+    ///
+    /// // Too long for a 2-byte length: an error, and nothing is queued.
+    /// assert!(w.write_frame(&prefix, &[0; 70_000]).await.is_err());
+    /// assert_eq!(w.pending(), 0);
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn write_frame<'a>(
+        &'a mut self,
+        prefix: &LengthPrefix,
+        payload: &'a [u8],
+    ) -> WriteFrame<'a, W> {
+        let header = prefix.encode_header(payload.len());
+        WriteFrame::new(self, &[], payload, Some(header))
+    }
+
+    /// [`write_frame`](Self::write_frame) for a prefix with a
+    /// [length field offset](LengthPrefix::length_field_offset): the
+    /// `leading` bytes go before the length field (a type tag), as in
+    /// [`send_frame_with_leading`](Self::send_frame_with_leading).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame), and [`Error::Io`]
+    /// (`InvalidInput`) if `leading` is not exactly the prefix's offset
+    /// long: nothing is written or queued.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`write_frame`](Self::write_frame): the whole frame (leading
+    /// bytes, length field, payload) is queued or nothing.
+    ///
+    /// # Examples
+    ///
+    /// PostgreSQL's messages, serialized into one reused buffer:
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use intake::{LengthPrefix, StreamReader, StreamWriter};
+    ///
+    /// // A type byte, a 4-byte length counting itself (not the type), the body.
+    /// let pg = LengthPrefix::new(4).length_field_offset(1).length_adjustment(-4).keep_header();
+    /// let mut w = StreamWriter::new(Vec::new());
+    /// let mut body = Vec::new();
+    /// body.extend_from_slice(b"SELECT 1\0");
+    /// w.write_frame_with_leading(&pg, b"Q", &body).await?;
+    /// w.flush().await?;
+    /// assert_eq!(w.get_ref(), b"Q\x00\x00\x00\x0dSELECT 1\0");
+    ///
+    /// let mut r = StreamReader::new(&w.get_ref()[..]);
+    /// assert_eq!(r.read_frame(&pg).await?.as_deref(), Some(&w.get_ref()[..]));
+    /// # Ok::<(), intake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn write_frame_with_leading<'a>(
+        &'a mut self,
+        prefix: &LengthPrefix,
+        leading: &'a [u8],
+        payload: &'a [u8],
+    ) -> WriteFrame<'a, W> {
+        let header = super::send::length_field_after(prefix, leading, payload.len());
+        WriteFrame::new(self, leading, payload, Some(header))
+    }
+}
+
+named_future! {
+    /// Future of [`StreamWriter::write_frame`] and
+    /// [`StreamWriter::write_frame_with_leading`].
+    pub struct WriteFrame<'a, W> {
+        writer: &'a mut StreamWriter<W>,
+        /// Bytes before the length field (a type tag), given by the caller.
+        leading: &'a [u8],
+        payload: &'a [u8],
+        /// The length field, or why there is none; taken once answered.
+        header: Option<Result<Header, Error>>,
+    }
+    impl[W: Destination + Unpin] -> Result<(), Error>;
+    poll(|this, cx| this.poll_write_frame(cx))
+}
+
+impl<W: Destination + Unpin> WriteFrame<'_, W> {
+    /// Room for the frame (the cap's backpressure), then the frame queued.
+    #[inline]
+    fn poll_write_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let Some(Ok(header)) = &self.header else {
+            return Poll::Ready(self.answer_rest());
+        };
+        let (bytes, used) = header.padded();
+        let head = self.leading.len() + used;
+        let len = head + self.payload.len();
+        let large = self.payload.len() >= DIRECT_WRITE;
+        let copied = if large { head } else { len };
+        if let Err(e) = ready!(self.writer.poll_room(cx, len, copied)) {
+            return Poll::Ready(Err(Error::Io(e)));
+        }
+        let bytes = *bytes;
+        self.header = None;
+        let queue = self.writer.queue_mut();
+        if large {
+            queue.push_frame(self.leading, &bytes, used, &[]);
+            queue.keep(Bytes::copy_from_slice(self.payload));
+        } else {
+            queue.push_frame(self.leading, &bytes, used, self.payload);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The error the header had (nothing is queued), or `Ok` when polled
+    /// again after the frame was queued.
+    #[cold]
+    fn answer_rest(&mut self) -> Result<(), Error> {
+        match self.header.take() {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
