@@ -193,6 +193,38 @@ pub fn frames_tokio_util(input: &[u8], chunk: usize) -> Check {
     })
 }
 
+/// A tokio-util encoder of borrowed payloads behind a u32 length, as users
+/// who serialize into a scratch buffer write it (`LengthDelimitedCodec`
+/// takes only `Bytes`).
+pub struct Len4SliceEncoder;
+
+impl<'a> tokio_util::codec::Encoder<&'a [u8]> for Len4SliceEncoder {
+    type Error = io::Error;
+    fn encode(&mut self, item: &'a [u8], dst: &mut BytesMut) -> Result<(), io::Error> {
+        dst.reserve(4 + item.len());
+        dst.extend_from_slice(&header(item.len()));
+        dst.extend_from_slice(item);
+        Ok(())
+    }
+}
+
+/// tokio-util's `FramedWrite` fed borrowed payloads (`&[u8]`).
+pub fn w_tokio_util_slices(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    use futures_lite::future::poll_fn;
+    use futures_sink::Sink as _;
+    let mut w = tokio_util::codec::FramedWrite::new(sink.make(), Len4SliceEncoder);
+    block_on(async {
+        for m in msgs {
+            poll_fn(|cx| Pin::new(&mut w).poll_ready(cx)).await.unwrap();
+            Pin::new(&mut w).start_send(&m[..]).unwrap();
+        }
+        poll_fn(|cx| futures_sink::Sink::<&[u8]>::poll_flush(Pin::new(&mut w), cx))
+            .await
+            .unwrap();
+    });
+    w.into_inner()
+}
+
 /// asynchronous-codec ships only a u64 `LengthCodec`; its users write a
 /// decoder like this one.
 pub struct Len4;
@@ -691,6 +723,29 @@ pub fn w_intake_send_frame(msgs: &[Bytes], sink: Sink) -> SocketSink {
     })
 }
 
+/// The borrowed twin of `send_frame`: the caller's payload is a `&[u8]`
+/// (a scratch buffer it serializes into), copied with its header.
+pub fn w_intake_write_frame(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    block_on(async {
+        let prefix = intake::LengthPrefix::new(4).max_frame_len(usize::MAX);
+        let mut w = intake::StreamWriter::new(sink.make());
+        for m in msgs {
+            w.write_frame(&prefix, m).await.unwrap();
+        }
+        w.flush().await.unwrap();
+        w.into_inner()
+    })
+}
+
+/// intake's `FramedWrite` with its `LengthPrefix` encoder, fed through the
+/// `Sink` as tokio-util's users feed theirs.
+pub fn w_intake_framed_write(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    let prefix = intake::LengthPrefix::new(4).max_frame_len(usize::MAX);
+    let mut w = intake::frame::FramedWrite::new(sink.make(), prefix);
+    feed_all_with(&mut w, msgs);
+    w.into_parts().0.into_inner()
+}
+
 pub fn w_futures_lite(msgs: &[Bytes], sink: Sink) -> SocketSink {
     block_on(async {
         let mut w = futures_lite::io::BufWriter::new(sink.make());
@@ -729,6 +784,15 @@ pub fn w_async_std(msgs: &[Bytes], sink: Sink) -> SocketSink {
 /// Feeds every message into a `Sink` (a peer's `FramedWrite`), as its users
 /// do, then flushes it.
 fn feed_all<S: futures_sink::Sink<Bytes, Error = io::Error> + Unpin>(w: &mut S, msgs: &[Bytes]) {
+    feed_all_with(w, msgs)
+}
+
+/// [`feed_all`] for a `Sink` of any error type.
+fn feed_all_with<S, E>(w: &mut S, msgs: &[Bytes])
+where
+    S: futures_sink::Sink<Bytes, Error = E> + Unpin,
+    E: std::fmt::Debug,
+{
     use futures_lite::future::poll_fn;
     block_on(async {
         for m in msgs {
@@ -838,6 +902,20 @@ pub fn w_sink_copy_frames(msgs: &[Bytes], sink: Sink) -> SocketSink {
     s
 }
 
+/// The floor for `send_frame` of `Bytes`: the sink's copy of each header
+/// and payload, plus the caller's clone and drop of each `Bytes`.
+pub fn w_sink_copy_frames_cloning(msgs: &[Bytes], sink: Sink) -> SocketSink {
+    let mut s = sink.make();
+    let mut in_call = 0;
+    for m in msgs {
+        let owned = std::hint::black_box(m.clone());
+        sink_copy(&mut s, &header(owned.len()), &mut in_call);
+        sink_copy(&mut s, &owned, &mut in_call);
+    }
+    s.calls += u64::from(in_call > 0);
+    s
+}
+
 /// Copies `piece` into the sink's buffer, counting a call per C bytes
 /// (`in_call`: bytes of the call under way).
 #[inline]
@@ -871,14 +949,26 @@ pub struct WriteWorkload {
 }
 
 /// Frames of a u32 length and a payload, written as each peer's users do.
+/// The `Bytes`-taking candidates first, then the borrowed (`&[u8]`) ones,
+/// each group with its floor.
 const FRAME_WRITE_CANDIDATES: &[(&str, WriteRun)] = &[
     ("intake StreamWriter send_frame", w_intake_send_frame),
-    ("futures-lite BufWriter", w_futures_lite_frames),
+    ("intake FramedWrite LengthPrefix", w_intake_framed_write),
     ("tokio-util LengthDelimitedCodec", w_tokio_util_length),
     (
         "asynchronous-codec u32 encoder",
         w_asynchronous_codec_length,
     ),
+    (
+        "sink copy + clone and drop + header (floor for send_frame)",
+        w_sink_copy_frames_cloning,
+    ),
+    (
+        "intake StreamWriter write_frame (&[u8])",
+        w_intake_write_frame,
+    ),
+    ("futures-lite BufWriter (&[u8])", w_futures_lite_frames),
+    ("tokio-util FramedWrite &[u8] encoder", w_tokio_util_slices),
     ("sink copy only (floor)", w_sink_copy_frames),
 ];
 
