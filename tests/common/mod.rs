@@ -297,7 +297,11 @@ pub fn compio_runtime() -> compio::runtime::Runtime {
         Ok("polling") => DriverType::Poll,
         _ => DriverType::IoUring,
     };
-    assert_eq!(rt.driver_type(), want, "compio runs on the driver asked for");
+    assert_eq!(
+        rt.driver_type(),
+        want,
+        "compio runs on the driver asked for"
+    );
     rt
 }
 
@@ -315,7 +319,9 @@ impl<T: AsyncRead + Unpin> compio::io::AsyncRead for AsCompio<T> {
         // As the kernel does: only the `n` bytes read are written, into
         // memory that may be uninitialized, at the buffer's start.
         let mut scratch = vec![0u8; buf.as_uninit().len()];
-        let got = futures_lite::future::poll_fn(|cx| Pin::new(&mut self.0).poll_read(cx, &mut scratch)).await;
+        let got =
+            futures_lite::future::poll_fn(|cx| Pin::new(&mut self.0).poll_read(cx, &mut scratch))
+                .await;
         match got {
             Ok(n) => {
                 for (dst, src) in buf.as_uninit().iter_mut().zip(&scratch[..n]) {
@@ -333,7 +339,9 @@ impl<T: AsyncRead + Unpin> compio::io::AsyncRead for AsCompio<T> {
 #[cfg(feature = "compio")]
 impl<T: AsyncWrite + Unpin> compio::io::AsyncWrite for AsCompio<T> {
     async fn write<B: compio::buf::IoBuf>(&mut self, buf: B) -> compio::BufResult<usize, B> {
-        let got = futures_lite::future::poll_fn(|cx| Pin::new(&mut self.0).poll_write(cx, buf.as_init())).await;
+        let got =
+            futures_lite::future::poll_fn(|cx| Pin::new(&mut self.0).poll_write(cx, buf.as_init()))
+                .await;
         compio::BufResult(got, buf)
     }
     async fn flush(&mut self) -> io::Result<()> {
