@@ -9,6 +9,10 @@
 //! thread of smol's reactor competes with the reader for the other: the
 //! gaps include that wait, which is the machine's, not the reader's.
 //!
+//! The third candidate is the floor of any reader that yields: a raw read
+//! loop that yields after every read. Its gaps show what the executor and
+//! async-io's timer processing allow, whatever the reader does.
+//!
 //! `cargo bench --bench fairness`; `ROUNDS=n` (7 by default).
 
 use std::cell::Cell;
@@ -64,6 +68,22 @@ fn once(which: usize) -> (Duration, Duration) {
             let len = frame.len();
             done.set(true);
             len
+        } else if which == 2 {
+            // The floor of any reader that yields: a raw read loop into a
+            // 1 MiB buffer that yields to the executor after every read.
+            let mut sock = sock;
+            let mut buf = vec![0u8; 1 << 20];
+            let mut total = 0;
+            loop {
+                let n = sock.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                total += n;
+                futures_lite::future::yield_now().await;
+            }
+            done.set(true);
+            total - 4
         } else {
             let mut r = futures_lite::io::BufReader::new(sock);
             let mut header = [0u8; 4];
@@ -92,7 +112,11 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(7);
-    let names = ["intake read_frame", "futures-lite BufReader + read_exact"];
+    let names = [
+        "intake read_frame",
+        "futures-lite BufReader + read_exact",
+        "raw read loop, yield after each read",
+    ];
     let mut gaps = vec![Vec::new(); names.len()];
     let mut times = vec![Vec::new(); names.len()];
     for round in 0..rounds {
