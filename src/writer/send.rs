@@ -166,22 +166,28 @@ impl<W: Destination + Unpin> StreamWriter<W> {
 
 /// The length field that follows the caller's `leading` bytes, which must
 /// be exactly the prefix's offset long.
+#[inline]
 pub(super) fn length_field_after(
     prefix: &LengthPrefix,
     leading: &[u8],
     payload_len: usize,
 ) -> Result<Header, Error> {
     if leading.len() != prefix.offset() {
-        return Err(Error::Io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!(
-                "{} leading bytes for a length field offset of {}",
-                leading.len(),
-                prefix.offset()
-            ),
-        )));
+        return Err(wrong_leading(prefix, leading));
     }
     prefix.encode_length_field(payload_len)
+}
+
+#[cold]
+fn wrong_leading(prefix: &LengthPrefix, leading: &[u8]) -> Error {
+    Error::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!(
+            "{} leading bytes for a length field offset of {}",
+            leading.len(),
+            prefix.offset()
+        ),
+    ))
 }
 
 named_future! {

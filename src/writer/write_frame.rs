@@ -8,8 +8,9 @@ use bytes::Bytes;
 
 use crate::io::Destination;
 
+use super::send::length_field_after;
 use super::{StreamWriter, DIRECT_WRITE};
-use crate::codec::{Header, LengthPrefix};
+use crate::codec::LengthPrefix;
 use crate::future::named_future;
 use crate::Error;
 
@@ -72,11 +73,10 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// ```
     pub fn write_frame<'a>(
         &'a mut self,
-        prefix: &LengthPrefix,
+        prefix: &'a LengthPrefix,
         payload: &'a [u8],
     ) -> WriteFrame<'a, W> {
-        let header = prefix.encode_header(payload.len());
-        WriteFrame::new(self, &[], payload, Some(header))
+        WriteFrame::new(self, prefix, None, payload)
     }
 
     /// [`write_frame`](Self::write_frame) for a prefix with a
@@ -119,64 +119,62 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// ```
     pub fn write_frame_with_leading<'a>(
         &'a mut self,
-        prefix: &LengthPrefix,
+        prefix: &'a LengthPrefix,
         leading: &'a [u8],
         payload: &'a [u8],
     ) -> WriteFrame<'a, W> {
-        let header = super::send::length_field_after(prefix, leading, payload.len());
-        WriteFrame::new(self, leading, payload, Some(header))
+        WriteFrame::new(self, prefix, Some(leading), payload)
     }
 }
 
 named_future! {
     /// Future of [`StreamWriter::write_frame`] and
     /// [`StreamWriter::write_frame_with_leading`].
+    ///
+    /// It holds only borrows: the header is encoded when the frame is
+    /// queued, straight into the coalescing buffer (a future that carried
+    /// the encoded header would move it through memory on every call).
     pub struct WriteFrame<'a, W> {
         writer: &'a mut StreamWriter<W>,
-        /// Bytes before the length field (a type tag), given by the caller.
-        leading: &'a [u8],
+        prefix: &'a LengthPrefix,
+        /// Bytes before the length field (a type tag), given by the caller
+        /// (`None`: `write_frame`, which takes none).
+        leading: Option<&'a [u8]>,
         payload: &'a [u8],
-        /// The length field, or why there is none; taken once answered.
-        header: Option<Result<Header, Error>>,
     }
     impl[W: Destination + Unpin] -> Result<(), Error>;
     poll(|this, cx| this.poll_write_frame(cx))
 }
 
 impl<W: Destination + Unpin> WriteFrame<'_, W> {
-    /// Room for the frame (the cap's backpressure), then the frame queued.
+    /// The header (or why there is none: nothing is queued), room for the
+    /// frame (the cap's backpressure), then the frame queued.
     #[inline]
     fn poll_write_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let Some(Ok(header)) = &self.header else {
-            return Poll::Ready(self.answer_rest());
+        if self.done {
+            // Polled again after the frame was queued: nothing more to do.
+            return Poll::Ready(Ok(()));
+        }
+        let header = match self.leading {
+            None => self.prefix.encode_header(self.payload.len())?,
+            Some(leading) => length_field_after(self.prefix, leading, self.payload.len())?,
         };
+        let leading = self.leading.unwrap_or_default();
         let (bytes, used) = header.padded();
-        let head = self.leading.len() + used;
+        let head = leading.len() + used;
         let len = head + self.payload.len();
         let large = self.payload.len() >= DIRECT_WRITE;
         let copied = if large { head } else { len };
         if let Err(e) = ready!(self.writer.poll_room(cx, len, copied)) {
             return Poll::Ready(Err(Error::Io(e)));
         }
-        let bytes = *bytes;
-        self.header = None;
         let queue = self.writer.queue_mut();
         if large {
-            queue.push_frame(self.leading, &bytes, used, &[]);
+            queue.push_frame(leading, bytes, used, &[]);
             queue.keep(Bytes::copy_from_slice(self.payload));
         } else {
-            queue.push_frame(self.leading, &bytes, used, self.payload);
+            queue.push_frame(leading, bytes, used, self.payload);
         }
         Poll::Ready(Ok(()))
-    }
-
-    /// The error the header had (nothing is queued), or `Ok` when polled
-    /// again after the frame was queued.
-    #[cold]
-    fn answer_rest(&mut self) -> Result<(), Error> {
-        match self.header.take() {
-            Some(Err(e)) => Err(e),
-            _ => Ok(()),
-        }
     }
 }
