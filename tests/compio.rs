@@ -416,3 +416,33 @@ fn a_source_that_miscounts_is_invalid_data() {
         }
     });
 }
+
+#[test]
+fn a_cancelled_read_into_caller_memory_puts_its_bytes_back_while_a_read_is_in_flight() {
+    // `read_exact_into` copies buffered bytes into the caller's slice as
+    // they come; dropped, it puts them back in front of the buffer, which
+    // may happen while the next read holds the buffer's lent tail.
+    on_both_runtimes(|| async {
+        let data = pattern(5000, 8);
+        for k in 1..12 {
+            for chunk in [1, 7, 100, 1500] {
+                let src = ScriptedReader::chunked(&data, chunk, true);
+                let mut r = StreamReader::with_capacity(64, via_compio(src));
+                let mut got = Vec::new();
+                while got.len() < data.len() {
+                    let want = 300.min(data.len() - got.len());
+                    let mut dst = vec![0u8; want];
+                    if poll_at_most(r.read_exact_into(&mut dst), k).is_some() {
+                        got.extend_from_slice(&dst);
+                        continue;
+                    }
+                    // Dropped mid-way: its bytes are back in the reader.
+                    let mut dst = vec![0u8; want];
+                    r.read_exact_into(&mut dst).await.unwrap();
+                    got.extend_from_slice(&dst);
+                }
+                assert_eq!(got, data, "k = {k}, chunk = {chunk}");
+            }
+        }
+    });
+}

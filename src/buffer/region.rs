@@ -295,12 +295,15 @@ pub(crate) struct Region {
     /// The end of the free tail: the capacity, or less when a large
     /// allocation is reused for a smaller read (so that it is soon let go).
     end: usize,
-    /// The free tail is lent to a completion source ([`lend`](Self::lend))
-    /// and not given back yet. INVARIANT while lent: `mem.buf` ends at
-    /// `filled` (its length and capacity), the tail's memory belongs to the
-    /// read in flight, and nothing but consumption at the front touches
-    /// the region: room is made only once the read is back.
-    lent: bool,
+    /// Where the free tail lent to a completion source starts (an address,
+    /// only compared), until it is given back ([`lend`](Self::lend)).
+    /// INVARIANT while lent: the tail's memory belongs to the read in
+    /// flight, and the region makes room only once the read is back. Until
+    /// then either `mem.buf` still ends at `filled`, right where the tail
+    /// starts (consumption at the front keeps that), or bytes put back in
+    /// front moved the unread ones to other memory, and the tail's bytes
+    /// are copied after them when it comes back.
+    lent: Option<usize>,
 }
 
 impl Region {
@@ -341,7 +344,7 @@ impl Region {
         self.head += n;
         // (Not while the tail is lent: the bytes coming back land after
         // `filled`, where the view must still end.)
-        if self.head == self.filled && !self.lent {
+        if self.head == self.filled && self.lent.is_none() {
             // Nothing unread: the next read starts at the front again, with
             // no `BytesMut` bookkeeping; the memory stays initialized.
             self.head = 0;
@@ -474,12 +477,12 @@ impl Region {
     /// be taken meanwhile; [`give_back`](Self::give_back) joins the tail
     /// again.
     pub(crate) fn lend(&mut self) -> BytesMut {
-        debug_assert!(!self.lent && self.filled < self.end);
+        debug_assert!(self.lent.is_none() && self.filled < self.end);
         match &mut self.mem.buf {
             Mem::Heap(b) => {
                 b.truncate(self.filled);
                 let tail = b.split_off(self.filled);
-                self.lent = true;
+                self.lent = Some(tail.as_ptr() as usize);
                 tail
             }
             #[cfg(target_os = "linux")]
@@ -490,7 +493,7 @@ impl Region {
     /// Whether the free tail is lent out.
     #[inline]
     pub(crate) fn is_lent(&self) -> bool {
-        self.lent
+        self.lent.is_some()
     }
 
     /// Takes back the tail of [`lend`](Self::lend), with the bytes the
@@ -498,32 +501,55 @@ impl Region {
     /// if `tail` is not the memory lent (a broken source): then the lent
     /// memory is forgotten and the region stays valid without it.
     pub(crate) fn give_back(&mut self, tail: BytesMut) -> Option<usize> {
-        debug_assert!(self.lent);
-        self.lent = false;
+        debug_assert!(self.lent.is_some());
+        let at = self.lent.take()?;
+        let n = tail.len();
         let Mem::Heap(b) = &mut self.mem.buf else {
             unreachable!("only heap memory is lent")
         };
-        // The lent memory starts right after the unread bytes.
-        let expected = b.as_ptr().wrapping_add(b.len());
-        if tail.as_ptr() != expected || b.len() != self.filled {
-            self.end = self.filled.min(b.capacity());
+        let joined = b.len() == self.filled && b.as_ptr().wrapping_add(b.len()) as usize == at;
+        if tail.as_ptr() as usize != at {
+            // Not the memory lent. Where the region still ends at the lent
+            // point, its free tail went with the lent memory.
+            if joined {
+                self.end = self.filled;
+            }
             return None;
         }
-        let n = tail.len();
-        // Contiguous pieces of one allocation: joined in O(1).
-        b.unsplit(tail);
-        self.filled += n;
-        self.end = self.end.clamp(self.filled, b.capacity());
+        if joined {
+            // Contiguous pieces of one allocation: joined in O(1).
+            b.unsplit(tail);
+            self.filled += n;
+            self.end = self.end.clamp(self.filled, b.capacity());
+        } else {
+            // The unread bytes moved while the tail was out (bytes were put
+            // back in front): the bytes read follow them, copied once.
+            self.append(&tail);
+        }
         Some(n)
+    }
+
+    /// Copies `bytes` after the unread ones, growing the allocation if its
+    /// free tail is too short.
+    fn append(&mut self, bytes: &[u8]) {
+        if self.free() < bytes.len() {
+            self.grow(self.len() + bytes.len(), Memory::Uninit);
+        }
+        self.mem.truncate(self.filled);
+        // Within the capacity (`filled + len <= end`): no reallocation.
+        self.mem.buf.extend_from_slice(bytes);
+        self.filled += bytes.len();
     }
 
     /// Forgets a lent tail that will never come back (its source was
     /// dropped or replaced with the read in flight): the region goes on
     /// without that memory.
     pub(crate) fn forget_lent(&mut self) {
-        if self.lent {
-            self.lent = false;
-            self.end = self.filled.min(self.mem.buf.capacity());
+        if let Some(at) = self.lent.take() {
+            if self.mem.buf.as_ptr().wrapping_add(self.mem.buf.len()) as usize == at {
+                // The free tail went with the lent memory.
+                self.end = self.filled;
+            }
         }
     }
 
@@ -663,7 +689,7 @@ impl Region {
     /// Lets go of the allocation if nothing is unread (and nothing is
     /// lent: a read in flight keeps the allocation alive anyway).
     pub(crate) fn release_if_empty(&mut self) {
-        if self.len() == 0 && self.mem.len != 0 && !self.lent {
+        if self.len() == 0 && self.mem.len != 0 && self.lent.is_none() {
             *self = Region::default();
         }
     }
@@ -718,7 +744,7 @@ impl Region {
         debug_assert!(self.head <= self.filled);
         debug_assert!(self.filled <= self.mem.buf.len());
         debug_assert!(
-            self.filled <= self.end && (self.lent || self.end <= self.mem.buf.capacity())
+            self.filled <= self.end && (self.lent.is_some() || self.end <= self.mem.buf.capacity())
         );
     }
 }

@@ -510,3 +510,26 @@ fn an_empty_lent_reader_keeps_its_memory_until_the_read_is_back() {
     assert_eq!(b.give_back(tail), Some(10));
     assert_eq!(b.unread(), b"late bytes");
 }
+
+#[test]
+fn bytes_put_back_while_lent_come_before_the_bytes_read() {
+    for unread in [&b""[..], b"mid"] {
+        let mut b = buffer(32);
+        let (mut tail, max) = b.lend(Fill::More);
+        kernel_writes(&mut tail, max, unread);
+        b.give_back(tail).unwrap();
+        let (mut tail, max) = b.lend(Fill::More);
+        // A cancelled read into caller memory puts its bytes back in front
+        // while the tail is out: the unread bytes move to other memory.
+        b.unread_front(b"front-");
+        kernel_writes(&mut tail, max, b"-late");
+        assert_eq!(b.give_back(tail), Some(5));
+        assert_eq!(b.unread(), [&b"front-"[..], unread, b"-late"].concat());
+        b.region.debug_check();
+        // And the buffer goes on lending from its new memory.
+        let (mut tail, max) = b.lend(Fill::More);
+        kernel_writes(&mut tail, max, b"!");
+        assert_eq!(b.give_back(tail), Some(1));
+        assert!(b.unread().ends_with(b"-late!"));
+    }
+}
