@@ -446,3 +446,23 @@ fn a_cancelled_read_into_caller_memory_puts_its_bytes_back_while_a_read_is_in_fl
         }
     });
 }
+
+#[test]
+fn a_source_taken_out_with_a_read_in_flight_brings_its_bytes_to_the_next_reader() {
+    on_both_runtimes(|| async {
+        let src = ScriptedReader::new([
+            Step::Data(b"one ".to_vec()),
+            Step::Pending,
+            Step::Data(b"two three".to_vec()),
+        ]);
+        let mut r = StreamReader::with_capacity(16, via_compio(src));
+        assert!(poll_at_most(r.read_exactly(8), 1).is_none());
+        let (inner, buffered) = r.into_parts();
+        assert_eq!(&buffered[..], b"one ");
+        assert!(inner.is_busy(), "the read is still in flight");
+        // The next reader takes up the read, and its bytes, from the source.
+        let mut r = StreamReader::with_capacity(16, inner);
+        assert_eq!(&r.read_exactly(9).await.unwrap()[..], b"two three");
+        assert!(r.read_until(b"\n").await.unwrap().is_none());
+    });
+}

@@ -501,9 +501,14 @@ impl Region {
     /// if `tail` is not the memory lent (a broken source): then the lent
     /// memory is forgotten and the region stays valid without it.
     pub(crate) fn give_back(&mut self, tail: BytesMut) -> Option<usize> {
-        debug_assert!(self.lent.is_some());
-        let at = self.lent.take()?;
         let n = tail.len();
+        let Some(at) = self.lent.take() else {
+            // A read lent another reader's memory (the source was taken out
+            // of a reader with the read in flight, `into_parts`, and put in
+            // this one): its bytes are the stream's next, copied once.
+            self.append(&tail);
+            return Some(n);
+        };
         let Mem::Heap(b) = &mut self.mem.buf else {
             unreachable!("only heap memory is lent")
         };
