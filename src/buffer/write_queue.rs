@@ -166,6 +166,16 @@ impl WriteQueue {
         self.len += leading.len() + used + payload.len();
     }
 
+    /// Takes back the last `n` copied bytes, appended just before with
+    /// nothing in between (a future dropped before it completed, whose
+    /// method had queued its item at once).
+    #[inline]
+    pub(crate) fn unqueue_tail(&mut self, n: usize) {
+        debug_assert!(n <= self.coalesce.len() - self.head && n <= self.len);
+        self.coalesce.truncate(self.coalesce.len() - n);
+        self.len -= n;
+    }
+
     /// Appends `data` as it is, whatever the copy threshold (a copy the
     /// writer made itself, which copying again would only repeat). Empty
     /// `data` is dropped.

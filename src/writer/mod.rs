@@ -217,6 +217,7 @@ impl<W> StreamWriter<W> {
     }
 
     /// Whether an item of `len` bytes may be accepted now.
+    #[inline]
     fn has_room_for(&self, len: usize) -> bool {
         let pending = self.queue.len();
         pending == 0 || pending.saturating_add(len) <= self.max_pending
@@ -226,6 +227,14 @@ impl<W> StreamWriter<W> {
     #[inline]
     pub(crate) fn queue_mut(&mut self) -> &mut WriteQueue {
         &mut self.queue
+    }
+
+    /// Whether an item of `len` bytes, `copied` of them into the coalescing
+    /// buffer, is accepted at once: the first test of
+    /// [`poll_room_for`](Self::poll_room_for), which needs no inner writer.
+    #[inline]
+    pub(crate) fn fits_now(&self, len: usize, copied: usize) -> bool {
+        !self.queue.wants_write(copied) && self.has_room_for(len)
     }
 
     /// The queue, as an [`EncodeBuf`] that appends to it.
@@ -262,7 +271,7 @@ impl<W: Destination> StreamWriter<W> {
         len: usize,
         copied: usize,
     ) -> Poll<io::Result<()>> {
-        if !self.queue.wants_write(copied) && self.has_room_for(len) {
+        if self.fits_now(len, copied) {
             return Poll::Ready(Ok(()));
         }
         self.poll_make_room(cx, len, copied)

@@ -31,7 +31,10 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// Cancel-safe in the sense that `data` is queued whole or not at all:
     /// if the future is dropped before it completes, `data` was not queued
     /// (and is dropped with the future); bytes written while making room
-    /// are gone from `pending()`, never sent twice.
+    /// are gone from `pending()`, never sent twice. (A small item with
+    /// room for it is copied when `send` is called, so that the future
+    /// carries nothing; dropping the future unfinished, even unpolled,
+    /// takes the copy back.)
     ///
     /// # Examples
     ///
@@ -46,8 +49,19 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
+    #[inline]
     pub fn send(&mut self, data: Bytes) -> SendBytes<'_, W> {
-        SendBytes::new(self, Some(data))
+        let len = data.len();
+        // The fast path: a small item with room for it is copied now, and
+        // the future carries only how much to take back if it is dropped
+        // unfinished (nothing else can touch the writer before then: the
+        // future borrows it). Moving the `Bytes` into the future, and out
+        // again, cost more than the copy.
+        if self.queue.copied(len) == len && self.fits_now(len, len) {
+            self.queue.extend_from_slice(&data);
+            return SendBytes::new(self, None, len);
+        }
+        SendBytes::new(self, Some(data), 0)
     }
 
     /// Queues a length header for `payload`, then `payload`, so they go out
@@ -85,9 +99,16 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn send_frame(&mut self, prefix: &LengthPrefix, payload: Bytes) -> SendFrame<'_, W> {
-        let header = prefix.encode_header(payload.len());
-        SendFrame::new(self, &[], Some(header.map(|h| (h, payload))))
+    #[inline]
+    pub fn send_frame<'a>(
+        &'a mut self,
+        prefix: &'a LengthPrefix,
+        payload: Bytes,
+    ) -> SendFrame<'a, W> {
+        if let Some(queued) = self.queue_small_frame(prefix, None, &payload) {
+            return SendFrame::new(self, prefix, None, None, queued);
+        }
+        SendFrame::new(self, prefix, None, Some(payload), 0)
     }
 
     /// [`send_frame`](Self::send_frame) for a prefix with a
@@ -126,14 +147,48 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
+    #[inline]
     pub fn send_frame_with_leading<'a>(
         &'a mut self,
-        prefix: &LengthPrefix,
+        prefix: &'a LengthPrefix,
         leading: &'a [u8],
         payload: Bytes,
     ) -> SendFrame<'a, W> {
-        let header = length_field_after(prefix, leading, payload.len());
-        SendFrame::new(self, leading, Some(header.map(|h| (h, payload))))
+        if let Some(queued) = self.queue_small_frame(prefix, Some(leading), &payload) {
+            return SendFrame::new(self, prefix, Some(leading), None, queued);
+        }
+        SendFrame::new(self, prefix, Some(leading), Some(payload), 0)
+    }
+
+    /// The fast path of `send_frame`: a valid frame whose payload is
+    /// copied, with room for it now, is queued at once; returns how many
+    /// bytes were queued (for the future to take back if it is dropped
+    /// unfinished), or `None` for the future to do it all when polled.
+    #[inline]
+    fn queue_small_frame(
+        &mut self,
+        prefix: &LengthPrefix,
+        leading: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Option<usize> {
+        let plen = payload.len();
+        if self.queue.copied(plen) != plen {
+            return None;
+        }
+        let header = match leading {
+            None => prefix.encode_header(plen),
+            Some(leading) => length_field_after(prefix, leading, plen),
+        };
+        // An error is the poll's to answer.
+        let header = header.ok()?;
+        let leading = leading.unwrap_or_default();
+        let (bytes, used) = header.padded();
+        let len = leading.len() + used + plen;
+        if !self.fits_now(len, len) {
+            return None;
+        }
+        self.queue.push_frame(leading, bytes, used, payload);
+        Some(len)
     }
 
     /// Writes everything pending, then flushes the inner writer.
@@ -195,7 +250,12 @@ named_future! {
     /// (Not named `Send`: that would shadow the `Send` trait under `use intake::*`.)
     pub struct SendBytes<'a, W> {
         writer: &'a mut StreamWriter<W>,
+        /// The item, until it is queued (`None` from the start when
+        /// `send` queued it at once).
         data: Option<Bytes>,
+        /// Bytes `send` queued at once, taken back if the future is
+        /// dropped before it completes.
+        queued: usize,
     }
     impl[W: Destination + Unpin] -> Result<(), Error>;
     poll(|this, cx| this.poll_send(cx))
@@ -205,42 +265,89 @@ impl<W: Destination + Unpin> SendBytes<'_, W> {
     /// Room for the bytes (the cap's backpressure), then the bytes queued.
     #[inline]
     fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let len = self.data.as_ref().map_or(0, Bytes::len);
+        let Some(data) = &self.data else {
+            // Queued by `send`, or polled again after completing.
+            return Poll::Ready(Ok(()));
+        };
+        let len = data.len();
         let copied = self.writer.copied(len);
         if let Err(e) = ready!(self.writer.poll_room(cx, len, copied)) {
             return Poll::Ready(Err(Error::Io(e)));
         }
-        if let Some(data) = self.data.take() {
+        if copied == len {
+            // Copied (or empty): read where it is, dropped in place.
+            let data = self.data.as_deref().unwrap_or_default();
+            self.writer.queue_mut().extend_from_slice(data);
+            self.data = None;
+        } else if let Some(data) = self.data.take() {
             self.writer.queue_mut().push(data);
         }
         Poll::Ready(Ok(()))
     }
 }
 
+/// A future dropped before it completes takes back what its method queued
+/// at once: the item is queued whole or not at all, as if it had waited
+/// for its first poll.
+impl<W> Drop for SendBytes<'_, W> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.done && self.queued != 0 {
+            self.writer.queue.unqueue_tail(self.queued);
+        }
+    }
+}
+
 named_future! {
-    /// Future of [`StreamWriter::send_frame`].
+    /// Future of [`StreamWriter::send_frame`] and
+    /// [`StreamWriter::send_frame_with_leading`].
+    ///
+    /// The header is encoded when the frame is queued, straight into the
+    /// coalescing buffer, so the future carries no encoded header.
     pub struct SendFrame<'a, W> {
         writer: &'a mut StreamWriter<W>,
-        /// Bytes before the length field (a type tag), given by the caller.
-        leading: &'a [u8],
-        frame: Option<Result<(Header, Bytes), Error>>,
+        prefix: &'a LengthPrefix,
+        /// Bytes before the length field (a type tag), given by the caller
+        /// (`None`: `send_frame`, which takes none).
+        leading: Option<&'a [u8]>,
+        /// The payload; taken once the frame is queued or refused (`None`
+        /// from the start when `send_frame` queued the frame at once).
+        payload: Option<Bytes>,
+        /// Bytes `send_frame` queued at once, taken back if the future is
+        /// dropped before it completes.
+        queued: usize,
     }
     impl[W: Destination + Unpin] -> Result<(), Error>;
     poll(|this, cx| this.poll_send(cx))
 }
 
 impl<W: Destination + Unpin> SendFrame<'_, W> {
-    /// Room for the frame (the cap's backpressure), then the frame queued:
-    /// the header encoded straight into the coalescing buffer, the payload
-    /// after it (copied if small, kept if large).
+    /// The header (or why there is none: nothing is queued), room for the
+    /// frame (the cap's backpressure), then the frame queued: the header
+    /// encoded straight into the coalescing buffer, the payload after it
+    /// (copied if small, kept if large).
     #[inline]
     fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let Some(Ok((header, payload))) = &self.frame else {
-            return Poll::Ready(self.answer_rest());
+        let Some(payload) = &self.payload else {
+            // Queued by `send_frame`, or polled again after the frame was
+            // queued or refused.
+            return Poll::Ready(Ok(()));
         };
-        let (_, used) = header.padded();
-        let head = self.leading.len() + used;
         let plen = payload.len();
+        let header = match self.leading {
+            None => self.prefix.encode_header(plen),
+            Some(leading) => length_field_after(self.prefix, leading, plen),
+        };
+        let header = match header {
+            Ok(header) => header,
+            Err(e) => {
+                self.payload = None;
+                return Poll::Ready(Err(e));
+            }
+        };
+        let leading = self.leading.unwrap_or_default();
+        let (bytes, used) = header.padded();
+        let head = leading.len() + used;
         let copied_payload = self.writer.copied(plen);
         if let Err(e) = ready!(self
             .writer
@@ -248,27 +355,27 @@ impl<W: Destination + Unpin> SendFrame<'_, W> {
         {
             return Poll::Ready(Err(Error::Io(e)));
         }
-        let Some(Ok((header, payload))) = self.frame.take() else {
-            unreachable!("checked above")
-        };
-        let (bytes, used) = header.padded();
         let queue = self.writer.queue_mut();
         if copied_payload == plen {
-            queue.push_frame(self.leading, bytes, used, &payload);
-        } else {
-            queue.push_frame(self.leading, bytes, used, &[]);
+            // Copied: the payload is read where it is and dropped in place.
+            let payload = self.payload.as_deref().unwrap_or_default();
+            queue.push_frame(leading, bytes, used, payload);
+            self.payload = None;
+        } else if let Some(payload) = self.payload.take() {
+            queue.push_frame(leading, bytes, used, &[]);
             queue.keep(payload);
         }
         Poll::Ready(Ok(()))
     }
+}
 
-    /// The error the header had (nothing is queued), or `Ok` when polled
-    /// again after the frame was queued.
-    #[cold]
-    fn answer_rest(&mut self) -> Result<(), Error> {
-        match self.frame.take() {
-            Some(Err(e)) => Err(e),
-            _ => Ok(()),
+/// As for [`SendBytes`]: a frame queued at once is taken back if the
+/// future is dropped before it completes.
+impl<W> Drop for SendFrame<'_, W> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.done && self.queued != 0 {
+            self.writer.queue.unqueue_tail(self.queued);
         }
     }
 }

@@ -71,6 +71,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
+    #[inline]
     pub fn write_frame<'a>(
         &'a mut self,
         prefix: &'a LengthPrefix,
@@ -117,6 +118,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
+    #[inline]
     pub fn write_frame_with_leading<'a>(
         &'a mut self,
         prefix: &'a LengthPrefix,
