@@ -85,22 +85,10 @@ impl AsyncRead for ScriptedReader<'_> {
         assert!(!buf.is_empty(), "handed an empty slice");
         self.polls += 1;
         let c = self.control.next();
-        let stalled = self.stalls >= 4;
-        self.stalls = if stalled { 0 } else { self.stalls + 1 };
-        match c % 16 {
-            _ if stalled => {}
-            0 | 1 => {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            2 => return Poll::Ready(Err(io::ErrorKind::Interrupted.into())),
-            3 if self.errors_left > 0 => {
-                self.errors_left -= 1;
-                return Poll::Ready(Err(ERR_KIND.into()));
-            }
-            _ => {}
+        let this = &mut *self;
+        if let Some(stop) = script_step(c, &mut this.stalls, &mut this.errors_left, cx) {
+            return stop;
         }
-        self.stalls = 0;
         let n = (c as usize / 16 + 1).min(buf.len()).min(self.data.len());
         if n == 0 {
             self.reads_after_end += 1;
@@ -109,6 +97,99 @@ impl AsyncRead for ScriptedReader<'_> {
         buf[..n].copy_from_slice(&self.data[..n]);
         self.data = &self.data[n..];
         Poll::Ready(Ok(n))
+    }
+}
+
+/// What one scripted read does before it delivers bytes: `Some` to answer
+/// `Pending` (self-waking), `Interrupted` or an error instead; `None` to
+/// deliver up to `c / 16 + 1` bytes. At most four stalls in a row, so the
+/// script always progresses.
+fn script_step<T>(
+    c: u8,
+    stalls: &mut u32,
+    errors_left: &mut u32,
+    cx: &mut Context<'_>,
+) -> Option<Poll<io::Result<T>>> {
+    let stalled = *stalls >= 4;
+    *stalls = if stalled { 0 } else { *stalls + 1 };
+    match c % 16 {
+        _ if stalled => {}
+        0 | 1 => {
+            cx.waker().wake_by_ref();
+            return Some(Poll::Pending);
+        }
+        2 => return Some(Poll::Ready(Err(io::ErrorKind::Interrupted.into()))),
+        3 if *errors_left > 0 => {
+            *errors_left -= 1;
+            return Some(Poll::Ready(Err(ERR_KIND.into())));
+        }
+        _ => {}
+    }
+    *stalls = 0;
+    None
+}
+
+/// [`ScriptedReader`]'s script, owning its bytes, as compio's owned-buffer
+/// `AsyncRead` (a completion source: `intake::CompioIo` needs a `'static`
+/// one). Reads write at the start of the buffer they are given, into memory
+/// that may be uninitialized, and set its length, as the kernel's do.
+pub struct OwnedScriptedReader {
+    data: Vec<u8>,
+    at: usize,
+    control: Vec<u8>,
+    control_at: usize,
+    errors_left: u32,
+    stalls: u32,
+}
+
+impl OwnedScriptedReader {
+    pub fn new(data: &[u8], control: &[u8]) -> Self {
+        OwnedScriptedReader {
+            data: data.to_vec(),
+            at: 0,
+            control: control.to_vec(),
+            control_at: 0,
+            errors_left: 4,
+            stalls: 0,
+        }
+    }
+
+    fn poll_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        assert!(!dst.is_empty(), "handed an empty buffer");
+        let c = Control {
+            bytes: &self.control,
+            at: self.control_at,
+        }
+        .next();
+        self.control_at += 1;
+        if let Some(stop) = script_step(c, &mut self.stalls, &mut self.errors_left, cx) {
+            return stop;
+        }
+        let rest = &self.data[self.at..];
+        let n = (c as usize / 16 + 1).min(dst.len()).min(rest.len());
+        for (d, s) in dst.iter_mut().zip(&rest[..n]) {
+            d.write(*s);
+        }
+        self.at += n;
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl compio_io::AsyncRead for OwnedScriptedReader {
+    async fn read<B: compio_buf::IoBufMut>(
+        &mut self,
+        mut buf: B,
+    ) -> compio_buf::BufResult<usize, B> {
+        let got = std::future::poll_fn(|cx| self.poll_into(cx, buf.as_uninit())).await;
+        if let Ok(n) = got {
+            // SAFETY: `poll_into` initialized the buffer's first `n` bytes.
+            unsafe { compio_buf::SetLen::set_len(&mut buf, n) };
+        }
+        compio_buf::BufResult(got, buf)
     }
 }
 
