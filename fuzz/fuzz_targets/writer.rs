@@ -488,12 +488,18 @@ fuzz_target!(|input: &[u8]| {
                     if big > 4 {
                         continue;
                     }
-                    (prefix4, DIRECT + (usize::from(a) << 8 | usize::from(b)) % 6000)
+                    (
+                        prefix4,
+                        DIRECT + (usize::from(a) << 8 | usize::from(b)) % 6000,
+                    )
                 } else {
                     (prefix, len)
                 };
                 let item = gen.item(len);
-                let framed = p.encode_header(len).ok().map(|h| [h.as_ref(), &item].concat());
+                let framed = p
+                    .encode_header(len)
+                    .ok()
+                    .map(|h| [h.as_ref(), &item].concat());
                 match drive(writer(&mut fw).write_frame(&p, &item), budget) {
                     Some(Ok(())) => {
                         let framed = framed
