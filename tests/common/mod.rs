@@ -4,6 +4,7 @@
 
 #[path = "pairs.rs"]
 mod pairs;
+pub mod wrapped;
 #[allow(unused_imports)] // not every binary sharing this kit uses both
 pub use pairs::{async_std_pair, smol_pair};
 
