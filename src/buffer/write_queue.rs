@@ -229,6 +229,23 @@ impl WriteQueue {
         2 * self.kept.len() + 1
     }
 
+    /// The first kept item, when nothing copied goes before it and it is
+    /// at least the write size (the most the sink took in one call lately):
+    /// offered alone, it is as large a write as the sink takes, so the
+    /// slices after it need not be gathered (a large `Bytes` on a sink that
+    /// takes 1500 bytes a call goes out in hundreds of calls, each of which
+    /// would gather them again). `BufWriter` writes a large buffer alone
+    /// too, so this never makes more write calls than it does.
+    #[inline]
+    pub(crate) fn large_front(&self) -> Option<&[u8]> {
+        match self.kept.front() {
+            Some((at, item)) if *at == self.copied_out && item.len() >= self.write_size => {
+                Some(item)
+            }
+            _ => None,
+        }
+    }
+
     /// Fills `out` with the first pending bytes, as non-empty slices in
     /// order, and returns `(slices used, bytes in them)`.
     pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> (usize, usize) {
@@ -264,6 +281,7 @@ impl WriteQueue {
 
     /// Drops the first `written` pending bytes (the sink took them, out of
     /// `offered`), and adapts the write size to what the sink takes.
+    #[inline]
     pub(crate) fn advance(&mut self, written: usize, offered: usize) {
         debug_assert!(written <= self.len && written <= offered);
         if written < offered {
@@ -272,6 +290,21 @@ impl WriteQueue {
             self.write_size = (self.write_size * 2).min(MAX_WRITE_SIZE);
         }
         self.len -= written;
+        // The usual case on a sink that takes less than it is offered:
+        // part of a kept item that goes first.
+        if let Some((at, item)) = self.kept.front_mut() {
+            if *at == self.copied_out && written < item.len() {
+                item.advance(written);
+                return;
+            }
+        }
+        self.advance_segments(written);
+    }
+
+    /// [`advance`](Self::advance) across segments: copied runs and kept
+    /// items, in order (`len` is already counted down).
+    #[inline(never)]
+    fn advance_segments(&mut self, written: usize) {
         let mut left = written;
         while left > 0 {
             // Copied bytes before the next kept item (or all of them).
@@ -415,6 +448,25 @@ mod tests {
         // Never below the minimum.
         drain(&mut q, 10);
         assert_eq!(q.write_size, MIN_WRITE_SIZE);
+    }
+
+    #[test]
+    fn a_large_kept_item_in_front_is_offered_alone_and_advanced_in_place() {
+        let mut q = WriteQueue::new(4);
+        q.extend_from_slice(b"hd");
+        q.push(Bytes::from(vec![7u8; 3000]));
+        q.extend_from_slice(b"tail");
+        assert!(q.large_front().is_none(), "copied bytes go first");
+        assert_eq!(drain(&mut q, 1500), [&b"hd"[..], &[7; 1498]].concat());
+        assert_eq!(q.write_size, 1500);
+        // Now the kept item goes first and is at least the write size.
+        assert_eq!(q.large_front().map(<[u8]>::len), Some(1502));
+        let offered = q.large_front().unwrap().len();
+        q.advance(1000, offered);
+        assert_eq!(q.len(), 502 + 4);
+        assert!(q.large_front().is_none(), "502 left: below the write size");
+        assert_eq!(drain(&mut q, usize::MAX), [&[7; 502][..], b"tail"].concat());
+        assert_eq!(q.len(), 0);
     }
 
     #[test]

@@ -248,6 +248,12 @@ impl<W: Destination> StreamWriter<W> {
     fn poll_write_once(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.project();
         debug_assert!(this.queue.len() > 0);
+        if let Some(front) = this.queue.large_front() {
+            let offered = front.len();
+            let written = ready!(checked_io::poll_write_slice(this.inner, cx, front))?;
+            this.queue.advance(written, offered);
+            return Poll::Ready(Ok(()));
+        }
         // A small array when few slices are needed: a write call costs no
         // more than the few slices it carries.
         if this.queue.slices_needed() <= 4 {
@@ -350,6 +356,7 @@ impl<W: Destination> StreamWriter<W> {
     /// [`DIRECT_WRITE`] (64 KiB) or larger than the cap, which goes straight
     /// to the inner writer after the pending bytes (copying it would buy
     /// nothing). Waits while the cap would be exceeded.
+    #[inline]
     pub(crate) fn poll_write_borrowed(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -400,6 +407,7 @@ impl<W: Destination> StreamWriter<W> {
 
 /// See [`DIRECT_WRITE`] for which writes are copied.
 impl<W: Destination> futures_io::AsyncWrite for StreamWriter<W> {
+    #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -421,6 +429,7 @@ impl<W: Destination> futures_io::AsyncWrite for StreamWriter<W> {
 /// is its `poll_close`).
 #[cfg(feature = "tokio")]
 impl<W: Destination> tokio::io::AsyncWrite for StreamWriter<W> {
+    #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
