@@ -56,12 +56,18 @@ pub trait Encoder<Item> {
 }
 
 /// The length header, then the payload (kept as it is when large: header
-/// and payload go out in one vectored write, never concatenated).
+/// and payload go out in one vectored write, never concatenated). The
+/// header is encoded straight into the writer's buffer.
 impl Encoder<Bytes> for LengthPrefix {
     fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Error> {
         let header = self.encode_header(item.len())?;
-        dst.extend_from_slice(header.as_ref());
-        dst.push(item);
+        let (bytes, used) = header.padded();
+        if dst.queue.copied(item.len()) == item.len() {
+            dst.queue.push_frame(&[], bytes, used, &item);
+        } else {
+            dst.queue.push_frame(&[], bytes, used, &[]);
+            dst.queue.keep(item);
+        }
         Ok(())
     }
 }
