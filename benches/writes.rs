@@ -55,8 +55,12 @@ fn bench(c: &mut Criterion) {
             g.finish();
         }
     }
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-write-calls.json");
+    // Next to criterion's results: the target directory Cargo was given.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let path = target.join("bench-write-calls.json");
     std::fs::write(&path, format!("[{}]\n", calls_json.join(",\n"))).expect("write calls json");
 }
 
