@@ -379,7 +379,7 @@ impl Region {
 
     /// Splits the first `n` unread bytes off as a zero-copy `Bytes`, of
     /// which the first `skip` are dropped. `skip <= n <= len()`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn take(&mut self, skip: usize, n: usize) -> Bytes {
         debug_assert!(skip <= n && n <= self.len());
         if n == skip {
