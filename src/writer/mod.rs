@@ -358,6 +358,24 @@ impl<W: Destination> StreamWriter<W> {
     /// nothing). Waits while the cap would be exceeded.
     #[inline]
     pub(crate) fn poll_write_borrowed(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        // The usual case, small enough to inline into every caller's
+        // write loop: a small write with room for it now is copied.
+        let len = buf.len();
+        if len != 0 && len < DIRECT_WRITE && len <= self.max_pending && self.fits_now(len, len) {
+            self.project().queue.extend_from_slice(buf);
+            return Poll::Ready(Ok(len));
+        }
+        self.poll_write_borrowed_rest(cx, buf)
+    }
+
+    /// [`poll_write_borrowed`](Self::poll_write_borrowed) when the write
+    /// is empty, large, or must wait for room.
+    #[inline(never)]
+    fn poll_write_borrowed_rest(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
