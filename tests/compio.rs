@@ -378,3 +378,70 @@ fn a_source_taken_out_with_a_read_in_flight_brings_its_bytes_to_the_next_reader(
         assert!(r.read_until(b"\n").await.unwrap().is_none());
     });
 }
+
+/// A compio sink that records where each buffer it is handed lives, and
+/// takes everything.
+struct RecordingSink {
+    seen: Rc<RefCell<Vec<(usize, usize)>>>,
+    data: Rc<RefCell<Vec<u8>>>,
+}
+
+impl compio::io::AsyncWrite for RecordingSink {
+    async fn write<B: compio::buf::IoBuf>(&mut self, buf: B) -> compio::BufResult<usize, B> {
+        let b = buf.as_init();
+        self.seen.borrow_mut().push((b.as_ptr() as usize, b.len()));
+        self.data.borrow_mut().extend_from_slice(b);
+        compio::BufResult(Ok(b.len()), buf)
+    }
+    async fn write_vectored<V: compio::buf::IoVectoredBuf>(
+        &mut self,
+        bufs: V,
+    ) -> compio::BufResult<usize, V> {
+        let mut n = 0;
+        for b in bufs.iter_slice() {
+            self.seen.borrow_mut().push((b.as_ptr() as usize, b.len()));
+            self.data.borrow_mut().extend_from_slice(b);
+            n += b.len();
+        }
+        compio::BufResult(Ok(n), bufs)
+    }
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    async fn shutdown(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn kept_bytes_go_to_the_kernel_uncopied() {
+    on_both_runtimes(|| async {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let data = Rc::new(RefCell::new(Vec::new()));
+        let sink = RecordingSink {
+            seen: seen.clone(),
+            data: data.clone(),
+        };
+        let mut w = StreamWriter::new(CompioIo::new(sink));
+        let big = Bytes::from(pattern(100_000, 3));
+        let prefix = LengthPrefix::new(4);
+        w.send(Bytes::from_static(b"small ")).await.unwrap();
+        w.send_frame(&prefix, big.clone()).await.unwrap();
+        w.write_frame(&prefix, b"borrowed").await.unwrap();
+        w.flush().await.unwrap();
+        let mut expected = b"small ".to_vec();
+        expected.extend_from_slice(&(big.len() as u32).to_be_bytes());
+        expected.extend_from_slice(&big);
+        expected.extend_from_slice(&8u32.to_be_bytes());
+        expected.extend_from_slice(b"borrowed");
+        assert_eq!(*data.borrow(), expected);
+        // The large payload was handed over where it lives.
+        assert!(
+            seen.borrow()
+                .iter()
+                .any(|&(at, len)| at == big.as_ptr() as usize && len == big.len()),
+            "{:?}",
+            seen.borrow()
+        );
+    });
+}

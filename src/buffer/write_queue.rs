@@ -41,7 +41,7 @@
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// Most slices handed to one `poll_write_vectored` call (Linux's `UIO_MAXIOV`
 /// is 1024; 64 keeps the stack array small and is plenty per call).
@@ -277,6 +277,39 @@ impl WriteQueue {
             push(&self.coalesce[offset(at)..], &mut count);
         }
         (count, total)
+    }
+
+    /// The first pending bytes as owned buffers, for a write that holds
+    /// them until it completes (completion I/O), at most `max` of them:
+    /// kept items as they are (a reference count, no copy), and the copied
+    /// bytes between them staged in `staging` (one copy, into memory the
+    /// write owns; the coalescing buffer keeps taking small items meanwhile).
+    /// The same bytes, in the same order, as [`slices`](Self::slices).
+    pub(crate) fn owned_front(&self, staging: &mut BytesMut, max: usize) -> Vec<Bytes> {
+        let mut out = Vec::with_capacity(self.slices_needed().min(max));
+        let mut at = self.copied_out;
+        let offset = |pos: u64| self.head + (pos - self.copied_out) as usize;
+        let mut stage = |bytes: &[u8], out: &mut Vec<Bytes>| {
+            staging.extend_from_slice(bytes);
+            out.push(staging.split().freeze());
+        };
+        for (pos, item) in &self.kept {
+            if *pos > at {
+                if out.len() == max {
+                    return out;
+                }
+                stage(&self.coalesce[offset(at)..offset(*pos)], &mut out);
+                at = *pos;
+            }
+            if out.len() == max {
+                return out;
+            }
+            out.push(item.clone());
+        }
+        if out.len() < max && self.copied_end() > at {
+            stage(&self.coalesce[offset(at)..], &mut out);
+        }
+        out
     }
 
     /// Drops the first `written` pending bytes (the sink took them, out of

@@ -109,6 +109,26 @@ pub(crate) fn poll_write<W: WriteInner + ?Sized>(
     yield_now(cx)
 }
 
+/// One write of owned buffers to a completion sink (`poll_write_lent`),
+/// with [`poll_write`]'s checks: `Ok(0)` is `WriteZero`, a count over what
+/// was offered is `InvalidData`. `Interrupted` yields, and the next poll
+/// offers the same bytes again (the queue is unchanged). Returns
+/// `(written, offered)`, `written` in `1..=offered`.
+pub(crate) fn poll_write_lent<W: WriteInner + ?Sized>(
+    inner: Pin<&mut W>,
+    cx: &mut Context<'_>,
+    front: impl FnOnce(&mut bytes::BytesMut) -> Vec<bytes::Bytes>,
+) -> Poll<io::Result<(usize, usize)>> {
+    match inner.poll_write_lent(cx, front) {
+        Poll::Ready(Ok((0, _))) => Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+        Poll::Ready(Ok((n, offered))) if n > offered => {
+            Poll::Ready(Err(over_report("written", n, offered)))
+        }
+        Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => yield_now(cx),
+        other => other,
+    }
+}
+
 /// [`poll_write`] of one non-empty slice.
 #[inline]
 pub(crate) fn poll_write_slice<W: WriteInner + ?Sized>(

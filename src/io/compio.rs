@@ -32,9 +32,9 @@ use super::sealed::{ReadInner, WriteInner};
 enum Done {
     /// A read into lent memory: the count and the memory back.
     Read(io::Result<usize>, BytesMut),
-    /// A write of the staged bytes: the count, and the staging buffer for
-    /// the next write.
-    Write(io::Result<usize>, BytesMut),
+    /// A write: the count, the bytes offered, and the staging buffer for
+    /// the next borrowed write (when the write was of staged bytes).
+    Write(io::Result<usize>, usize, Option<BytesMut>),
     /// A flush or a shutdown.
     Flush(io::Result<()>),
     Shutdown(io::Result<()>),
@@ -87,12 +87,16 @@ enum State<S> {
 ///   running, and the next read on the reader takes up its result, bytes
 ///   included. Dropping the reader with a read in flight is sound: compio
 ///   keeps the memory until the kernel is done with it.
-/// - **Writes** copy the slices a [`StreamWriter`](crate::StreamWriter)
-///   hands over into one staging buffer that the operation owns (reused
-///   from write to write), in one call per flush round, as a vectored
-///   write would. A write future dropped mid-write leaves the write in
-///   flight; the next one takes up its count, so `pending()` stays exact
-///   and no byte is sent twice.
+/// - **Writes lend the writer's pending bytes.** Each flush round hands
+///   one vectored write the pending bytes as owned buffers: the `Bytes` the
+///   writer kept (large payloads) as they are, by reference count, and the
+///   small items it coalesced staged once into memory the write owns (and
+///   that is reused once the kernel lets go of it). A write future dropped
+///   mid-write leaves the write in flight; the next call takes up its
+///   count, so `pending()` stays exact and no byte is sent twice, and a
+///   cancelled `send` still queues whole items or nothing. (A large
+///   borrowed write through `AsyncWrite` is copied once into a staging
+///   buffer: borrowed memory cannot outlive the call.)
 ///
 /// Each operation takes the stream by value for as long as it runs, so `S`
 /// is `'static`: use compio's `TcpStream` itself (it is `Clone`, and one
@@ -134,8 +138,12 @@ pub struct CompioIo<S> {
     write_done: Option<Box<Done>>,
     /// A flush's or a shutdown's result (dropped if nobody asks again).
     other_done: Option<Box<Done>>,
-    /// The staging buffer of writes, between them.
+    /// The staging buffer of borrowed writes, between them.
     staging: BytesMut,
+    /// Where the writer's copied bytes are staged for lent writes: frozen
+    /// pieces of it go to the kernel, and its memory is reused once they
+    /// come back.
+    lent_staging: BytesMut,
 }
 
 // The stream is never pinned: it moves into each operation's future, which
@@ -159,6 +167,7 @@ impl<S> CompioIo<S> {
             write_done: None,
             other_done: None,
             staging: BytesMut::new(),
+            lent_staging: BytesMut::new(),
         }
     }
 
@@ -334,18 +343,61 @@ impl<S: AsyncWrite + 'static> WriteInner for CompioIo<S> {
                 for b in bufs {
                     staging.extend_from_slice(b);
                 }
+                let offered = staging.len();
                 std::task::ready!(this.start(cx, Kind::Write, move |mut s| {
                     Box::pin(async move {
                         let BufResult(result, staging) = s.write(staging).await;
-                        (s, Done::Write(result, staging))
+                        (s, Done::Write(result, offered, Some(staging)))
                     })
                 }))
             }
         };
         match done {
-            Done::Write(result, staging) => {
-                this.staging = staging;
+            Done::Write(result, _, staging) => {
+                if let Some(staging) = staging {
+                    this.staging = staging;
+                }
                 Poll::Ready(result)
+            }
+            _ => unreachable!("a write's result"),
+        }
+    }
+
+    const LENDS: bool = true;
+
+    /// The writer's pending bytes go to one vectored write as owned
+    /// buffers: its kept `Bytes` as they are, its copied bytes staged once
+    /// (in memory reused from write to write once the kernel lets go of
+    /// it). A write in flight from an earlier call (whose future was
+    /// dropped) is taken up instead; its bytes are still the first pending
+    /// ones, since the writer drops bytes only once a write reports them.
+    fn poll_write_lent(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        front: impl FnOnce(&mut BytesMut) -> Vec<bytes::Bytes>,
+    ) -> Poll<io::Result<(usize, usize)>> {
+        let this = self.get_mut();
+        let done = match std::task::ready!(this.poll_claim(cx, Kind::Write)) {
+            Some(done) => done,
+            None => {
+                let bufs = front(&mut this.lent_staging);
+                let offered = bufs.iter().map(|b| b.len()).sum();
+                std::task::ready!(this.start(cx, Kind::Write, move |mut s| {
+                    Box::pin(async move {
+                        let BufResult(result, bufs) = s.write_vectored(bufs).await;
+                        // The buffers go back (to their owners' counts) here.
+                        drop(bufs);
+                        (s, Done::Write(result, offered, None))
+                    })
+                }))
+            }
+        };
+        match done {
+            Done::Write(result, offered, staging) => {
+                if let Some(staging) = staging {
+                    this.staging = staging;
+                }
+                Poll::Ready(result.map(|n| (n, offered)))
             }
             _ => unreachable!("a write's result"),
         }

@@ -151,6 +151,29 @@ pub(crate) mod sealed {
         fn poll_flush_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
         /// `poll_close` on futures-io, `poll_shutdown` on tokio.
         fn poll_close_inner(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+        /// Whether the writer's pending bytes go through
+        /// `poll_write_lent`: a completion sink owns what it writes until
+        /// the write is done.
+        const LENDS: bool = false;
+
+        /// One write of owned buffers. With no write in flight, `front`
+        /// gives the pending bytes (given a staging buffer for those that
+        /// must be copied); the write holds them until it completes, even
+        /// across dropped futures, and the next call takes up its result.
+        /// Ready with `(written, offered)`. The writer calls it only when
+        /// `LENDS`.
+        fn poll_write_lent(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            front: impl FnOnce(&mut BytesMut) -> Vec<bytes::Bytes>,
+        ) -> Poll<io::Result<(usize, usize)>> {
+            let _ = front;
+            Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this sink does not write lent buffers",
+            )))
+        }
     }
 }
 

@@ -248,6 +248,16 @@ impl<W: Destination> StreamWriter<W> {
     fn poll_write_once(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.project();
         debug_assert!(this.queue.len() > 0);
+        if W::LENDS {
+            // Completion I/O: the pending bytes go to the write as owned
+            // buffers (kept items uncopied), which it holds until it ends.
+            let (written, offered) =
+                ready!(checked_io::poll_write_lent(this.inner, cx, |staging| {
+                    this.queue.owned_front(staging, MAX_IOVECS)
+                }))?;
+            this.queue.advance(written, offered);
+            return Poll::Ready(Ok(()));
+        }
         if let Some(front) = this.queue.large_front() {
             let offered = front.len();
             let written = ready!(checked_io::poll_write_slice(this.inner, cx, front))?;
