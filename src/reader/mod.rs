@@ -487,7 +487,7 @@ pub(crate) fn poll_fill<R: Source>(
 /// free tail to the read, which owns it until the read completes, across
 /// dropped futures (the source keeps the read in flight, and this takes up
 /// its result on the next call). The same checks as `checked_io`'s.
-#[cold]
+#[inline]
 fn poll_fill_lent<R: Source>(
     buf: &mut Buffer,
     mut inner: Pin<&mut R>,
