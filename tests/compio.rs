@@ -445,3 +445,45 @@ fn kept_bytes_go_to_the_kernel_uncopied() {
         );
     });
 }
+
+/// A compio sink whose flush and shutdown each wait once, counting them.
+#[derive(Default)]
+struct SlowFlush {
+    flushes: Rc<RefCell<usize>>,
+    shutdowns: Rc<RefCell<usize>>,
+}
+
+impl compio::io::AsyncWrite for SlowFlush {
+    async fn write<B: compio::buf::IoBuf>(&mut self, buf: B) -> compio::BufResult<usize, B> {
+        let n = buf.as_init().len();
+        compio::BufResult(Ok(n), buf)
+    }
+    async fn flush(&mut self) -> io::Result<()> {
+        futures_lite::future::yield_now().await;
+        *self.flushes.borrow_mut() += 1;
+        Ok(())
+    }
+    async fn shutdown(&mut self) -> io::Result<()> {
+        futures_lite::future::yield_now().await;
+        *self.shutdowns.borrow_mut() += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_close_after_a_dropped_flush_takes_up_the_flush_and_closes() {
+    on_both_runtimes(|| async {
+        for polls in 1..4 {
+            let sink = SlowFlush::default();
+            let (flushes, shutdowns) = (sink.flushes.clone(), sink.shutdowns.clone());
+            let mut w = StreamWriter::new(CompioIo::new(sink));
+            w.send(Bytes::from_static(b"x")).await.unwrap();
+            // The flush is dropped with its operation in flight.
+            let _ = poll_at_most(w.flush(), polls);
+            w.close().await.unwrap();
+            assert_eq!(*shutdowns.borrow(), 1, "polls {polls}");
+            assert!(*flushes.borrow() <= 2, "polls {polls}");
+            assert_eq!(w.pending(), 0);
+        }
+    });
+}

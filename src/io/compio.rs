@@ -217,7 +217,12 @@ impl<S> CompioIo<S> {
     fn poll_claim(&mut self, cx: &mut Context<'_>, kind: Kind) -> Poll<Option<Done>> {
         loop {
             if let Some(done) = self.slot(kind).take() {
-                return Poll::Ready(Some(*done));
+                if done.kind() == kind {
+                    return Poll::Ready(Some(*done));
+                }
+                // A flush's result where a shutdown is asked for (they
+                // share a slot): the flush's caller gave up on it, and the
+                // shutdown runs now.
             }
             let State::Busy(op, _) = &mut self.state else {
                 return Poll::Ready(None);
