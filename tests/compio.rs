@@ -428,12 +428,16 @@ fn kept_bytes_go_to_the_kernel_uncopied() {
         w.send(Bytes::from_static(b"small ")).await.unwrap();
         w.send_frame(&prefix, big.clone()).await.unwrap();
         w.write_frame(&prefix, b"borrowed").await.unwrap();
+        // A large borrowed write goes straight out, staged once.
+        let borrowed = pattern(70_000, 4);
+        w.write_all(&borrowed).await.unwrap();
         w.flush().await.unwrap();
         let mut expected = b"small ".to_vec();
         expected.extend_from_slice(&(big.len() as u32).to_be_bytes());
         expected.extend_from_slice(&big);
         expected.extend_from_slice(&8u32.to_be_bytes());
         expected.extend_from_slice(b"borrowed");
+        expected.extend_from_slice(&borrowed);
         assert_eq!(*data.borrow(), expected);
         // The large payload was handed over where it lives.
         assert!(

@@ -509,10 +509,10 @@ impl Region {
             self.append(&tail);
             return Some(n);
         };
+        let joined = self.ends_at(at);
         let Mem::Heap(b) = &mut self.mem.buf else {
             unreachable!("only heap memory is lent")
         };
-        let joined = b.len() == self.filled && b.as_ptr().wrapping_add(b.len()) as usize == at;
         if tail.as_ptr() as usize != at {
             // Not the memory lent. Where the region still ends at the lent
             // point, its free tail went with the lent memory.
@@ -551,11 +551,18 @@ impl Region {
     /// without that memory.
     pub(crate) fn forget_lent(&mut self) {
         if let Some(at) = self.lent.take() {
-            if self.mem.buf.as_ptr().wrapping_add(self.mem.buf.len()) as usize == at {
+            if self.ends_at(at) {
                 // The free tail went with the lent memory.
                 self.end = self.filled;
             }
         }
+    }
+
+    /// Whether the view still ends with the unread bytes right where the
+    /// lent memory starts (`at`): nothing moved them while it was out.
+    fn ends_at(&self, at: usize) -> bool {
+        let len = self.mem.buf.len();
+        len == self.filled && self.mem.buf.as_ptr().wrapping_add(len) as usize == at
     }
 
     // ------------------------------------------------------------ room

@@ -32,9 +32,8 @@ use super::sealed::{ReadInner, WriteInner};
 enum Done {
     /// A read into lent memory: the count and the memory back.
     Read(io::Result<usize>, BytesMut),
-    /// A write: the count, the bytes offered, and the staging buffer for
-    /// the next borrowed write (when the write was of staged bytes).
-    Write(io::Result<usize>, usize, Option<BytesMut>),
+    /// A write: the count and the bytes offered.
+    Write(io::Result<usize>, usize),
     /// A flush or a shutdown.
     Flush(io::Result<()>),
     Shutdown(io::Result<()>),
@@ -95,8 +94,8 @@ enum State<S> {
 ///   mid-write leaves the write in flight; the next call takes up its
 ///   count, so `pending()` stays exact and no byte is sent twice, and a
 ///   cancelled `send` still queues whole items or nothing. (A large
-///   borrowed write through `AsyncWrite` is copied once into a staging
-///   buffer: borrowed memory cannot outlive the call.)
+///   borrowed write through `AsyncWrite` is staged the same way: borrowed
+///   memory cannot outlive the call.)
 ///
 /// Each operation takes the stream by value for as long as it runs, so `S`
 /// is `'static`: use compio's `TcpStream` itself (it is `Clone`, and one
@@ -138,12 +137,9 @@ pub struct CompioIo<S> {
     write_done: Option<Box<Done>>,
     /// A flush's or a shutdown's result (dropped if nobody asks again).
     other_done: Option<Box<Done>>,
-    /// The staging buffer of borrowed writes, between them.
+    /// Where copied bytes are staged for writes: frozen pieces of it go to
+    /// the kernel, and its memory is reused once they come back.
     staging: BytesMut,
-    /// Where the writer's copied bytes are staged for lent writes: frozen
-    /// pieces of it go to the kernel, and its memory is reused once they
-    /// come back.
-    lent_staging: BytesMut,
 }
 
 // The stream is never pinned: it moves into each operation's future, which
@@ -167,7 +163,6 @@ impl<S> CompioIo<S> {
             write_done: None,
             other_done: None,
             staging: BytesMut::new(),
-            lent_staging: BytesMut::new(),
         }
     }
 
@@ -330,42 +325,21 @@ impl<S: AsyncWrite + 'static> WriteInner for CompioIo<S> {
         self.poll_write_vectored_inner(cx, &[IoSlice::new(buf)])
     }
 
-    /// The slices are copied into the staging buffer, which the write
-    /// owns; a write in flight from an earlier call (whose future was
-    /// dropped) is taken up instead: the writer hands the same bytes first
-    /// again, since it drops bytes only once a write reports them.
+    /// A borrowed write (a large one through `AsyncWrite`): the slices are
+    /// copied once into the staging buffer and go out as one lent piece, by
+    /// the same path as the writer's pending bytes.
     fn poll_write_vectored_inner(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let done = match std::task::ready!(this.poll_claim(cx, Kind::Write)) {
-            Some(done) => done,
-            None => {
-                let mut staging = std::mem::take(&mut this.staging);
-                staging.clear();
-                for b in bufs {
-                    staging.extend_from_slice(b);
-                }
-                let offered = staging.len();
-                std::task::ready!(this.start(cx, Kind::Write, move |mut s| {
-                    Box::pin(async move {
-                        let BufResult(result, staging) = s.write(staging).await;
-                        (s, Done::Write(result, offered, Some(staging)))
-                    })
-                }))
+        self.poll_write_lent(cx, |staging| {
+            for b in bufs {
+                staging.extend_from_slice(b);
             }
-        };
-        match done {
-            Done::Write(result, _, staging) => {
-                if let Some(staging) = staging {
-                    this.staging = staging;
-                }
-                Poll::Ready(result)
-            }
-            _ => unreachable!("a write's result"),
-        }
+            vec![staging.split().freeze()]
+        })
+        .map_ok(|(written, _)| written)
     }
 
     const LENDS: bool = true;
@@ -385,25 +359,20 @@ impl<S: AsyncWrite + 'static> WriteInner for CompioIo<S> {
         let done = match std::task::ready!(this.poll_claim(cx, Kind::Write)) {
             Some(done) => done,
             None => {
-                let bufs = front(&mut this.lent_staging);
+                let bufs = front(&mut this.staging);
                 let offered = bufs.iter().map(|b| b.len()).sum();
                 std::task::ready!(this.start(cx, Kind::Write, move |mut s| {
                     Box::pin(async move {
                         let BufResult(result, bufs) = s.write_vectored(bufs).await;
                         // The buffers go back (to their owners' counts) here.
                         drop(bufs);
-                        (s, Done::Write(result, offered, None))
+                        (s, Done::Write(result, offered))
                     })
                 }))
             }
         };
         match done {
-            Done::Write(result, offered, staging) => {
-                if let Some(staging) = staging {
-                    this.staging = staging;
-                }
-                Poll::Ready(result.map(|n| (n, offered)))
-            }
+            Done::Write(result, offered) => Poll::Ready(result.map(|n| (n, offered))),
             _ => unreachable!("a write's result"),
         }
     }
