@@ -56,7 +56,10 @@
 //! A bounded view ([`limited(n)`](StreamReader::limited)) ends its stream
 //! `n` bytes ahead: every row above holds there as at the stream's own end
 //! (an item cut by the view's end is `UnexpectedEof`), and nothing past it
-//! is read, searched or handed out.
+//! is read, searched or handed out. A chunked body
+//! ([`chunked()`](StreamReader::chunked)) ends its stream at its last
+//! chunk in the same way; a stream that ends before that chunk is an
+//! [`Error::Io`] of kind `UnexpectedEof`.
 //!
 //! The end of stream answers the call that met it. The next call that
 //! needs bytes asks the inner reader again (a source may end and later
@@ -184,7 +187,7 @@ pub use io::CompioIo;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use io::TokioIo;
 pub use reader::{
-    CopyExact, CopyUntil, Decode, Limited, Peek, PeekUntil, PeekUntilAny, ReadExactInto,
+    Chunked, CopyExact, CopyUntil, Decode, Limited, Peek, PeekUntil, PeekUntilAny, ReadExactInto,
     ReadExactIntoResumable, ReadExactly, ReadFrame, ReadInto, ReadUntil, ReadUntilAny,
     SeekRelative, Skip, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT,
     EXACT_ALLOC_MAX, MAX_CAPACITY,

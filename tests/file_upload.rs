@@ -175,6 +175,55 @@ fn multipart_form_with_two_files_and_a_field() {
     eventually("temp files removed", || temps(dir.path()).is_empty());
 }
 
+/// A form sent with `Transfer-Encoding: chunked` (as `curl -F` with that
+/// header, or a client streaming a form of unknown length): the reader's
+/// `chunked` view cuts the framing out in place, so the boundary search
+/// runs over the form itself, across chunk boundaries, on the one buffer.
+#[test]
+fn multipart_form_in_a_chunked_body() {
+    let dir = TempDir::new("form-chunked");
+    let s = Server::start(dir.path(), &[]);
+    let (a, b) = (content(300_000, 5), content(9_000, 6));
+    let ct = ("Content-Type", "multipart/form-data; boundary=XyZ");
+    let te = ("Transfer-Encoding", "chunked");
+    // Chunks of 1 byte (every boundary split), odd sizes, one chunk.
+    for (i, step) in [1usize, 7, 4093, usize::MAX].into_iter().enumerate() {
+        let (name_a, name_b) = (format!("a{i}.bin"), format!("b{i}.bin"));
+        let body = form(
+            "XyZ",
+            &[
+                ("note", None, b"hello"),
+                ("file", Some(name_a.as_str()), &a),
+                ("file", Some(name_b.as_str()), &b),
+            ],
+        );
+        let mut c = s.conn();
+        c.send_head("POST", "/files", &[ct, te]);
+        c.send(&chunked(&body, step.min(body.len())));
+        let r = c.response(false);
+        assert_eq!(r.status, 201, "step {step}: {}", r.text());
+        assert_eq!(std::fs::read(dir.path().join(&name_a)).unwrap(), a);
+        assert_eq!(std::fs::read(dir.path().join(&name_b)).unwrap(), b);
+        // The connection goes on after the body: keep-alive.
+        c.send_request("GET", "/files", &[], b"");
+        assert_eq!(c.response(false).status, 200, "step {step}");
+    }
+    // A form cut short by the body's end: 400, nothing stored.
+    let cut = form("XyZ", &[("file", Some("cut.bin"), &a)]);
+    let mut c = s.conn();
+    c.send_head("POST", "/files", &[ct, te]);
+    c.send(&chunked(&cut[..20_000], 999));
+    let r = c.response(false);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(!dir.path().join("cut.bin").exists());
+    // Bad framing inside a form: 400.
+    let mut c = s.conn();
+    c.send_head("POST", "/files", &[ct, te]);
+    c.send(b"5\r\n--XyZ\r\nzz\r\n");
+    assert_eq!(c.response(false).status, 400);
+    eventually("temp files removed", || temps(dir.path()).is_empty());
+}
+
 #[test]
 fn existing_names_are_never_overwritten() {
     let dir = TempDir::new("exists");

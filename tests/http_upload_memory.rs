@@ -1,6 +1,6 @@
 //! Memory and load on the upload server (examples/file_upload), measured on
 //! the real process: peak RSS for a 1 GiB upload on each body path (PUT,
-//! multipart, tus) against its idle RSS, and 100 concurrent 10 MiB uploads
+//! multipart with a length and chunked, tus) against its idle RSS, and 100 concurrent 10 MiB uploads
 //! all stored and verified. The numbers are printed (`--nocapture`) and
 //! published in the README's upload section.
 #![cfg(not(miri))]
@@ -24,10 +24,13 @@ fn a_1_gib_upload_on_each_path_stays_within_16_mib_of_idle_rss() {
     println!("server idle RSS: {:.1} MiB", idle as f64 / MIB as f64);
     let gib = 1u64 << 30;
     type Path = fn(&Server, &str, u64, u64) -> String;
-    let paths: [(&str, Path); 3] = [
+    let paths: [(&str, Path); 4] = [
         ("PUT (Content-Length)", |s, n, l, seed| put(s, n, l, seed)),
         ("POST multipart/form-data", |s, n, l, seed| {
             multipart(s, n, l, seed)
+        }),
+        ("POST multipart/form-data, chunked", |s, n, l, seed| {
+            multipart_chunked(s, n, l, seed)
         }),
         ("tus (4 PATCHes)", |s, n, l, seed| tus(s, n, l, seed, 4)),
     ];

@@ -1,9 +1,9 @@
 //! `Transfer-Encoding: chunked` bodies (what `curl -T -` sends from a
-//! pipe), decoded with the reader's own operations: `read_until(b"\n")`
-//! for each size line (bounded by the reader's limit; a line must end in
-//! CRLF, a bare LF is refused at once), `httparse::parse_chunk_size` for
-//! its size, `copy_exact` for the chunk data (straight to the file, bounded
-//! memory), trailers skipped.
+//! pipe), read through the reader's `chunked` view: the framing is cut out
+//! of the connection's one buffer as it arrives, so the body's data lies
+//! there contiguous and goes to the file straight from it. The view refuses
+//! bad framing (a bad size line, a bare LF, data longer than its size, a
+//! size line or trailers over 16 KiB) with `InvalidData`: 400 here.
 
 use futures_io::AsyncWrite;
 use intake::{Error, StreamReader};
@@ -19,54 +19,41 @@ pub enum ChunkError {
 
 impl From<Error> for ChunkError {
     fn from(e: Error) -> Self {
-        ChunkError::Io(e)
+        match e {
+            Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                ChunkError::Bad("bad chunked framing")
+            }
+            e => ChunkError::Io(e),
+        }
     }
 }
 
-/// Copies the decoded body to `dst` and returns its length. `dst` is
-/// flushed once at the end, not after every chunk.
+/// Copies the decoded body to `dst` and returns its length; the reader is
+/// then right after the body. `dst` is flushed once at the end, not after
+/// every chunk.
 pub async fn copy<S, W>(reader: &mut StreamReader<S>, dst: &mut W) -> Result<u64, ChunkError>
 where
     S: intake::io::Source + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let mut body = reader.chunked();
     let mut total = 0u64;
     loop {
-        let line = next_line(reader).await?;
-        let size = match httparse::parse_chunk_size(&line) {
-            Ok(httparse::Status::Complete((_, size))) => size,
-            _ => return Err(ChunkError::Bad("bad chunk size line")),
-        };
-        if size == 0 {
-            // Trailer fields, up to the empty line, are skipped.
-            while next_line(reader).await? != b"\r\n"[..] {}
-            futures_lite::AsyncWriteExt::flush(dst)
-                .await
-                .map_err(Error::Io)?;
-            return Ok(total);
+        // What is buffered of the body's data (a read if nothing is), then
+        // that much to the file. (`copy_exact` leaves flushing to the
+        // caller: a file's flush waits for its writing thread.)
+        let n = futures_lite::AsyncBufReadExt::fill_buf(&mut body)
+            .await
+            .map_err(Error::Io)?
+            .len();
+        if n == 0 {
+            break;
         }
-        // `copy_exact` leaves flushing to the caller: a file's flush waits
-        // for its writing thread, once at the end rather than per chunk
-        // (curl sends 64 KiB or less).
-        reader.copy_exact(size, dst).await?;
-        total += size;
-        if &reader.read_exactly(2).await?[..] != b"\r\n" {
-            return Err(ChunkError::Bad("chunk data not followed by CRLF"));
-        }
+        body.copy_exact(n as u64, dst).await?;
+        total += n as u64;
     }
-}
-
-async fn next_line<S: intake::io::Source + Unpin>(
-    reader: &mut StreamReader<S>,
-) -> Result<bytes::Bytes, ChunkError> {
-    match reader.read_until(b"\n").await {
-        Ok(Some(line)) if line.ends_with(b"\r\n") => Ok(line),
-        Ok(Some(_)) => Err(ChunkError::Bad("chunk line ended by a bare LF")),
-        Ok(None) => Err(ChunkError::Io(Error::UnexpectedEof {
-            partial: bytes::Bytes::new(),
-            expected: None,
-        })),
-        Err(Error::LimitExceeded { .. }) => Err(ChunkError::Bad("chunk line too long")),
-        Err(e) => Err(ChunkError::Io(e)),
-    }
+    futures_lite::AsyncWriteExt::flush(dst)
+        .await
+        .map_err(Error::Io)?;
+    Ok(total)
 }

@@ -2,23 +2,26 @@
 //!
 //! Each file part goes to its temp file as it arrives, through
 //! `copy_until(b"\r\n--BOUNDARY", file)`: memory stays at the reader's
-//! buffer whatever the part's size. The body is read through a bounded view
-//! of the connection's reader (`limited(Content-Length)`), on its one
-//! buffer, so no search can run past the body into the next request. The
-//! files are
+//! buffer whatever the part's size. The body is read through a view of the
+//! connection's reader, on its one buffer: `limited(Content-Length)`, or
+//! `chunked()` for a chunked form (its framing cut out in place, so the
+//! boundary search sees only the form). No search can run past the body
+//! into the next request. The files are
 //! published only once the whole form has arrived: a form cut short stores
 //! nothing.
 
 use std::collections::HashSet;
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use intake::{Error, Limited, StreamReader};
+use intake::{Chunked, Error, Limited, StreamReader};
 use sha2::Digest;
 
 use crate::exchange::{
-    body_failure, disk_error, publish, temp_file, too_large, App, Exchange, Reply,
+    body_failure, disk_error, publish, temp_file, too_large, App, Exchange, Reader, Reply,
 };
 use crate::http::{Body, Response};
+use crate::idle::IdleIo;
 use crate::storage::{check_name, hex, Entry, TempFile};
 
 /// A received part, waiting for the end of the form to be published.
@@ -40,13 +43,14 @@ pub async fn post(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
             .into()
         }
     };
+    // `None`: a chunked form (its files are bounded one by one).
     let len = match ex.head.body() {
-        Ok(Body::Length(n)) => n,
+        Ok(Body::Length(n)) => Some(n),
+        Ok(Body::Chunked) => None,
         Ok(Body::Empty) => return Response::text(400, "empty form").into(),
-        Ok(Body::Chunked) => return Response::text(411, "a form needs a Content-Length").into(),
         Err(why) => return Response::text(400, why).into(),
     };
-    if len > app.max_size {
+    if let Some(len) = len.filter(|&len| len > app.max_size) {
         return too_large("body", len, app.max_size).into();
     }
     if ex.proceed().await.is_err() {
@@ -74,26 +78,77 @@ pub async fn post(app: &Arc<App>, ex: &mut Exchange<'_>) -> Reply {
     Response::json(201, &done).into()
 }
 
+/// The form's body as a view of the connection's reader, on its one
+/// buffer: bounded by its `Content-Length`, or decoded from chunked coding
+/// in place. Either way the view's end is the body's, and no search runs
+/// past it into the next request.
+enum FormBody<'a> {
+    Length(Limited<'a, IdleIo>),
+    Chunked(Chunked<'a, IdleIo>),
+}
+
+impl FormBody<'_> {
+    /// Whether the body's end was reached (not the connection's).
+    fn ended(&self) -> bool {
+        match self {
+            FormBody::Length(body) => body.remaining() == 0,
+            FormBody::Chunked(body) => body.at_eof(),
+        }
+    }
+
+    /// Reads the rest of the body (the epilogue), so the connection can go
+    /// on.
+    async fn skip_rest(&mut self) -> Result<(), Error> {
+        match self {
+            FormBody::Length(body) => body.skip_rest().await,
+            FormBody::Chunked(body) => body.skip_rest().await,
+        }
+    }
+}
+
+impl Deref for FormBody<'_> {
+    type Target = Reader;
+
+    fn deref(&self) -> &Reader {
+        match self {
+            FormBody::Length(body) => body,
+            FormBody::Chunked(body) => body,
+        }
+    }
+}
+
+impl DerefMut for FormBody<'_> {
+    fn deref_mut(&mut self) -> &mut Reader {
+        match self {
+            FormBody::Length(body) => body,
+            FormBody::Chunked(body) => body,
+        }
+    }
+}
+
 /// Reads the whole form; every file part is in a temp file on success.
 async fn receive(
     app: &Arc<App>,
     ex: &mut Exchange<'_>,
-    len: u64,
+    len: Option<u64>,
     boundary: &str,
 ) -> Result<Vec<Part>, Reply> {
-    // The connection's reader, bounded to the body: one buffer per
-    // connection, and the view's end is the body's.
-    let mut body = ex.reader.limited(len);
+    let mut body = match len {
+        Some(len) => FormBody::Length(ex.reader.limited(len)),
+        None => FormBody::Chunked(ex.reader.chunked()),
+    };
     let first = format!("--{boundary}");
     let delim = format!("\r\n--{boundary}");
     // The stream ended before the form did: a body shorter than the form
-    // (400: the view's end was reached), or the client gone (bytes of the
-    // body were still to come).
-    let cut = |body: &Limited<'_, _>, e: Error| -> Reply {
+    // (400: the view's end was reached), bad chunked framing (400), or the
+    // client gone (bytes of the body were still to come).
+    let cut = |body: &FormBody<'_>, e: Error| -> Reply {
         if crate::idle::timed_out(&e) {
             Response::text(408, "body not received in time").into()
-        } else if body.remaining() == 0 && e.is_unexpected_eof() {
+        } else if body.ended() && e.is_unexpected_eof() {
             Response::text(400, "form ended before its closing boundary").into()
+        } else if matches!(&e, Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData) {
+            Response::text(400, "bad chunked framing").into()
         } else {
             Reply::Gone
         }

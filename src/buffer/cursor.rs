@@ -40,6 +40,58 @@ impl Default for ViewEnd {
     }
 }
 
+/// A chunked view's bookkeeping (see
+/// [`StreamReader::chunked`](crate::StreamReader::chunked)). Its framing is
+/// cut out of the buffer as it is found, so within the view, stream offsets
+/// (`position`, view ends) count decoded bytes: an offset past the view's
+/// start stands for `cut` more bytes of the stream. The view's close adds
+/// `cut` back, and the reader is at the right stream offset again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dechunk {
+    /// The end of the chunk data decoded so far (a decoded offset).
+    /// INVARIANT: `position <= chunk_end`; every buffered byte before it is
+    /// decoded data, every one after it is still framing and data as sent.
+    chunk_end: u64,
+    /// Bytes of framing cut out so far.
+    cut: u64,
+    /// The stream offset the view may not read past (an enclosing
+    /// `limited`), `u64::MAX` for none.
+    outer: u64,
+    /// No head found yet: the next is the body's first (no CRLF before it).
+    first: bool,
+    /// The last chunk and its trailers were cut: the body has ended.
+    done: bool,
+    /// Opened inside another chunked view: every read fails.
+    nested: bool,
+}
+
+impl Dechunk {
+    /// No head found yet.
+    #[inline]
+    pub(crate) fn first(&self) -> bool {
+        self.first
+    }
+
+    /// The last chunk and its trailers were cut.
+    #[inline]
+    pub(crate) fn done(&self) -> bool {
+        self.done
+    }
+
+    /// Opened inside another chunked view.
+    #[inline]
+    pub(crate) fn nested(&self) -> bool {
+        self.nested
+    }
+}
+
+/// What [`Cursor::open_chunked`] replaced, for [`Cursor::close_chunked`].
+#[derive(Debug)]
+pub(crate) struct ChunkedOuter {
+    limit_end: ViewEnd,
+    chunked: Option<Dechunk>,
+}
+
 /// Stream bookkeeping. Offsets (`searched`, `scanned`) count from the
 /// first unread byte and shrink with every consumption.
 #[derive(Debug, Default)]
@@ -60,11 +112,17 @@ pub(crate) struct Cursor {
     open_run: Option<u64>,
     /// The last read from the source returned end of stream.
     eof: bool,
-    /// Where the innermost bounded view ends, as a stream offset: reads
-    /// see an end of stream there, and bytes buffered past it stay hidden
-    /// (see [`StreamReader::limited`](crate::StreamReader::limited)).
-    /// INVARIANT: `position <= view_end`.
+    /// Where reads see an end: the nearer of `limit_end` and, within a
+    /// chunked view, the end of the chunk data decoded so far. Bytes
+    /// buffered past it stay hidden. Kept apart from the two so that the
+    /// look at the buffer every read makes is one subtraction.
+    /// INVARIANT: `position <= view_end == min(limit_end, chunk end)`.
     view_end: ViewEnd,
+    /// Where the innermost bounded view ends, as a stream offset (see
+    /// [`StreamReader::limited`](crate::StreamReader::limited)).
+    limit_end: ViewEnd,
+    /// The open chunked view, if any (see [`Dechunk`]).
+    chunked: Option<Dechunk>,
     /// Bytes read from the source since the reader last gave the executor
     /// its thread back (a `Pending`, the source's or its own).
     since_wait: usize,
@@ -218,12 +276,115 @@ impl Cursor {
         (self.view_end.0 != u64::MAX).then_some(self.view_end.0)
     }
 
-    /// Sets where the view ends (never before the position); returns the
-    /// last end.
+    /// Where the innermost `limited` view ends.
     #[inline]
-    pub(crate) fn set_view_end(&mut self, end: Option<u64>) -> Option<u64> {
-        let last = self.view_end();
-        self.view_end = ViewEnd(end.map_or(u64::MAX, |e| e.max(self.position)));
+    pub(crate) fn limit_end(&self) -> Option<u64> {
+        (self.limit_end.0 != u64::MAX).then_some(self.limit_end.0)
+    }
+
+    /// Whether any view is open (a seek would break it).
+    #[inline]
+    pub(crate) fn in_view(&self) -> bool {
+        self.limit_end().is_some() || self.chunked.is_some()
+    }
+
+    /// Recomputes `view_end` from the two ends it is the nearer of.
+    #[inline]
+    fn update_view_end(&mut self) {
+        let chunk_end = self.chunked.map_or(u64::MAX, |c| c.chunk_end);
+        self.view_end = ViewEnd(self.limit_end.0.min(chunk_end).max(self.position));
+    }
+
+    // ------------------------------------------------------ chunked views
+
+    /// Opens a chunked view at the first unread byte; returns what it
+    /// replaced. Inside it no `limited` end applies until one is opened
+    /// there (the enclosing one bounds what is read, as `outer`).
+    pub(crate) fn open_chunked(&mut self) -> ChunkedOuter {
+        let outer = ChunkedOuter {
+            limit_end: self.limit_end,
+            chunked: self.chunked,
+        };
+        self.chunked = Some(Dechunk {
+            chunk_end: self.position,
+            cut: 0,
+            outer: self.limit_end.0,
+            first: true,
+            done: false,
+            nested: outer.chunked.is_some(),
+        });
+        self.limit_end = ViewEnd::default();
+        self.update_view_end();
+        outer
+    }
+
+    /// Closes the chunked view: offsets count stream bytes again.
+    pub(crate) fn close_chunked(&mut self, outer: ChunkedOuter) {
+        if let Some(c) = self.chunked.take() {
+            if !c.nested {
+                self.position += c.cut;
+                if let Some(run) = &mut self.open_run {
+                    *run += c.cut;
+                }
+            }
+        }
+        self.limit_end = outer.limit_end;
+        self.chunked = outer.chunked;
+        self.update_view_end();
+    }
+
+    /// The open chunked view's state.
+    #[inline]
+    pub(crate) fn chunked(&self) -> Option<&Dechunk> {
+        self.chunked.as_ref()
+    }
+
+    /// Whether the view's end is the end of the chunk data decoded so far
+    /// in an unfinished chunked body: more may come after the next head.
+    #[inline]
+    pub(crate) fn at_chunk_end(&self) -> bool {
+        matches!(self.chunked, Some(c) if !c.done && c.chunk_end <= self.limit_end.0)
+    }
+
+    /// A head of `len` bytes was cut out after the decoded data, followed
+    /// by `data` bytes of chunk data (`None`: the last chunk).
+    pub(crate) fn cut_head(&mut self, len: usize, data: Option<u64>) {
+        if let Some(c) = &mut self.chunked {
+            c.cut += len as u64;
+            c.first = false;
+            match data {
+                Some(n) => c.chunk_end = c.chunk_end.saturating_add(n),
+                None => c.done = true,
+            }
+            if c.outer != u64::MAX {
+                c.outer = c.outer.saturating_sub(len as u64);
+            }
+        }
+        self.update_view_end();
+    }
+
+    /// The view for a read of framing past the chunk end: bounded only by
+    /// an enclosing `limited` (as a decoded offset). Returns the end to
+    /// put back with [`end_raw_read`](Self::end_raw_read).
+    pub(crate) fn begin_raw_read(&mut self) -> u64 {
+        let saved = self.view_end.0;
+        if let Some(c) = &self.chunked {
+            self.view_end = ViewEnd(c.outer.max(self.position));
+        }
+        saved
+    }
+
+    pub(crate) fn end_raw_read(&mut self, saved: u64) {
+        self.view_end = ViewEnd(saved);
+    }
+
+    /// Sets where the innermost `limited` view ends (never before the
+    /// position); returns the last end.
+    #[inline]
+    pub(crate) fn set_limit_end(&mut self, end: Option<u64>) -> Option<u64> {
+        let last = self.limit_end();
+        self.limit_end = ViewEnd(end.map_or(u64::MAX, |e| e.max(self.position)));
+        self.update_view_end();
         last
     }
 

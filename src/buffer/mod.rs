@@ -19,6 +19,7 @@
 //! consumption goes through one method, which moves the cursor with the
 //! region.
 
+use std::io;
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
@@ -31,7 +32,7 @@ mod region;
 pub(crate) mod search;
 mod write_queue;
 
-pub(crate) use cursor::DecodeSession;
+pub(crate) use cursor::{ChunkedOuter, Dechunk, DecodeSession};
 #[cfg(target_os = "linux")]
 pub use mapped::observe_mappings;
 /// Where memory is never mapped, there is nothing to observe.
@@ -97,21 +98,119 @@ impl Buffer {
 
     // ------------------------------------------------------ bounded views
 
-    /// Where the innermost view ends, as a stream offset.
+    /// Where the innermost `limited` view ends, as a stream offset.
     #[inline]
-    pub(crate) fn view_end(&self) -> Option<u64> {
-        self.cursor.view_end()
+    pub(crate) fn limit_end(&self) -> Option<u64> {
+        self.cursor.limit_end()
     }
 
-    /// Opens (or closes, with `None`) a view ending at stream offset `end`;
-    /// returns the last end.
+    /// Opens (or closes, with `None`) a `limited` view ending at stream
+    /// offset `end`; returns the last end.
     #[inline]
-    pub(crate) fn set_view_end(&mut self, end: Option<u64>) -> Option<u64> {
-        self.cursor.set_view_end(end)
+    pub(crate) fn set_limit_end(&mut self, end: Option<u64>) -> Option<u64> {
+        self.cursor.set_limit_end(end)
+    }
+
+    /// Whether a view (`limited` or `chunked`) is open.
+    #[inline]
+    pub(crate) fn in_view(&self) -> bool {
+        self.cursor.in_view()
+    }
+
+    // ------------------------------------------------------ chunked views
+
+    /// Opens a chunked view at the first unread byte (see [`Dechunk`]).
+    pub(crate) fn open_chunked(&mut self) -> ChunkedOuter {
+        self.cursor.open_chunked()
+    }
+
+    /// Closes the chunked view `open_chunked` opened.
+    pub(crate) fn close_chunked(&mut self, outer: ChunkedOuter) {
+        self.cursor.close_chunked(outer);
+    }
+
+    /// The open chunked view's state.
+    #[inline]
+    pub(crate) fn chunked(&self) -> Option<&Dechunk> {
+        self.cursor.chunked()
+    }
+
+    /// Whether the view ends at the chunk data decoded so far, with more
+    /// of the body to come.
+    #[inline]
+    pub(crate) fn at_chunk_end(&self) -> bool {
+        self.cursor.at_chunk_end()
+    }
+
+    /// Within a chunked view whose decoded data is all buffered: cuts each
+    /// complete head (`parse` finds one at the start of the bytes it is
+    /// given, as `(length, data bytes after it)`, `None` for the last
+    /// chunk's) out of the bytes buffered past the data, moving each
+    /// chunk's data once, to right after the data before it. One pass over
+    /// what is buffered, however many chunks it holds. Returns how many
+    /// decoded bytes became visible.
+    ///
+    /// # Errors
+    ///
+    /// `parse`'s: the heads before the bad one are cut, it stays in front.
+    pub(crate) fn dechunk(
+        &mut self,
+        mut parse: impl FnMut(&[u8], bool) -> io::Result<Option<(usize, Option<u64>)>>,
+    ) -> io::Result<usize> {
+        debug_assert!(!self.region.is_lent() && self.at_chunk_end());
+        let before = self.len();
+        let unread = self.region.unread_mut();
+        let total = unread.len();
+        // Framing is read at `read`; data is moved down to `write`.
+        let (mut read, mut write) = (before, before);
+        let mut found = Ok(());
+        while let Some(state) = self.cursor.chunked() {
+            if state.done() || state.nested() {
+                break;
+            }
+            let (len, data) = match parse(&unread[read..], state.first()) {
+                Ok(Some(head)) => head,
+                Ok(None) => break,
+                Err(e) => {
+                    found = Err(e);
+                    break;
+                }
+            };
+            read += len;
+            self.cursor.cut_head(len, data);
+            let Some(size) = data else { break };
+            let here = usize::try_from(size).map_or(total - read, |s| s.min(total - read));
+            unread.copy_within(read..read + here, write);
+            read += here;
+            write += here;
+            if (here as u64) < size {
+                break;
+            }
+        }
+        // What follows (a head cut short, or nothing) moves along.
+        unread.copy_within(read..total, write);
+        self.region.truncate_unread(total - (read - write));
+        found.map(|()| self.len() - before)
+    }
+
+    /// Lets the next read go past the chunk data, for framing (bounded
+    /// only by an enclosing `limited`); returns what to pass to
+    /// [`end_raw_read`](Self::end_raw_read) right after it.
+    #[inline]
+    pub(crate) fn begin_raw_read(&mut self) -> u64 {
+        self.cursor.begin_raw_read()
+    }
+
+    #[inline]
+    pub(crate) fn end_raw_read(&mut self, saved: u64) {
+        self.cursor.end_raw_read(saved);
     }
 
     /// Whether every byte of the open view is buffered: a read would go
-    /// past its end, so the view is at its end of stream.
+    /// past its end. The view is at its end of stream, or, in a chunked
+    /// view, at the end of the data decoded so far ([`at_chunk_end`]).
+    ///
+    /// [`at_chunk_end`]: Self::at_chunk_end
     #[inline]
     pub(crate) fn view_exhausted(&self) -> bool {
         self.cursor.view_unbuffered(self.region.len()) == Some(0)
@@ -214,7 +313,7 @@ impl Buffer {
         let Ok(n) = usize::try_from(offset.unsigned_abs()) else {
             return false;
         };
-        if self.view_end().is_some() || !self.region.unconsume(n) {
+        if self.in_view() || !self.region.unconsume(n) {
             return false;
         }
         // Bytes back in front: every scan starts again.
@@ -451,7 +550,16 @@ impl Buffer {
     /// ordinary read).
     #[inline]
     pub(crate) fn reads_direct(&self, len: usize) -> bool {
-        policy::read_direct(len, self.capacity)
+        // (Not at the end of a chunk's data: the next bytes are framing,
+        // which `poll_fill` cuts out first.)
+        policy::read_direct(len, self.capacity) && !self.at_chunk_end_exhausted()
+    }
+
+    /// Whether the view is at the end of a chunk's data, all of it
+    /// buffered: the next read is of framing.
+    #[inline]
+    fn at_chunk_end_exhausted(&self) -> bool {
+        self.cursor.chunked().is_some() && self.view_exhausted() && self.at_chunk_end()
     }
 
     /// Lets go of the memory if nothing is unread: a reader waiting for

@@ -313,6 +313,22 @@ impl Region {
         &self.mem.buf.bytes()[self.head..self.filled]
     }
 
+    /// The unread bytes, to rearrange in place (a chunked view cuts its
+    /// framing out of them).
+    #[inline]
+    pub(crate) fn unread_mut(&mut self) -> &mut [u8] {
+        &mut self.mem.buf.bytes_mut()[self.head..self.filled]
+    }
+
+    /// Keeps the first `n` unread bytes only (`n <= len()`): the rest were
+    /// moved into them. Not while the tail is lent (it must start right
+    /// after the unread bytes).
+    #[inline]
+    pub(crate) fn truncate_unread(&mut self, n: usize) {
+        debug_assert!(n <= self.len() && self.lent.is_none());
+        self.filled = self.head + n.min(self.len());
+    }
+
     /// Number of unread bytes.
     #[inline]
     pub(crate) fn len(&self) -> usize {

@@ -66,6 +66,61 @@ fn after_dropped_large_frame() -> (Buffer, *const u8) {
     (b, base)
 }
 
+/// A toy chunked coding for the buffer's own test (the real one is the
+/// codec layer's): a head is one decimal digit and `;`, after a `|` that
+/// ends the data before it; `0;` is the last chunk.
+fn toy_head(raw: &[u8], first: bool) -> std::io::Result<Option<(usize, Option<u64>)>> {
+    let skip = usize::from(!first);
+    match raw.get(..skip + 2) {
+        None => Ok(None),
+        Some(h) if (first || h[0] == b'|') && h[skip + 1] == b';' => {
+            let n = u64::from(h[skip] - b'0');
+            Ok(Some((skip + 2, (n != 0).then_some(n))))
+        }
+        Some(_) => Err(std::io::ErrorKind::InvalidData.into()),
+    }
+}
+
+#[test]
+fn dechunk_cuts_heads_in_one_pass_and_keeps_the_rest() {
+    let mut b = buffer(64);
+    let outer = b.open_chunked();
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"3;abc|2;de|1;f|4;gh");
+    assert!(b.view_exhausted() && b.at_chunk_end());
+    // Three heads cut, the fourth chunk's data partly here.
+    assert_eq!(b.dechunk(toy_head).unwrap(), 8);
+    assert_eq!(b.unread(), b"abcdefgh");
+    assert!(!b.view_exhausted(), "two bytes of the fourth chunk to come");
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"ij|0;NEXT");
+    assert_eq!(b.unread(), b"abcdefghij");
+    b.consume(9);
+    assert!(b.view_exhausted() && b.at_chunk_end());
+    // The last chunk: the body ends, what follows stays, hidden until the
+    // view closes.
+    assert_eq!(b.dechunk(toy_head).unwrap(), 0);
+    assert!(!b.at_chunk_end());
+    assert_eq!(b.unread(), b"j");
+    b.consume(1);
+    b.close_chunked(outer);
+    assert_eq!(b.unread(), b"NEXT");
+    // The stream offset counts the framing again: every byte before `NEXT`.
+    assert_eq!(b.position(), b"3;abc|2;de|1;f|4;ghij|0;".len() as u64);
+}
+
+#[test]
+fn dechunk_stops_at_bad_framing_after_cutting_what_came_before() {
+    let mut b = buffer(64);
+    let _outer = b.open_chunked();
+    prep(&mut b, Fill::More);
+    fill(&mut b, b"2;ab#1;cd");
+    assert!(b.dechunk(toy_head).is_err());
+    assert_eq!(b.unread(), b"ab");
+    b.consume(2);
+    assert!(b.dechunk(toy_head).is_err(), "the same error again");
+}
+
 #[test]
 fn allocates_nothing_until_asked() {
     let b = buffer(8192);
@@ -297,7 +352,8 @@ fn unread_front_restores_order() {
 #[test]
 fn every_policy_test_reading_uninit() {
     UNINIT.with(|u| u.set(true));
-    let tests: [fn(); 15] = [
+    let tests: [fn(); 16] = [
+        dechunk_cuts_heads_in_one_pass_and_keeps_the_rest,
         allocates_nothing_until_asked,
         take_is_zero_copy_and_keeps_order,
         oversized_allocation_is_released_when_small_reads_follow,

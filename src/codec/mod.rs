@@ -6,6 +6,7 @@
 //! encoders the write queue through `EncodeBuf`), below `reader`, `writer`
 //! and `framed`, which use these. Published as [`crate::frame`].
 
+pub(crate) mod chunked;
 mod decoder;
 mod delimited;
 mod encoder;

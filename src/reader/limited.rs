@@ -73,9 +73,9 @@ impl<R> StreamReader<R> {
     /// ```
     pub fn limited(&mut self, n: u64) -> Limited<'_, R> {
         let end = self.buf.position().saturating_add(n);
-        let outer = self.buf.view_end();
+        let outer = self.buf.limit_end();
         let end = outer.map_or(end, |outer| outer.min(end));
-        self.buf.set_view_end(Some(end));
+        self.buf.set_limit_end(Some(end));
         Limited {
             reader: self,
             outer,
@@ -104,8 +104,8 @@ impl<R> Limited<'_, R> {
     /// # }).unwrap();
     /// ```
     pub fn remaining(&self) -> u64 {
-        let end = self.reader.buf.view_end().unwrap_or(u64::MAX);
-        end - self.reader.buf.position()
+        let end = self.reader.buf.limit_end().unwrap_or(u64::MAX);
+        end.saturating_sub(self.reader.buf.position())
     }
 }
 
@@ -155,7 +155,7 @@ impl<R> DerefMut for Limited<'_, R> {
 
 impl<R> Drop for Limited<'_, R> {
     fn drop(&mut self) {
-        self.reader.buf.set_view_end(self.outer);
+        self.reader.buf.set_limit_end(self.outer);
     }
 }
 

@@ -24,6 +24,7 @@ use pin_project_lite::pin_project;
 use crate::buffer::{Buffer, Fill};
 use crate::io::checked as checked_io;
 
+mod chunked;
 mod copy_exact;
 mod copy_until;
 mod decode;
@@ -40,6 +41,7 @@ mod skip;
 mod skip_frame;
 mod skip_until;
 
+pub use chunked::Chunked;
 pub use copy_exact::CopyExact;
 pub use copy_until::CopyUntil;
 pub use decode::Decode;
@@ -314,7 +316,8 @@ impl<R> StreamReader<R> {
     /// ```
     pub fn at_eof(&self) -> bool {
         // What `poll_fill` answers with end of stream, with nothing left.
-        self.buf.len() == 0 && (self.buf.eof() || self.buf.view_exhausted())
+        self.buf.len() == 0
+            && (self.buf.eof() || (self.buf.view_exhausted() && !self.buf.at_chunk_end()))
     }
 
     /// The inner reader.
@@ -429,12 +432,30 @@ pub(crate) fn poll_fill<R: Source>(
     cx: &mut Context<'_>,
     fill: Fill,
 ) -> Poll<io::Result<usize>> {
-    // The end of the bounded view being read. (The end of the stream is
-    // not remembered here: each call that needs bytes asks the source, as
-    // every `BufReader` does, since a source may end and later have more.)
+    // The end of the bounded view being read, or of a chunk's data. (The
+    // end of the stream is not remembered here: each call that needs bytes
+    // asks the source, as every `BufReader` does, since a source may end
+    // and later have more.)
     if buf.view_exhausted() {
+        if buf.at_chunk_end() {
+            return chunked::poll_next_chunk(buf, inner, cx, fill);
+        }
         return Poll::Ready(Ok(0));
     }
+    match poll_fill_source(buf, inner, cx, fill) {
+        Poll::Ready(Ok(0)) if buf.chunked().is_some() => Poll::Ready(Err(chunked::cut_short())),
+        read => read,
+    }
+}
+
+/// The read of [`poll_fill`] from the source, within the view.
+#[inline]
+fn poll_fill_source<R: Source>(
+    buf: &mut Buffer,
+    inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    fill: Fill,
+) -> Poll<io::Result<usize>> {
     if buf.yield_due(YIELD_AFTER) {
         return yield_now(cx);
     }
@@ -558,6 +579,9 @@ pub(crate) fn poll_read_direct<R: Source>(
     let dst = budgeted(&mut dst[..cap]);
     let read = checked_io::poll_read(inner, cx, dst, buf.eof_mut());
     match read {
+        Poll::Ready(Ok(0)) if buf.chunked().is_some() => {
+            return Poll::Ready(Err(chunked::cut_short()));
+        }
         Poll::Ready(Ok(n)) => {
             // Handed straight to the caller: the stream moves on.
             buf.passed_through(n);

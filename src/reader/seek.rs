@@ -50,7 +50,7 @@ impl<R: Source + AsyncSeek> AsyncSeek for StreamReader<R> {
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let mut this = self.project();
-        if this.buf.view_end().is_some() {
+        if this.buf.in_view() {
             return Poll::Ready(Err(in_view()));
         }
         let result = match pos {

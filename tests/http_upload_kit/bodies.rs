@@ -122,6 +122,53 @@ pub fn multipart(s: &Server, name: &str, len: u64, seed: u64) -> String {
     sha
 }
 
+/// The same form as [`multipart`], sent with `Transfer-Encoding: chunked`
+/// in chunks of 64 KiB (a streaming client's), so that the boundary and
+/// the part's data cross chunk boundaries.
+pub fn multipart_chunked(s: &Server, name: &str, len: u64, seed: u64) -> String {
+    let boundary = "----intakeBoundary7MA4YWxkTrZu0gW";
+    let open = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    );
+    let close = format!("\r\n--{boundary}--\r\n");
+    let mut c = s.conn();
+    c.send_head(
+        "POST",
+        "/files",
+        &[
+            (
+                "Content-Type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            ),
+            ("Transfer-Encoding", "chunked"),
+        ],
+    );
+    let send_chunks = |c: &mut Conn, bytes: &[u8]| {
+        for piece in bytes.chunks(64 << 10) {
+            c.send(format!("{:x}\r\n", piece.len()).as_bytes());
+            c.send(piece);
+            c.send(b"\r\n");
+        }
+    };
+    send_chunks(&mut c, open.as_bytes());
+    let (mut g, mut sum) = (Gen::new(seed), Sum::new());
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(MIB) as usize;
+        let b = g.next(n);
+        sum.update(b);
+        send_chunks(&mut c, b);
+        left -= n as u64;
+    }
+    send_chunks(&mut c, close.as_bytes());
+    c.send(b"0\r\n\r\n");
+    let sha = sum.hex();
+    let r = c.response(false);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()[0]["sha256"], sha.as_str());
+    sha
+}
+
 /// A tus upload in `pieces` PATCHes (the generator runs on across them).
 pub fn tus(s: &Server, name: &str, len: u64, seed: u64, pieces: u64) -> String {
     let up = tus_create(s, name, len);
