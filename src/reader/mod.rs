@@ -402,9 +402,12 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 /// single-threaded executor without a cooperative budget (smol, async-std)
 /// a 256 MiB read would otherwise hold the thread for its whole length. A
 /// byte count, not a read count: reads range from one byte to megabytes.
-/// 1 MiB is under a millisecond of copying, and the yield costs a wake and a
-/// poll, a few microseconds.
-pub(crate) const YIELD_AFTER: usize = 1 << 20;
+/// 512 KiB is about a third of a millisecond of reading from loopback TCP,
+/// and the yield costs a wake and a poll, a few microseconds. A timer
+/// beside the read waits for one or two such stretches after it is due:
+/// `benches/fairness.rs` measures a 1 ms ticker's longest gap at 2.5 ms,
+/// where 1 MiB gave 4 ms, with no read time lost either way.
+pub(crate) const YIELD_AFTER: usize = 512 << 10;
 
 /// At most [`YIELD_AFTER`] bytes of `window`: one read from a source that
 /// has megabytes ready (loopback TCP) copies no more than the budget, so
