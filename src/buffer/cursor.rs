@@ -21,8 +21,9 @@ struct DecodeState {
     /// INVARIANT: `session <= next_session` (0 is "none yet").
     session: u64,
     next_session: u64,
-    /// How many leading unread bytes the run's decoder has examined.
-    scanned: usize,
+    /// Up to which stream offset the run's decoder has examined the
+    /// unread bytes (see [`Cursor::searched_to`]).
+    scanned_to: u64,
     /// How many unread bytes the run waits for before the decoder is
     /// called again; 0 once anything is consumed, so a stale hint can
     /// never stall another read.
@@ -92,17 +93,21 @@ pub(crate) struct ChunkedOuter {
     chunked: Option<Dechunk>,
 }
 
-/// Stream bookkeeping. Offsets (`searched`, `scanned`) count from the
-/// first unread byte and shrink with every consumption.
+/// Stream bookkeeping. Scan progress (`searched_to`, `scanned_to`) is kept
+/// as stream offsets, so consumption leaves it alone: bytes consumed were
+/// scanned or are gone, and what is left of the progress is what lies past
+/// the first unread byte.
 #[derive(Debug, Default)]
 pub(crate) struct Cursor {
     /// The stream offset of the first unread byte: every byte handed out
     /// so far, from the buffer or straight into caller memory, minus any
     /// put back.
     position: u64,
-    /// How many leading unread bytes a delimiter search (`read_until`,
-    /// `peek_until`, `skip_until`, `copy_until`) has scanned already.
-    searched: usize,
+    /// Up to which stream offset a delimiter search (`read_until`,
+    /// `peek_until`, `skip_until`, `copy_until`) has scanned the unread
+    /// bytes: the first `searched_to - position` of them (none if that is
+    /// not positive).
+    searched_to: u64,
     decode: DecodeState,
     /// Where a `copy_until` or `skip_until` that consumed part of a run
     /// (bytes before a delimiter not found yet) stopped without reaching
@@ -129,15 +134,19 @@ pub(crate) struct Cursor {
 }
 
 impl Cursor {
-    /// `n` unread bytes were handed out or discarded: every offset shifts
-    /// with the front, so bytes scanned stay scanned and no offset points
-    /// past the bytes it was taken on.
+    /// `n` unread bytes were handed out or discarded. Scan progress is in
+    /// stream offsets, so bytes scanned stay scanned with no update here
+    /// (every frame and line passes through this).
     #[inline]
     pub(crate) fn consumed(&mut self, n: usize) {
         self.position += n as u64;
-        self.searched = self.searched.saturating_sub(n);
-        self.decode.scanned = self.decode.scanned.saturating_sub(n);
         self.decode.need = 0;
+    }
+
+    /// Of the unread bytes, how many lie before stream offset `to`.
+    #[inline]
+    fn ahead(&self, to: u64) -> usize {
+        usize::try_from(to.saturating_sub(self.position)).unwrap_or(usize::MAX)
     }
 
     /// `n` bytes were read straight into caller memory (never buffered).
@@ -150,8 +159,8 @@ impl Cursor {
     /// never scanned, so every scan starts again.
     pub(crate) fn put_back(&mut self, n: usize) {
         self.position = self.position.saturating_sub(n as u64);
-        self.searched = 0;
-        self.decode.scanned = 0;
+        self.searched_to = 0;
+        self.decode.scanned_to = 0;
         self.decode.need = 0;
     }
 
@@ -164,23 +173,29 @@ impl Cursor {
     /// at stream offset `position`, and nothing scanned before applies.
     pub(crate) fn moved_to(&mut self, position: u64) {
         self.position = position;
-        self.searched = 0;
-        self.decode.scanned = 0;
+        self.searched_to = 0;
+        self.decode.scanned_to = 0;
         self.decode.need = 0;
         self.open_run = None;
         self.eof = false;
     }
 
-    /// Scan progress of the delimiter search.
+    /// Scan progress of the delimiter search: how many leading unread
+    /// bytes were searched.
     #[inline]
-    pub(crate) fn searched_mut(&mut self) -> &mut usize {
-        &mut self.searched
+    pub(crate) fn searched(&self) -> usize {
+        self.ahead(self.searched_to)
+    }
+
+    #[inline]
+    pub(crate) fn set_searched(&mut self, n: usize) {
+        self.searched_to = self.position + n as u64;
     }
 
     /// A search for another delimiter starts from the front.
     #[inline]
     pub(crate) fn restart_search(&mut self) {
-        self.searched = 0;
+        self.searched_to = 0;
     }
 
     // ------------------------------------------------------ decode runs
@@ -190,7 +205,7 @@ impl Cursor {
     pub(crate) fn begin_decode(&mut self) -> DecodeSession {
         self.decode.next_session += 1;
         self.decode.session = self.decode.next_session;
-        self.decode.scanned = 0;
+        self.decode.scanned_to = 0;
         self.decode.need = 0;
         DecodeSession(self.decode.session)
     }
@@ -201,20 +216,21 @@ impl Cursor {
     pub(crate) fn resume_decode(&mut self, session: DecodeSession) {
         if self.decode.session != session.0 {
             self.decode.session = session.0;
-            self.decode.scanned = 0;
+            self.decode.scanned_to = 0;
             self.decode.need = 0;
         }
     }
 
-    /// The decoder's scan progress.
+    /// The decoder's scan progress: how many leading unread bytes it
+    /// examined.
     #[inline]
-    pub(crate) fn decode_scanned_mut(&mut self) -> &mut usize {
-        &mut self.decode.scanned
+    pub(crate) fn decode_scanned(&self) -> usize {
+        self.ahead(self.decode.scanned_to)
     }
 
     #[inline]
-    pub(crate) fn decode_scanned(&self) -> usize {
-        self.decode.scanned
+    pub(crate) fn set_decode_scanned(&mut self, n: usize) {
+        self.decode.scanned_to = self.position + n as u64;
     }
 
     /// How many unread bytes the decoder waits for (0: none).
@@ -432,33 +448,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn consumption_shifts_every_offset() {
+    fn scan_progress_is_what_lies_past_the_first_unread_byte() {
         let mut c = Cursor::default();
         let s = c.begin_decode();
-        *c.searched_mut() = 10;
-        *c.decode_scanned_mut() = 7;
+        c.set_searched(10);
+        c.set_decode_scanned(7);
         c.set_decode_need(20);
         c.consumed(4);
-        assert_eq!((c.position(), *c.searched_mut()), (4, 6));
+        assert_eq!((c.position(), c.searched()), (4, 6));
         assert_eq!((c.decode_scanned(), c.decode_need()), (3, 0));
         c.consumed(100);
-        assert_eq!((*c.searched_mut(), c.decode_scanned()), (0, 0));
+        assert_eq!((c.searched(), c.decode_scanned()), (0, 0));
+        // Bytes put back were never scanned.
+        c.set_searched(3);
+        c.put_back(2);
+        assert_eq!(c.searched(), 0);
         c.resume_decode(s);
-        assert_eq!(c.position(), 104);
+        assert_eq!(c.position(), 102);
     }
 
     #[test]
     fn another_decode_run_starts_without_the_last_ones_progress() {
         let mut c = Cursor::default();
         let first = c.begin_decode();
-        *c.decode_scanned_mut() = 5;
+        c.set_decode_scanned(5);
         c.set_decode_need(9);
         c.resume_decode(first);
         assert_eq!((c.decode_scanned(), c.decode_need()), (5, 9));
         let second = c.begin_decode();
         assert_ne!(first, second);
         assert_eq!((c.decode_scanned(), c.decode_need()), (0, 0));
-        *c.decode_scanned_mut() = 2;
+        c.set_decode_scanned(2);
         // The first run comes back: the second's progress is not its own.
         c.resume_decode(first);
         assert_eq!(c.decode_scanned(), 0);

@@ -349,11 +349,10 @@ impl Buffer {
     #[inline]
     pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
         let visible = self.len();
-        finder.scan(
-            &self.region.unread()[..visible],
-            self.cursor.searched_mut(),
-            limit,
-        )
+        let mut searched = self.cursor.searched();
+        let scan = finder.scan(&self.region.unread()[..visible], &mut searched, limit);
+        self.cursor.set_searched(searched);
+        scan
     }
 
     /// A search for another delimiter starts from the front.
@@ -669,7 +668,8 @@ impl DecodeView<'_> {
 
     #[inline]
     pub(crate) fn set_scanned(&mut self, n: usize) {
-        *self.buf.cursor.decode_scanned_mut() = n.min(self.buf.len());
+        let n = n.min(self.buf.len());
+        self.buf.cursor.set_decode_scanned(n);
     }
 
     /// Searches the unread bytes with `finder` within `limit`, resuming
@@ -677,11 +677,10 @@ impl DecodeView<'_> {
     #[inline]
     pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
         let visible = self.buf.len();
-        finder.scan(
-            &self.buf.region.unread()[..visible],
-            self.buf.cursor.decode_scanned_mut(),
-            limit,
-        )
+        let mut scanned = self.buf.cursor.decode_scanned();
+        let scan = finder.scan(&self.buf.region.unread()[..visible], &mut scanned, limit);
+        self.buf.cursor.set_decode_scanned(scanned);
+        scan
     }
 }
 

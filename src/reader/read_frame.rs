@@ -24,10 +24,12 @@ impl<R: Source> StreamReader<R> {
         loop {
             // The header is parsed from the buffered bytes in place; nothing
             // is consumed until the whole frame is there.
-            let (need, frame_len) = match prefix.parse(this.buf.unread())? {
+            let unread = this.buf.unread();
+            let buffered = unread.len();
+            let (need, frame_len) = match prefix.parse(unread)? {
                 Parsed::Frame { header, payload } => {
                     let total = header + payload; // checked in parse
-                    if this.buf.len() >= total {
+                    if buffered >= total {
                         let skip = prefix.skipped(header);
                         let frame = this.buf.take_payload(skip, total - skip);
                         return Poll::Ready(Ok(Some(frame)));
