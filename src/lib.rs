@@ -189,8 +189,8 @@ pub use io::TokioIo;
 pub use reader::{
     Chunked, CopyExact, CopyUntil, Decode, Limited, Peek, PeekUntil, PeekUntilAny, ReadExactInto,
     ReadExactIntoResumable, ReadExactly, ReadFrame, ReadInto, ReadUntil, ReadUntilAny,
-    SeekRelative, Skip, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY, DEFAULT_LIMIT,
-    EXACT_ALLOC_MAX, MAX_CAPACITY,
+    SeekRelative, Skip, SkipBody, SkipFrame, SkipUntil, StreamReader, DEFAULT_CAPACITY,
+    DEFAULT_LIMIT, EXACT_ALLOC_MAX, MAX_CAPACITY,
 };
 pub use writer::{
     Flush, SendBytes, SendFrame, StreamWriter, WriteFrame, DEFAULT_COPY_THRESHOLD,

@@ -12,6 +12,7 @@ use futures_io::{AsyncBufRead, AsyncRead};
 use super::{poll_fill, poll_fill_source, StreamReader};
 use crate::buffer::{Buffer, ChunkedOuter, Fill};
 use crate::codec::chunked::{parse_head, MAX_HEAD};
+use crate::future::named_future;
 use crate::io::Source;
 use crate::Error;
 
@@ -117,22 +118,35 @@ impl<R: Source + Unpin> Chunked<'_, R> {
     /// # Ok::<(), intake::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn skip_rest(&mut self) -> Result<(), Error> {
-        std::future::poll_fn(|cx| {
-            let mut reader = Pin::new(&mut *self.reader);
-            loop {
-                let this = reader.as_mut().project();
-                let n = this.buf.len();
-                this.buf.consume(n);
-                match ready!(poll_fill(this.buf, this.inner, cx, Fill::More)) {
-                    Ok(0) => return Poll::Ready(Ok(())),
-                    Ok(_) => {}
-                    Err(e) => return Poll::Ready(Err(Error::Io(e))),
-                }
-            }
-        })
-        .await
+    pub fn skip_rest(&mut self) -> SkipBody<'_, R> {
+        SkipBody::new(self.reader)
     }
+}
+
+impl<R: Source> StreamReader<R> {
+    /// The polling core of [`Chunked::skip_rest`]: consumes what is
+    /// buffered of the body and reads on, to its end.
+    fn poll_skip_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut this = self.project();
+        loop {
+            let n = this.buf.len();
+            this.buf.consume(n);
+            match ready!(poll_fill(this.buf, this.inner.as_mut(), cx, Fill::More)) {
+                Ok(0) => return Poll::Ready(Ok(())),
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+    }
+}
+
+named_future! {
+    /// Future of [`Chunked::skip_rest`].
+    pub struct SkipBody<'a, R> {
+        reader: &'a mut StreamReader<R>,
+    }
+    impl[R: Source + Unpin] -> Result<(), Error>;
+    poll(|this, cx| Pin::new(&mut *this.reader).poll_skip_body(cx))
 }
 
 /// The next head of a chunked body, when its view ends at the data decoded

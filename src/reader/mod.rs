@@ -41,7 +41,7 @@ mod skip;
 mod skip_frame;
 mod skip_until;
 
-pub use chunked::Chunked;
+pub use chunked::{Chunked, SkipBody};
 pub use copy_exact::CopyExact;
 pub use copy_until::CopyUntil;
 pub use decode::Decode;
