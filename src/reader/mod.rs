@@ -445,10 +445,7 @@ pub(crate) fn poll_fill<R: Source>(
         }
         return Poll::Ready(Ok(0));
     }
-    match poll_fill_source(buf, inner, cx, fill) {
-        Poll::Ready(Ok(0)) if buf.chunked().is_some() => Poll::Ready(Err(chunked::cut_short())),
-        read => read,
-    }
+    poll_fill_source(buf, inner, cx, fill)
 }
 
 /// The read of [`poll_fill`] from the source, within the view.
@@ -489,7 +486,7 @@ fn poll_fill_source<R: Source>(
         Poll::Ready(Ok(0)) => {
             // An ended stream needs no buffer for what is not there.
             buf.release_if_empty();
-            Poll::Ready(Ok(0))
+            Poll::Ready(end_of_source(buf))
         }
         Poll::Ready(Ok(n)) => {
             buf.read_from_source(n);
@@ -544,7 +541,7 @@ fn poll_fill_lent<R: Source>(
             Ok(0) => {
                 *buf.eof_mut() = true;
                 buf.release_if_empty();
-                return Poll::Ready(Ok(0));
+                return Poll::Ready(end_of_source(buf));
             }
             Ok(_) => {
                 *buf.eof_mut() = false;
@@ -556,6 +553,17 @@ fn poll_fill_lent<R: Source>(
         }
     }
     yield_now(cx)
+}
+
+/// What a read that met the end of the source answers: the end of stream
+/// (`Ok(0)`), or, inside a chunked body, which must end with its last
+/// chunk, `UnexpectedEof`.
+#[cold]
+fn end_of_source(buf: &Buffer) -> io::Result<usize> {
+    match buf.chunked() {
+        Some(_) => Err(chunked::cut_short()),
+        None => Ok(0),
+    }
 }
 
 /// At most [`YIELD_AFTER`] of `max` (as [`budgeted`], for a length).
@@ -582,9 +590,7 @@ pub(crate) fn poll_read_direct<R: Source>(
     let dst = budgeted(&mut dst[..cap]);
     let read = checked_io::poll_read(inner, cx, dst, buf.eof_mut());
     match read {
-        Poll::Ready(Ok(0)) if buf.chunked().is_some() => {
-            return Poll::Ready(Err(chunked::cut_short()));
-        }
+        Poll::Ready(Ok(0)) => return Poll::Ready(end_of_source(buf)),
         Poll::Ready(Ok(n)) => {
             // Handed straight to the caller: the stream moves on.
             buf.passed_through(n);
