@@ -3,12 +3,10 @@
 
 use std::fmt;
 use std::io;
-use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use futures_io::{AsyncBufRead, AsyncRead};
-
+use super::view::reader_view;
 use super::{poll_fill, poll_fill_source, StreamReader};
 use crate::buffer::{Buffer, ChunkedOuter, Fill};
 use crate::codec::chunked::{parse_head, MAX_HEAD};
@@ -210,20 +208,6 @@ pub(super) fn cut_short() -> io::Error {
     )
 }
 
-impl<R> Deref for Chunked<'_, R> {
-    type Target = StreamReader<R>;
-
-    fn deref(&self) -> &StreamReader<R> {
-        self.reader
-    }
-}
-
-impl<R> DerefMut for Chunked<'_, R> {
-    fn deref_mut(&mut self) -> &mut StreamReader<R> {
-        self.reader
-    }
-}
-
 impl<R> Drop for Chunked<'_, R> {
     fn drop(&mut self) {
         if let Some(outer) = self.outer.take() {
@@ -244,22 +228,4 @@ impl<R: fmt::Debug> fmt::Debug for Chunked<'_, R> {
     }
 }
 
-impl<R: Source + Unpin> AsyncRead for Chunked<'_, R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut **self).poll_read(cx, buf)
-    }
-}
-
-impl<R: Source + Unpin> AsyncBufRead for Chunked<'_, R> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        Pin::new(&mut **self.get_mut()).poll_fill_buf(cx)
-    }
-
-    fn consume(mut self: Pin<&mut Self>, amt: usize) {
-        Pin::new(&mut **self).consume(amt);
-    }
-}
+reader_view!(Chunked);

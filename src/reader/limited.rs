@@ -1,13 +1,8 @@
 //! `limited`: a bounded view of a reader, on the same buffer.
 
 use std::fmt;
-use std::io;
-use std::ops::{Deref, DerefMut};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use futures_io::{AsyncBufRead, AsyncRead};
-
+use super::view::reader_view;
 use super::{Skip, StreamReader};
 use crate::io::Source;
 
@@ -139,20 +134,6 @@ impl<R: Source + Unpin> Limited<'_, R> {
     }
 }
 
-impl<R> Deref for Limited<'_, R> {
-    type Target = StreamReader<R>;
-
-    fn deref(&self) -> &StreamReader<R> {
-        self.reader
-    }
-}
-
-impl<R> DerefMut for Limited<'_, R> {
-    fn deref_mut(&mut self) -> &mut StreamReader<R> {
-        self.reader
-    }
-}
-
 impl<R> Drop for Limited<'_, R> {
     fn drop(&mut self) {
         self.reader.buf.set_limit_end(self.outer);
@@ -168,22 +149,4 @@ impl<R: fmt::Debug> fmt::Debug for Limited<'_, R> {
     }
 }
 
-impl<R: Source + Unpin> AsyncRead for Limited<'_, R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut **self).poll_read(cx, buf)
-    }
-}
-
-impl<R: Source + Unpin> AsyncBufRead for Limited<'_, R> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        Pin::new(&mut **self.get_mut()).poll_fill_buf(cx)
-    }
-
-    fn consume(mut self: Pin<&mut Self>, amt: usize) {
-        Pin::new(&mut **self).consume(amt);
-    }
-}
+reader_view!(Limited);

@@ -40,6 +40,7 @@ mod seek;
 mod skip;
 mod skip_frame;
 mod skip_until;
+mod view;
 
 pub use chunked::{Chunked, SkipBody};
 pub use copy_exact::CopyExact;

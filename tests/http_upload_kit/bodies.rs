@@ -94,52 +94,55 @@ pub fn put(s: &Server, name: &str, len: u64, seed: u64) -> String {
     sha
 }
 
-pub fn multipart(s: &Server, name: &str, len: u64, seed: u64) -> String {
+/// A one-file form's `Content-Type`, and the bytes before and after the
+/// file.
+fn form_around(name: &str) -> (String, String, String) {
     let boundary = "----intakeBoundary7MA4YWxkTrZu0gW";
     let open = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
     );
     let close = format!("\r\n--{boundary}--\r\n");
-    let total = open.len() as u64 + len + close.len() as u64;
-    let mut c = s.conn();
-    c.send_head(
-        "POST",
-        "/files",
-        &[
-            (
-                "Content-Type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            ),
-            ("Content-Length", &total.to_string()),
-        ],
-    );
-    c.send(open.as_bytes());
-    let sha = send_stream(&mut c, len, seed);
-    c.send(close.as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    (content_type, open, close)
+}
+
+/// The server's answer to a one-file form: 201, with the file's SHA-256.
+fn form_created(c: &mut Conn, sha: String) -> String {
     let r = c.response(false);
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()[0]["sha256"], sha.as_str());
     sha
 }
 
-/// The same form as [`multipart`], sent with `Transfer-Encoding: chunked`
-/// in chunks of 64 KiB (a streaming client's), so that the boundary and
-/// the part's data cross chunk boundaries.
-pub fn multipart_chunked(s: &Server, name: &str, len: u64, seed: u64) -> String {
-    let boundary = "----intakeBoundary7MA4YWxkTrZu0gW";
-    let open = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    );
-    let close = format!("\r\n--{boundary}--\r\n");
+pub fn multipart(s: &Server, name: &str, len: u64, seed: u64) -> String {
+    let (content_type, open, close) = form_around(name);
+    let total = open.len() as u64 + len + close.len() as u64;
     let mut c = s.conn();
     c.send_head(
         "POST",
         "/files",
         &[
-            (
-                "Content-Type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            ),
+            ("Content-Type", &content_type),
+            ("Content-Length", &total.to_string()),
+        ],
+    );
+    c.send(open.as_bytes());
+    let sha = send_stream(&mut c, len, seed);
+    c.send(close.as_bytes());
+    form_created(&mut c, sha)
+}
+
+/// The same form as [`multipart`], sent with `Transfer-Encoding: chunked`
+/// in chunks of 64 KiB (a streaming client's), so that the boundary and
+/// the part's data cross chunk boundaries.
+pub fn multipart_chunked(s: &Server, name: &str, len: u64, seed: u64) -> String {
+    let (content_type, open, close) = form_around(name);
+    let mut c = s.conn();
+    c.send_head(
+        "POST",
+        "/files",
+        &[
+            ("Content-Type", &content_type),
             ("Transfer-Encoding", "chunked"),
         ],
     );
@@ -162,11 +165,7 @@ pub fn multipart_chunked(s: &Server, name: &str, len: u64, seed: u64) -> String 
     }
     send_chunks(&mut c, close.as_bytes());
     c.send(b"0\r\n\r\n");
-    let sha = sum.hex();
-    let r = c.response(false);
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json()[0]["sha256"], sha.as_str());
-    sha
+    form_created(&mut c, sum.hex())
 }
 
 /// A tus upload in `pieces` PATCHes (the generator runs on across them).
