@@ -289,6 +289,40 @@ fn cancellation_at_every_poll_loses_nothing() {
 }
 
 #[test]
+fn a_search_the_reader_began_before_the_view_starts_again_inside_it() {
+    on_both_runtimes(|| async {
+        // `ab` is split by a chunk head: not in the bytes as sent, but in
+        // the body's data. A search of the raw bytes (which fails) must
+        // not count as a search of the data once the framing is cut out.
+        let wire = b"3\r\nxxa\r\n1\r\nb\r\n0\r\n\r\n";
+        let mut r = StreamReader::new(&wire[..]);
+        assert!(matches!(
+            r.peek_until(b"ab").await,
+            Err(Error::UnexpectedEof { .. })
+        ));
+        let mut body = r.chunked();
+        assert_eq!(
+            body.read_until(b"ab").await.unwrap().as_deref(),
+            Some(&b"xxab"[..])
+        );
+        // And the other way: a search inside the view, then the reader.
+        let wire = b"2\r\nxy\r\n0\r\n\r\nzzab";
+        let mut r = StreamReader::new(&wire[..]);
+        let mut body = r.chunked();
+        assert!(matches!(
+            body.peek_until(b"ab").await,
+            Err(Error::UnexpectedEof { .. })
+        ));
+        body.consume(0);
+        drop(body);
+        assert_eq!(
+            r.read_until(b"ab").await.unwrap().as_deref(),
+            Some(&b"xyzzab"[..])
+        );
+    });
+}
+
+#[test]
 fn a_chunked_view_inside_another_fails_its_reads() {
     on_both_runtimes(|| async {
         let wire = encode(b"abc", &[3], b"");

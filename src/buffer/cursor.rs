@@ -159,9 +159,7 @@ impl Cursor {
     /// never scanned, so every scan starts again.
     pub(crate) fn put_back(&mut self, n: usize) {
         self.position = self.position.saturating_sub(n as u64);
-        self.searched_to = 0;
-        self.decode.scanned_to = 0;
-        self.decode.need = 0;
+        self.rearranged();
     }
 
     #[inline]
@@ -173,9 +171,7 @@ impl Cursor {
     /// at stream offset `position`, and nothing scanned before applies.
     pub(crate) fn moved_to(&mut self, position: u64) {
         self.position = position;
-        self.searched_to = 0;
-        self.decode.scanned_to = 0;
-        self.decode.need = 0;
+        self.rearranged();
         self.open_run = None;
         self.eof = false;
     }
@@ -331,7 +327,19 @@ impl Cursor {
         });
         self.limit_end = ViewEnd::default();
         self.update_view_end();
+        self.rearranged();
         outer
+    }
+
+    /// Every scan starts over: the bytes past the first unread one are no
+    /// longer the ones scanned (bytes put back in front, a seek, or a
+    /// chunked view opening, whose framing will be cut out of what a search
+    /// of the stream as sent looked at, or closing, after which offsets
+    /// count stream bytes again).
+    fn rearranged(&mut self) {
+        self.searched_to = 0;
+        self.decode.scanned_to = 0;
+        self.decode.need = 0;
     }
 
     /// Closes the chunked view: offsets count stream bytes again.
@@ -347,6 +355,7 @@ impl Cursor {
         self.limit_end = outer.limit_end;
         self.chunked = outer.chunked;
         self.update_view_end();
+        self.rearranged();
     }
 
     /// The open chunked view's state.
