@@ -285,6 +285,20 @@ fn cancellation_at_every_poll_loses_nothing() {
             assert!(body.read_exactly(1).await.is_err());
             assert!(body.at_eof());
         }
+        // `skip_rest` cancelled after every poll count, then called again:
+        // the reader ends up right after the body.
+        let wire = encode(&data, &[1, 30, 7], b"NEXT");
+        for k in 1..12 {
+            let src = ScriptedReader::chunked(&wire, 5, true);
+            let mut r = StreamReader::with_capacity(16, src);
+            let mut body = r.chunked();
+            body.read_exactly(3).await.unwrap();
+            let _ = poll_at_most(body.skip_rest(), k);
+            body.skip_rest().await.unwrap();
+            assert!(body.at_eof(), "k = {k}");
+            drop(body);
+            assert_eq!(&r.read_exactly(4).await.unwrap()[..], b"NEXT", "k = {k}");
+        }
     });
 }
 
