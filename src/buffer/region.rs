@@ -409,11 +409,14 @@ impl Region {
             // The hot path, kept small enough to inline: every frame and
             // line leaves through it.
             Mem::Heap(b) => {
-                let mut frame = b.split_to(n);
+                // The header is skipped on the frozen `Bytes`, whose
+                // `advance` is a pointer bump; `BytesMut`'s re-checks its
+                // representation first.
+                let mut frame = b.split_to(n).freeze();
                 if skip != 0 {
                     frame.advance(skip);
                 }
-                frame.freeze()
+                frame
             }
             #[cfg(target_os = "linux")]
             Mem::Mapped(m) => take_mapped(m, skip, n),
