@@ -8,6 +8,8 @@
 //! All of it moves in [`Cursor::consumed`], the one place consumption
 //! reaches.
 
+use std::time::{Duration, Instant};
+
 /// Identifies one decoding run (a [`decode`](crate::StreamReader::decode)
 /// call, a [`FramedRead`](crate::frame::FramedRead)): scan progress and the
 /// need hint belong to the run that recorded them, and another run starts
@@ -129,8 +131,12 @@ pub(crate) struct Cursor {
     /// The open chunked view, if any (see [`Dechunk`]).
     chunked: Option<Dechunk>,
     /// Bytes read from the source since the reader last gave the executor
-    /// its thread back (a `Pending`, the source's or its own).
+    /// its thread back (a `Pending`, the source's or its own) or the caller
+    /// last took bytes (an operation completed).
     since_wait: usize,
+    /// When this stretch of reading first passed the byte gate of
+    /// [`yield_due`](Cursor::yield_due); `None` before that.
+    timed_from: Option<Instant>,
 }
 
 impl Cursor {
@@ -141,6 +147,8 @@ impl Cursor {
     pub(crate) fn consumed(&mut self, n: usize) {
         self.position += n as u64;
         self.decode.need = 0;
+        self.since_wait = 0;
+        self.timed_from = None;
     }
 
     /// Of the unread bytes, how many lie before stream offset `to`.
@@ -415,15 +423,35 @@ impl Cursor {
 
     // ------------------------------------------------------------ fairness
 
-    /// Whether `budget` bytes were read since the last wait; if so, the
-    /// count starts again (the caller is about to wait).
+    /// Whether the reading under way has gone on long enough to give the
+    /// executor its thread back: at least `gate` bytes read since the last
+    /// wait or completed operation, and `interval` since the read first
+    /// passed that gate. If so, the stretch starts again (the caller is
+    /// about to yield). The clock is read only past the gate, so a reader
+    /// whose operations complete within `gate` bytes never reads it.
     #[inline]
-    pub(crate) fn yield_due(&mut self, budget: usize) -> bool {
-        let due = self.since_wait >= budget;
-        if due {
-            self.since_wait = 0;
+    pub(crate) fn yield_due(&mut self, gate: usize, interval: Duration) -> bool {
+        if self.since_wait < gate {
+            return false;
         }
-        due
+        self.yield_due_timed(interval)
+    }
+
+    #[cold]
+    fn yield_due_timed(&mut self, interval: Duration) -> bool {
+        let now = Instant::now();
+        match self.timed_from {
+            Some(from) if now.saturating_duration_since(from) >= interval => {
+                self.since_wait = 0;
+                self.timed_from = None;
+                true
+            }
+            Some(_) => false,
+            None => {
+                self.timed_from = Some(now);
+                false
+            }
+        }
     }
 
     /// `n` bytes were read from the source.
@@ -436,6 +464,7 @@ impl Cursor {
     #[inline]
     pub(crate) fn waited(&mut self) {
         self.since_wait = 0;
+        self.timed_from = None;
     }
 
     // ------------------------------------------------------ end of stream

@@ -519,11 +519,12 @@ impl Buffer {
         unsafe { self.region.commit_uninit(n) }
     }
 
-    /// Whether the reader has read `budget` bytes since it last waited, and
-    /// should give the executor its thread back now (see `poll_fill`).
+    /// Whether the reading under way has gone on long enough that the
+    /// reader should give the executor its thread back now (see
+    /// [`Cursor::yield_due`] and `poll_fill`).
     #[inline]
-    pub(crate) fn yield_due(&mut self, budget: usize) -> bool {
-        self.cursor.yield_due(budget)
+    pub(crate) fn yield_due(&mut self, gate: usize, interval: std::time::Duration) -> bool {
+        self.cursor.yield_due(gate, interval)
     }
 
     /// Counts `n` bytes read from the source toward the budget.

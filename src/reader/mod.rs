@@ -397,25 +397,38 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
     }
 }
 
-/// How many bytes the reader reads from a source that never runs dry before
-/// it gives the executor its thread back (wakes its task and returns
-/// `Pending`; nothing is lost, since progress lives in the reader). On a
+/// When a long read gives the executor its thread back. On a
 /// single-threaded executor without a cooperative budget (smol, async-std)
-/// a 256 MiB read would otherwise hold the thread for its whole length. A
-/// byte count, not a read count: reads range from one byte to megabytes.
-/// 512 KiB is about a third of a millisecond of reading from loopback TCP,
-/// and the yield costs a wake and a poll, a few microseconds. A timer
-/// beside the read waits for one or two such stretches after it is due:
-/// `benches/fairness.rs` measures a 1 ms ticker's longest gap at 2.5 ms,
-/// where 1 MiB gave 4 ms, with no read time lost either way.
-pub(crate) const YIELD_AFTER: usize = 512 << 10;
+/// a 256 MiB read from a source that never runs dry would otherwise hold
+/// the thread for its whole length. So once one operation has read
+/// `YIELD_AFTER` bytes without the source answering `Pending` and without
+/// completing, the reader looks at the clock before each read, and once
+/// [`YIELD_INTERVAL`] has passed it wakes its task and returns `Pending`
+/// (nothing is lost: progress lives in the reader). Operations that
+/// complete within `YIELD_AFTER` bytes never read the clock.
+///
+/// Why per operation and by time, not every so many bytes: a yield is not
+/// free when the same task also drives the other end of the stream (a
+/// sender `zip`ped beside the reader, as in a proxy or a loopback test).
+/// Stopping mid-frame with the socket still full upsets the TCP window, so
+/// a stream of 1 MiB frames that yielded every 512 KiB ran at half speed
+/// (the README has the figures). Frames like these complete well within
+/// the interval and never yield; a timer beside a long read waits about
+/// one interval past its deadline, plus the executor's own latency.
+pub(crate) const YIELD_AFTER: usize = 64 << 10;
 
-/// At most [`YIELD_AFTER`] bytes of `window`: one read from a source that
-/// has megabytes ready (loopback TCP) copies no more than the budget, so
-/// the work between two yields stays under a millisecond.
+/// See [`YIELD_AFTER`].
+pub(crate) const YIELD_INTERVAL: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// The most one read from the source may bring: a source with megabytes
+/// ready (loopback TCP) copies no more than this between two looks at
+/// the clock.
+const MAX_READ: usize = 256 << 10;
+
+/// At most [`MAX_READ`] bytes of `window`.
 #[inline]
 fn budgeted<T>(window: &mut [T]) -> &mut [T] {
-    let n = window.len().min(YIELD_AFTER);
+    let n = window.len().min(MAX_READ);
     &mut window[..n]
 }
 
@@ -457,7 +470,7 @@ fn poll_fill_source<R: Source>(
     cx: &mut Context<'_>,
     fill: Fill,
 ) -> Poll<io::Result<usize>> {
-    if buf.yield_due(YIELD_AFTER) {
+    if buf.yield_due(YIELD_AFTER, YIELD_INTERVAL) {
         return yield_now(cx);
     }
     if R::LENDS {
@@ -567,10 +580,10 @@ fn end_of_source(buf: &Buffer) -> io::Result<usize> {
     }
 }
 
-/// At most [`YIELD_AFTER`] of `max` (as [`budgeted`], for a length).
+/// At most [`MAX_READ`] of `max` (as [`budgeted`], for a length).
 #[inline]
 fn budgeted_len(max: usize) -> usize {
-    max.min(YIELD_AFTER)
+    max.min(MAX_READ)
 }
 
 /// One read from `inner` straight into caller memory (bypassing the
@@ -585,7 +598,7 @@ pub(crate) fn poll_read_direct<R: Source>(
     if cap == 0 {
         return Poll::Ready(Ok(0));
     }
-    if buf.yield_due(YIELD_AFTER) {
+    if buf.yield_due(YIELD_AFTER, YIELD_INTERVAL) {
         return yield_now(cx);
     }
     let dst = budgeted(&mut dst[..cap]);
