@@ -418,7 +418,7 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 pub(crate) const YIELD_AFTER: usize = 64 << 10;
 
 /// See [`YIELD_AFTER`].
-pub(crate) const YIELD_INTERVAL: std::time::Duration = std::time::Duration::from_micros(200);
+pub(crate) const YIELD_INTERVAL: std::time::Duration = std::time::Duration::from_micros(500);
 
 /// The most one read from the source may bring: a source with megabytes
 /// ready (loopback TCP) copies no more than this between two looks at
