@@ -57,7 +57,7 @@ macro_rules! named_future {
         impl<$lt, $($bounds)*> ::core::future::Future for $name<$lt $(, $param)*> {
             type Output = $output;
 
-            #[inline]
+            #[inline(always)]
             fn poll(
                 self: ::core::pin::Pin<&mut Self>,
                 $cx: &mut ::core::task::Context<'_>,

@@ -135,7 +135,8 @@ pub(crate) struct Cursor {
     /// last took bytes (an operation completed).
     since_wait: usize,
     /// When this stretch of reading first passed the byte gate of
-    /// [`yield_due`](Cursor::yield_due); `None` before that.
+    /// [`yield_due`](Cursor::yield_due); `None` before that. Meaningful
+    /// only while `since_wait` is past the gate.
     timed_from: Option<Instant>,
 }
 
@@ -147,8 +148,8 @@ impl Cursor {
     pub(crate) fn consumed(&mut self, n: usize) {
         self.position += n as u64;
         self.decode.need = 0;
+        // (`timed_from` is cleared by the next `yield_due`, off this path.)
         self.since_wait = 0;
-        self.timed_from = None;
     }
 
     /// Of the unread bytes, how many lie before stream offset `to`.
@@ -432,6 +433,9 @@ impl Cursor {
     #[inline]
     pub(crate) fn yield_due(&mut self, gate: usize, interval: Duration) -> bool {
         if self.since_wait < gate {
+            // No stretch past the gate is under way (a consumption or a
+            // wait ended the last one).
+            self.timed_from = None;
             return false;
         }
         self.yield_due_timed(interval)
