@@ -12,6 +12,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::rss_bytes;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::future::{or, zip};
 use futures_lite::AsyncWriteExt;
@@ -20,12 +21,6 @@ use intake::{LengthPrefix, StreamReader};
 const CONNECTIONS: usize = 16;
 const CLAIM: u32 = 64 << 20;
 const SENT: usize = 3 << 20;
-
-fn rss_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
-    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
 
 fn partial_frame() -> Vec<u8> {
     let mut v = CLAIM.to_be_bytes().to_vec();

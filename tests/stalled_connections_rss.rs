@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::rss_bytes;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::future::or;
 use futures_lite::AsyncWriteExt;
@@ -15,12 +16,6 @@ use intake::{LengthPrefix, StreamReader};
 const CONNECTIONS: usize = 200;
 const CLAIM: u32 = 8 << 20;
 const SENT: usize = 1000;
-
-fn rss_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
-    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
 
 fn hostile_bytes() -> Vec<u8> {
     let mut v = CLAIM.to_be_bytes().to_vec();
