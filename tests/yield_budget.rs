@@ -123,3 +123,43 @@ fn a_long_read_yields_even_when_the_source_never_waits() {
         "a long read yielded only {yields} times"
     );
 }
+
+#[test]
+fn a_long_copy_yields_though_it_consumes_as_it_goes() {
+    // `copy_exact` of 1 MiB (256 KiB under Miri) in 64 KiB reads of 1 ms
+    // each into a sink that is never Pending: one long operation, though
+    // every read's bytes are consumed as they are copied. Counting only
+    // what is handed out as an item (not every consumption) as the end of
+    // an operation is what keeps it yielding.
+    let size: usize = if cfg!(miri) { 256 << 10 } else { 1 << 20 };
+    let at_least = if cfg!(miri) { 1 } else { 4 };
+    let src = Endless {
+        data: vec![7; size],
+        at: 0,
+        chunk: 64 << 10,
+        pause: Duration::from_millis(1),
+    };
+    let waker_state = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let waker = Waker::from(waker_state.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut reader = StreamReader::with_capacity(64 << 10, src);
+    let mut sink = futures_lite::io::Cursor::new(Vec::new());
+    let mut yields = 0;
+    // One future polled to the end: a copy keeps its progress in it.
+    let mut copy = reader.copy_exact(size as u64, &mut sink);
+    loop {
+        match Pin::new(&mut copy).poll(&mut cx) {
+            Poll::Ready(result) => {
+                result.unwrap();
+                break;
+            }
+            Poll::Pending => yields += 1,
+        }
+    }
+    assert_eq!(sink.get_ref().len(), size);
+    assert_eq!(waker_state.0.load(Ordering::Relaxed), yields);
+    assert!(
+        yields >= at_least,
+        "a long copy yielded only {yields} times"
+    );
+}

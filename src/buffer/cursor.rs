@@ -131,8 +131,8 @@ pub(crate) struct Cursor {
     /// The open chunked view, if any (see [`Dechunk`]).
     chunked: Option<Dechunk>,
     /// Bytes read from the source since the reader last gave the executor
-    /// its thread back (a `Pending`, the source's or its own) or the caller
-    /// last took bytes (an operation completed).
+    /// its thread back (a `Pending`, the source's or its own) or last
+    /// handed out an item (an operation completed).
     since_wait: usize,
     /// When this stretch of reading first passed the byte gate of
     /// [`yield_due`](Cursor::yield_due); `None` before that. Meaningful
@@ -148,7 +148,16 @@ impl Cursor {
     pub(crate) fn consumed(&mut self, n: usize) {
         self.position += n as u64;
         self.decode.need = 0;
-        // (`timed_from` is cleared by the next `yield_due`, off this path.)
+    }
+
+    /// An item (a frame, a line, bytes read exactly) left the buffer: the
+    /// operation that asked for it is done, and the next one starts a new
+    /// stretch of reading (see [`yield_due`](Cursor::yield_due)). Not on
+    /// every consumption: a copy or a skip consumes as it goes and is one
+    /// long operation. (`timed_from` is cleared by the next `yield_due`,
+    /// off this path.)
+    #[inline]
+    pub(crate) fn item_taken(&mut self) {
         self.since_wait = 0;
     }
 

@@ -270,6 +270,7 @@ impl Buffer {
         let total = header + payload;
         let out = self.region.take(header, total);
         self.cursor.consumed(total);
+        self.cursor.item_taken();
         out
     }
 

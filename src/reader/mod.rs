@@ -400,12 +400,14 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 /// When a long read gives the executor its thread back. On a
 /// single-threaded executor without a cooperative budget (smol, async-std)
 /// a 256 MiB read from a source that never runs dry would otherwise hold
-/// the thread for its whole length. So once one operation has read
-/// `YIELD_AFTER` bytes without the source answering `Pending` and without
-/// completing, the reader looks at the clock before each read, and once
-/// [`YIELD_INTERVAL`] has passed it wakes its task and returns `Pending`
-/// (nothing is lost: progress lives in the reader). Operations that
-/// complete within `YIELD_AFTER` bytes never read the clock.
+/// the thread for its whole length. So once the reader has read
+/// `YIELD_AFTER` bytes without a `Pending` from the source and without
+/// handing out an item (a frame, a line, bytes read exactly), it looks at
+/// the clock before each further read, and once [`YIELD_INTERVAL`] has
+/// passed it wakes its task and returns `Pending` (nothing is lost:
+/// progress lives in the reader). Operations that return their item
+/// within `YIELD_AFTER` bytes never yield and never read the clock; a copy
+/// or a skip, which consumes as it goes, is one long operation.
 ///
 /// Why per operation and by time, not every so many bytes: a yield is not
 /// free when the same task also drives the other end of the stream (a
