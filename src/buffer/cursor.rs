@@ -442,8 +442,8 @@ impl Cursor {
     #[inline]
     pub(crate) fn yield_due(&mut self, gate: usize, interval: Duration) -> bool {
         if self.since_wait < gate {
-            // No stretch past the gate is under way (a consumption or a
-            // wait ended the last one).
+            // No stretch past the gate is under way (an item handed out
+            // or a wait ended the last one).
             self.timed_from = None;
             return false;
         }
