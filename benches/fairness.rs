@@ -1,15 +1,15 @@
 //! Does a long read let other tasks run? One 256 MiB frame over loopback
 //! TCP, read on a single-threaded smol executor (`LocalExecutor`) while a
 //! task beside it sleeps 1 ms in a loop: the ticker's longest gap while the
-//! read runs, and the read's time. intake's reader yields after each
-//! 512 KiB read from a source that never runs dry; futures-lite's `read_exact`
-//! (like tokio's without its budget) keeps the thread until the read is
-//! done.
+//! read runs, and the read's time. intake's reader yields about every
+//! 500 µs of one long operation on a source that never runs dry (see the
+//! README); futures-lite's `read_exact` (like tokio's without its budget)
+//! keeps the thread until the read is done.
 //!
 //! The gaps are counted up to the moment the read returns. Dropping the
-//! 256 MiB that were read (unmapping them, 18-20 ms for intake's frame and
-//! futures-lite's `Vec` alike) is timed on its own: that stall is the
-//! caller's, wherever it drops the frame.
+//! 256 MiB that were read (unmapping them: about 1 ms for intake's frame,
+//! on huge pages, and 13-17 ms for futures-lite's `Vec`) is timed on its
+//! own: that stall is the caller's, wherever it drops the frame.
 //!
 //! The third candidate is the floor of any reader that yields: a raw read
 //! loop into one reused 1 MiB buffer that yields after every read.
