@@ -44,6 +44,7 @@ pub(crate) use write_queue::WriteQueue;
 pub use write_queue::MAX_IOVECS;
 
 use cursor::Cursor;
+pub(crate) use policy::Reads;
 use policy::{Held, Last, Memory, Plan};
 use region::{Region, Spare};
 use search::{Finder, Scan};
@@ -439,13 +440,13 @@ impl Buffer {
     /// Makes room as the policy says for `fill` and returns how many bytes
     /// the next read may bring.
     #[inline]
-    fn prepare(&mut self, fill: Fill, initialized: bool) -> usize {
+    fn prepare(&mut self, fill: Fill, reads: Reads) -> usize {
         let normal = self.normal();
         let ask = policy::ask(fill, self.region.len(), normal);
         let (room, free) = (self.region.room(), self.region.free());
         if !policy::fits(&ask, room, free, self.spare.size()) {
             let plan = policy::plan(&self.held(), &ask, free);
-            self.make_room(plan, |target| policy::memory(&ask, target, initialized));
+            self.make_room(plan, |target| policy::memory(&ask, target, reads));
         }
         self.region.debug_check();
         debug_assert!(self.region.free() > 0);
@@ -460,17 +461,24 @@ impl Buffer {
     /// sets. Non-empty.
     #[inline]
     pub(crate) fn prepare_init(&mut self, fill: Fill) -> (&mut [u8], &mut bool) {
-        let max = self.prepare(fill, true);
+        let max = self.prepare(fill, Reads::Initialized);
         let ahead = policy::zero_ahead(self.normal());
         (self.region.init_window(max, ahead), self.cursor.eof_mut())
     }
 
     /// The window for one read toward `fill` from a source that reads into
-    /// uninitialized memory (tokio's `ReadBuf`): nothing is zeroed.
+    /// uninitialized memory (tokio's `ReadBuf`): nothing is zeroed. A large
+    /// frame's mapping is initialized whole, so its window is handed out as
+    /// initialized memory ([`Window::Init`]).
     #[inline]
-    pub(crate) fn prepare_uninit(&mut self, fill: Fill) -> (&mut [MaybeUninit<u8>], &mut bool) {
-        let max = self.prepare(fill, false);
-        (self.region.uninit_window(max), self.cursor.eof_mut())
+    pub(crate) fn prepare_uninit(&mut self, fill: Fill) -> (Window<'_>, &mut bool) {
+        let max = self.prepare(fill, Reads::Uninitialized);
+        let window = if self.region.is_mapped() {
+            Window::Init(self.region.init_window(max, 0))
+        } else {
+            Window::Uninit(self.region.uninit_window(max))
+        };
+        (window, self.cursor.eof_mut())
     }
 
     /// For a completion source: makes room toward `fill` as for any read,
@@ -478,7 +486,7 @@ impl Buffer {
     /// most the read may bring.
     #[inline]
     pub(crate) fn lend(&mut self, fill: Fill) -> (bytes::BytesMut, usize) {
-        let max = self.prepare(fill, false).min(self.region.free());
+        let max = self.prepare(fill, Reads::Lent).min(self.region.free());
         (self.region.lend(), max)
     }
 
@@ -622,6 +630,14 @@ impl Buffer {
             Last::Fresh(target) => self.region.fresh(target, memory(target)),
         }
     }
+}
+
+/// The window of [`Buffer::prepare_uninit`]: memory that may be
+/// uninitialized, or (a large frame's mapping) memory that is initialized
+/// already, which the source must be handed as such.
+pub(crate) enum Window<'a> {
+    Uninit(&'a mut [MaybeUninit<u8>]),
+    Init(&'a mut [u8]),
 }
 
 /// A decoder's view of the buffer: the unread bytes, splitting and

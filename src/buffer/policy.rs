@@ -66,18 +66,31 @@ pub(crate) enum Memory {
     Mapped,
 }
 
+/// How a source takes the memory it reads into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// Into initialized memory, `&mut [u8]` (futures-io).
+    Initialized,
+    /// Into memory that may be uninitialized (tokio's `ReadBuf`).
+    Uninitialized,
+    /// Into memory lent to it as an owned `BytesMut` (completion I/O).
+    Lent,
+}
+
 /// The memory for an allocation of `target` bytes toward `ask`, for a
-/// source that reads into initialized memory or not. A frame that will
-/// need a mapping gets one from its first allocation, so that it grows by
-/// `mremap` all the way and never holds heap and mapping at once.
+/// source that reads as `reads` says. A frame that will need a mapping gets
+/// one from its first allocation, so that it grows by `mremap` all the way
+/// and never holds heap and mapping at once. Large frames are mapped for
+/// every source but a completion one (whose reads are lent a `BytesMut`):
+/// the mapping's huge pages cost one fault per 2 MiB (see `mapped`).
 #[inline]
-pub(crate) fn memory(ask: &Ask, target: usize, initialized: bool) -> Memory {
-    if !initialized {
-        Memory::Uninit
-    } else if cfg!(target_os = "linux") && ask.claim.max(target) >= MAP_MIN {
-        Memory::Mapped
-    } else {
-        Memory::Zeroed
+pub(crate) fn memory(ask: &Ask, target: usize, reads: Reads) -> Memory {
+    let large = cfg!(target_os = "linux") && ask.claim.max(target) >= MAP_MIN;
+    match reads {
+        Reads::Lent => Memory::Uninit,
+        _ if large => Memory::Mapped,
+        Reads::Initialized => Memory::Zeroed,
+        Reads::Uninitialized => Memory::Uninit,
     }
 }
 
@@ -499,13 +512,21 @@ mod tests {
         } else {
             Memory::Zeroed
         };
-        assert_eq!(memory(&small, N, false), Memory::Uninit);
-        assert_eq!(memory(&small, N, true), Memory::Zeroed);
-        assert_eq!(memory(&small, MAP_MIN, true), mapped);
+        assert_eq!(memory(&small, N, Reads::Uninitialized), Memory::Uninit);
+        assert_eq!(memory(&small, N, Reads::Lent), Memory::Uninit);
+        assert_eq!(memory(&small, N, Reads::Initialized), Memory::Zeroed);
+        assert_eq!(memory(&small, MAP_MIN, Reads::Initialized), mapped);
         // A large claim is mapped from its first, small allocation on, so
         // it grows by remapping all the way.
-        assert_eq!(memory(&huge, N, true), mapped);
-        assert_eq!(memory(&huge, N, false), Memory::Uninit);
+        assert_eq!(memory(&huge, N, Reads::Initialized), mapped);
+        let heap_if_not_linux = if cfg!(target_os = "linux") {
+            Memory::Mapped
+        } else {
+            Memory::Uninit
+        };
+        assert_eq!(memory(&huge, N, Reads::Uninitialized), heap_if_not_linux);
+        // Lent memory is a `BytesMut`: never a mapping.
+        assert_eq!(memory(&huge, N, Reads::Lent), Memory::Uninit);
     }
 
     #[test]

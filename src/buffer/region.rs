@@ -465,7 +465,7 @@ impl Region {
                 &mut b.spare_capacity_mut()[..n]
             }
             #[cfg(target_os = "linux")]
-            Mem::Mapped(_) => unreachable!("mappings are made only for initialized reads"),
+            Mem::Mapped(_) => unreachable!("a mapping's window is handed out initialized"),
         }
     }
 
@@ -505,8 +505,18 @@ impl Region {
                 tail
             }
             #[cfg(target_os = "linux")]
-            Mem::Mapped(_) => unreachable!("mappings are made only for initialized reads"),
+            Mem::Mapped(_) => unreachable!("a completion source is never given a mapping"),
         }
+    }
+
+    /// Whether the memory is a mapping (initialized whole).
+    #[inline]
+    pub(crate) fn is_mapped(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Mem::Mapped(_) = self.mem.buf {
+            return true;
+        }
+        false
     }
 
     /// Whether the free tail is lent out.

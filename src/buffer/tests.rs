@@ -23,12 +23,19 @@ fn buffer(capacity: usize) -> Buffer {
 
 /// Makes room for `fill` as a read does.
 fn prep(b: &mut Buffer, fill: Fill) {
-    b.prepare(fill, !uninit());
+    let reads = if uninit() {
+        Reads::Uninitialized
+    } else {
+        Reads::Initialized
+    };
+    b.prepare(fill, reads);
 }
 
-/// What a read does: writes into the free tail and commits.
+/// What a read does: writes into the free tail and commits (a large
+/// frame's mapping is initialized whole, and handed out so to every
+/// source).
 fn fill(b: &mut Buffer, data: &[u8]) {
-    if uninit() {
+    if uninit() && !b.region.is_mapped() {
         let tail = b.region.uninit_window(usize::MAX);
         let n = data.len().min(tail.len());
         for (slot, &x) in tail.iter_mut().zip(&data[..n]) {
@@ -452,7 +459,9 @@ fn a_source_reading_uninit_memory_keeps_what_a_put_back_buffered() {
     let mut b = buffer(16);
     b.unread_front(b"abc");
     // Now reads go into uninitialized memory (a tokio source).
-    let (window, _) = b.prepare_uninit(Fill::More);
+    let (Window::Uninit(window), _) = b.prepare_uninit(Fill::More) else {
+        panic!("a small buffer is heap memory, handed out uninitialized");
+    };
     assert_eq!(window.len(), 13);
     for (slot, &x) in window.iter_mut().zip(b"defghijklmnop") {
         slot.write(x);
@@ -461,7 +470,9 @@ fn a_source_reading_uninit_memory_keeps_what_a_put_back_buffered() {
     unsafe { b.commit_uninit(13) };
     assert_eq!(b.unread(), b"abcdefghijklmnop");
     // A large frame grows without zeroing and keeps every byte.
-    let (window, _) = b.prepare_uninit(Fill::Exactly { n: 100 });
+    let (Window::Uninit(window), _) = b.prepare_uninit(Fill::Exactly { n: 100 }) else {
+        panic!("100 bytes are heap memory, handed out uninitialized");
+    };
     let n = window.len().min(84);
     for slot in &mut window[..n] {
         slot.write(9);
@@ -588,4 +599,22 @@ fn bytes_put_back_while_lent_come_before_the_bytes_read() {
         assert_eq!(b.give_back(tail), Some(1));
         assert!(b.unread().ends_with(b"-late!"));
     }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_large_frame_for_a_source_reading_uninit_memory_is_a_mapping_handed_out_initialized() {
+    // A claim past the mapping threshold gets a mapping for every source
+    // but a completion one; the mapping is initialized whole, so a tokio
+    // source is handed it as initialized memory (and gets huge pages).
+    let mut b = buffer(16);
+    let (window, _) = b.prepare_uninit(Fill::Untrusted { need: 4 << 20 });
+    let Window::Init(window) = window else {
+        panic!("a large claim's memory is a mapping, handed out initialized");
+    };
+    let n = window.len().min(64);
+    window[..n].fill(5);
+    b.commit(n);
+    assert!(b.region.is_mapped());
+    assert!(b.unread().iter().all(|&x| x == 5));
 }

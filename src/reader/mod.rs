@@ -21,7 +21,7 @@ use crate::io::Source;
 use bytes::Bytes;
 use pin_project_lite::pin_project;
 
-use crate::buffer::{Buffer, Fill};
+use crate::buffer::{Buffer, Fill, Window};
 use crate::io::checked as checked_io;
 
 mod chunked;
@@ -479,16 +479,29 @@ fn poll_fill_source<R: Source>(
         return poll_fill_lent(buf, inner, cx, fill);
     }
     let read = if R::READS_UNINIT {
-        // tokio: straight into memory that was never zeroed.
-        let (window, eof) = buf.prepare_uninit(fill);
-        let window = budgeted(window);
-        let read = checked_io::poll_read_uninit(inner, cx, window, eof);
-        if let Poll::Ready(Ok(n)) = read {
-            // SAFETY: `poll_read_uninit` returns `Ok(n)` only with the first
-            // `n` bytes of the window initialized, and `n` within it.
-            unsafe { buf.commit_uninit(n) };
+        // tokio: straight into memory that was never zeroed, or into a
+        // large frame's mapping, handed out as the initialized memory it is.
+        match buf.prepare_uninit(fill) {
+            (Window::Uninit(window), eof) => {
+                let window = budgeted(window);
+                let read = checked_io::poll_read_uninit(inner, cx, window, eof);
+                if let Poll::Ready(Ok(n)) = read {
+                    // SAFETY: `poll_read_uninit` returns `Ok(n)` only with
+                    // the first `n` bytes of the window initialized, and `n`
+                    // within it.
+                    unsafe { buf.commit_uninit(n) };
+                }
+                read
+            }
+            (Window::Init(window), eof) => {
+                let window = budgeted(window);
+                let read = checked_io::poll_read(inner, cx, window, eof);
+                if let Poll::Ready(Ok(n)) = read {
+                    buf.commit(n);
+                }
+                read
+            }
         }
-        read
     } else {
         let (window, eof) = buf.prepare_init(fill);
         let window = budgeted(window);
