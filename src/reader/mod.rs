@@ -478,38 +478,33 @@ fn poll_fill_source<R: Source>(
     if R::LENDS {
         return poll_fill_lent(buf, inner, cx, fill);
     }
-    let read = if R::READS_UNINIT {
-        // tokio: straight into memory that was never zeroed, or into a
-        // large frame's mapping, handed out as the initialized memory it is.
-        match buf.prepare_uninit(fill) {
-            (Window::Uninit(window), eof) => {
-                let window = budgeted(window);
-                let read = checked_io::poll_read_uninit(inner, cx, window, eof);
-                if let Poll::Ready(Ok(n)) = read {
-                    // SAFETY: `poll_read_uninit` returns `Ok(n)` only with
-                    // the first `n` bytes of the window initialized, and `n`
-                    // within it.
-                    unsafe { buf.commit_uninit(n) };
-                }
-                read
-            }
-            (Window::Init(window), eof) => {
-                let window = budgeted(window);
-                let read = checked_io::poll_read(inner, cx, window, eof);
-                if let Poll::Ready(Ok(n)) = read {
-                    buf.commit(n);
-                }
-                read
-            }
-        }
+    // futures-io: into initialized memory. tokio: straight into memory that
+    // was never zeroed, or into a large frame's mapping, handed out as the
+    // initialized memory it is.
+    let (window, eof) = if R::READS_UNINIT {
+        buf.prepare_uninit(fill)
     } else {
         let (window, eof) = buf.prepare_init(fill);
-        let window = budgeted(window);
-        let read = checked_io::poll_read(inner, cx, window, eof);
-        if let Poll::Ready(Ok(n)) = read {
-            buf.commit(n);
+        (Window::Init(window), eof)
+    };
+    let read = match window {
+        Window::Init(window) => {
+            let read = checked_io::poll_read(inner, cx, budgeted(window), eof);
+            if let Poll::Ready(Ok(n)) = read {
+                buf.commit(n);
+            }
+            read
         }
-        read
+        Window::Uninit(window) => {
+            let read = checked_io::poll_read_uninit(inner, cx, budgeted(window), eof);
+            if let Poll::Ready(Ok(n)) = read {
+                // SAFETY: `poll_read_uninit` returns `Ok(n)` only with the
+                // first `n` bytes of the window initialized, and `n` within
+                // it.
+                unsafe { buf.commit_uninit(n) };
+            }
+            read
+        }
     };
     match read {
         Poll::Ready(Ok(0)) => {
