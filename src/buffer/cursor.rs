@@ -6,7 +6,9 @@
 //! every consumption, by whichever read, must shift it: a scan offset
 //! kept anywhere else would go stale the moment another read took bytes.
 //! All of it moves in [`Cursor::consumed`], the one place consumption
-//! reaches.
+//! reaches. Beside it, the yield budget's counters (how long the reading
+//! under way has gone on) move with reads, waits and items handed out
+//! ([`Cursor::yield_due`]).
 
 use std::time::{Duration, Instant};
 
