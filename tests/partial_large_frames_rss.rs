@@ -12,9 +12,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::rss_bytes;
+use common::{read_until_stalled, rss_bytes};
 use futures_io::{AsyncRead, AsyncWrite};
-use futures_lite::future::{or, zip};
+use futures_lite::future::zip;
 use futures_lite::AsyncWriteExt;
 use intake::{LengthPrefix, StreamReader};
 
@@ -28,24 +28,6 @@ fn partial_frame() -> Vec<u8> {
     v
 }
 
-/// Reads until the connection stalls: each `read_frame` is cancelled by a
-/// short timer (cancel-safe: the bytes stay buffered) until all arrived.
-async fn read_until_stalled<S: AsyncRead + Unpin>(r: &mut StreamReader<S>) {
-    let prefix = LengthPrefix::new(4).max_frame_len(CLAIM as usize);
-    while r.buffer().len() < 4 + SENT {
-        let timed_out = or(
-            async { r.read_frame(&prefix).await.map(|_| false) },
-            async {
-                smol::Timer::after(Duration::from_millis(20)).await;
-                Ok(true)
-            },
-        )
-        .await
-        .expect("no error while stalled");
-        assert!(timed_out, "the frame can never complete");
-    }
-}
-
 /// Opens `CONNECTIONS` pairs with `pair`; each client sends its partial
 /// frame while the server side reads it until it stalls. Returns how much
 /// RSS grew, with the connections (kept alive by the caller).
@@ -56,6 +38,7 @@ where
     Fut: std::future::Future<Output = (S, S)>,
 {
     let wire = partial_frame();
+    let prefix = LengthPrefix::new(4).max_frame_len(CLAIM as usize);
     let mut pairs = Vec::new();
     for _ in 0..CONNECTIONS {
         pairs.push(pair().await);
@@ -64,7 +47,11 @@ where
     let (mut clients, mut readers) = (Vec::new(), Vec::new());
     for (mut c, s) in pairs {
         let mut r = StreamReader::new(s);
-        let (sent, ()) = zip(c.write_all(&wire), read_until_stalled(&mut r)).await;
+        let (sent, ()) = zip(
+            c.write_all(&wire),
+            read_until_stalled(&mut r, &prefix, 4 + SENT, Duration::from_millis(20)),
+        )
+        .await;
         sent.unwrap();
         clients.push(c); // held open: the peer stalls, never closes
         readers.push(r);

@@ -7,9 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::rss_bytes;
+use common::{read_until_stalled, rss_bytes};
 use futures_io::{AsyncRead, AsyncWrite};
-use futures_lite::future::or;
 use futures_lite::AsyncWriteExt;
 use intake::{LengthPrefix, StreamReader};
 
@@ -21,24 +20,6 @@ fn hostile_bytes() -> Vec<u8> {
     let mut v = CLAIM.to_be_bytes().to_vec();
     v.extend(std::iter::repeat(0xAB).take(SENT));
     v
-}
-
-/// Reads until the connection stalls: each `read_frame` is cancelled by a
-/// short timer (cancel-safe: the bytes stay buffered) until all arrived.
-async fn read_until_stalled<S: AsyncRead + Unpin>(r: &mut StreamReader<S>) {
-    let prefix = LengthPrefix::new(4);
-    while r.buffer().len() < 4 + SENT {
-        let timed_out = or(
-            async { r.read_frame(&prefix).await.map(|_| false) },
-            async {
-                smol::Timer::after(Duration::from_millis(5)).await;
-                Ok(true)
-            },
-        )
-        .await
-        .expect("no error while stalled");
-        assert!(timed_out, "the frame can never complete");
-    }
 }
 
 fn report(runtime: &str, before: usize, after: usize) -> usize {
@@ -70,7 +51,7 @@ where
     }
     let before = rss_bytes();
     for r in &mut readers {
-        read_until_stalled(r).await;
+        read_until_stalled(r, &LengthPrefix::new(4), 4 + SENT, Duration::from_millis(5)).await;
     }
     (report(runtime, before, rss_bytes()), clients, readers)
 }

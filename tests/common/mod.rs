@@ -435,6 +435,28 @@ pub const fn miri_or(normal: usize, under_miri: usize) -> usize {
     }
 }
 
+/// Reads a frame that can never complete until `want` bytes are buffered:
+/// each `read_frame` is cancelled by a `timer` (cancel-safe: the bytes stay
+/// buffered) and tried again, so this returns once all that was sent
+/// arrived and the peer stalls (the RSS tests). Not under Miri (timers).
+pub async fn read_until_stalled<S: AsyncRead + Unpin>(
+    r: &mut intake::StreamReader<S>,
+    prefix: &intake::LengthPrefix,
+    want: usize,
+    timer: std::time::Duration,
+) {
+    while r.buffer().len() < want {
+        let timed_out =
+            futures_lite::future::or(async { r.read_frame(prefix).await.map(|_| false) }, async {
+                smol::Timer::after(timer).await;
+                Ok(true)
+            })
+            .await
+            .expect("no error while stalled");
+        assert!(timed_out, "the frame can never complete");
+    }
+}
+
 /// This process's resident memory in bytes (Linux, from /proc).
 pub fn rss_bytes() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
