@@ -63,7 +63,7 @@ impl Encoder<Bytes> for LengthPrefix {
         let header = self.encode_header(item.len())?;
         let (bytes, used) = header.padded();
         if dst.queue.copied(item.len()) == item.len() {
-            dst.queue.push_frame(&[], bytes, used, &item);
+            dst.queue.push_frame_inline(&[], bytes, used, &item);
         } else {
             dst.queue.push_frame(&[], bytes, used, &[]);
             dst.queue.keep(item);

@@ -58,7 +58,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
         // future borrows it). Moving the `Bytes` into the future, and out
         // again, cost more than the copy.
         if self.queue.copied(len) == len && self.fits_now(len, len) {
-            self.queue.extend_from_slice(&data);
+            self.queue.extend_inline(&data);
             return SendBytes::new(self, None, len);
         }
         SendBytes::new(self, Some(data), 0)
@@ -187,7 +187,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
         if !self.fits_now(len, len) {
             return None;
         }
-        self.queue.push_frame(leading, bytes, used, payload);
+        self.queue.push_frame_inline(leading, bytes, used, payload);
         Some(len)
     }
 
@@ -277,7 +277,7 @@ impl<W: Destination + Unpin> SendBytes<'_, W> {
         if copied == len {
             // Copied (or empty): read where it is, dropped in place.
             let data = self.data.as_deref().unwrap_or_default();
-            self.writer.queue_mut().extend_from_slice(data);
+            self.writer.queue_mut().extend_inline(data);
             self.data = None;
         } else if let Some(data) = self.data.take() {
             self.writer.queue_mut().push(data);
@@ -359,7 +359,7 @@ impl<W: Destination + Unpin> SendFrame<'_, W> {
         if copied_payload == plen {
             // Copied: the payload is read where it is and dropped in place.
             let payload = self.payload.as_deref().unwrap_or_default();
-            queue.push_frame(leading, bytes, used, payload);
+            queue.push_frame_inline(leading, bytes, used, payload);
             self.payload = None;
         } else if let Some(payload) = self.payload.take() {
             queue.push_frame(leading, bytes, used, &[]);
