@@ -452,6 +452,13 @@ impl Cursor {
         self.yield_due_timed(interval)
     }
 
+    /// Whether the stretch under way has passed `gate` bytes (see
+    /// [`yield_due`](Self::yield_due)).
+    #[inline]
+    pub(crate) fn past_yield_gate(&self, gate: usize) -> bool {
+        self.since_wait >= gate
+    }
+
     #[cold]
     fn yield_due_timed(&mut self, interval: Duration) -> bool {
         let now = Instant::now();

@@ -438,9 +438,9 @@ impl Buffer {
     }
 
     /// Makes room as the policy says for `fill` and returns how many bytes
-    /// the next read may bring.
+    /// the next read may bring, and how many unread bytes the fill wants.
     #[inline]
-    fn prepare(&mut self, fill: Fill, reads: Reads) -> usize {
+    fn prepare(&mut self, fill: Fill, reads: Reads) -> Room {
         let normal = self.normal();
         let ask = policy::ask(fill, self.region.len(), normal);
         let (room, free) = (self.region.room(), self.region.free());
@@ -451,19 +451,23 @@ impl Buffer {
         self.region.debug_check();
         debug_assert!(self.region.free() > 0);
         let cap = policy::read_cap(&ask, self.region.len(), normal, self.spare.is_some());
-        // Within a view, never past its end (the caller checked that some
-        // of it is left: `view_exhausted`).
-        self.direct_cap(cap)
+        Room {
+            // Within a view, never past its end (the caller checked that
+            // some of it is left: `view_exhausted`).
+            max: self.direct_cap(cap),
+            until: policy::read_until(&ask),
+        }
     }
 
     /// The window for one read toward `fill` from a source that reads into
-    /// initialized memory (futures-io), and the end-of-stream flag the read
-    /// sets. Non-empty.
+    /// initialized memory (futures-io), the end-of-stream flag the read
+    /// sets, and the room made (for [`more_room`](Self::more_room)).
+    /// Non-empty.
     #[inline]
-    pub(crate) fn prepare_init(&mut self, fill: Fill) -> (&mut [u8], &mut bool) {
-        let max = self.prepare(fill, Reads::Initialized);
-        let ahead = policy::zero_ahead(self.normal());
-        (self.region.init_window(max, ahead), self.cursor.eof_mut())
+    pub(crate) fn prepare_init(&mut self, fill: Fill) -> (&mut [u8], &mut bool, Room) {
+        let room = self.prepare(fill, Reads::Initialized);
+        let (window, eof) = self.init_window(room.max);
+        (window, eof, room)
     }
 
     /// The window for one read toward `fill` from a source that reads into
@@ -471,8 +475,37 @@ impl Buffer {
     /// frame's mapping is initialized whole, so its window is handed out as
     /// initialized memory ([`Window::Init`]).
     #[inline]
-    pub(crate) fn prepare_uninit(&mut self, fill: Fill) -> (Window<'_>, &mut bool) {
-        let max = self.prepare(fill, Reads::Uninitialized);
+    pub(crate) fn prepare_uninit(&mut self, fill: Fill) -> (Window<'_>, &mut bool, Room) {
+        let room = self.prepare(fill, Reads::Uninitialized);
+        let (window, eof) = self.uninit_window(room.max);
+        (window, eof, room)
+    }
+
+    /// After a read of `read` bytes in all into the `room` made by the
+    /// last `prepare_*`: whether another read into that same room serves
+    /// the fill, and for at most how many bytes. It does while the fill
+    /// wants more unread bytes than are held (a frame still arriving),
+    /// the free tail is not empty and the read cap is not spent. No policy
+    /// question is asked again: the memory is the one already made, so
+    /// it still grows only as the policy said.
+    #[inline]
+    pub(crate) fn more_room(&self, room: &Room, read: usize) -> Option<usize> {
+        let more = self.region.len() < room.until && self.region.free() != 0 && read < room.max;
+        more.then(|| room.max - read)
+    }
+
+    /// The window for a further read of at most `max` bytes (see
+    /// [`more_room`](Self::more_room)), as [`prepare_init`](Self::prepare_init)'s.
+    #[inline]
+    pub(crate) fn init_window(&mut self, max: usize) -> (&mut [u8], &mut bool) {
+        let ahead = policy::zero_ahead(self.normal());
+        (self.region.init_window(max, ahead), self.cursor.eof_mut())
+    }
+
+    /// The window for a further read of at most `max` bytes (see
+    /// [`more_room`](Self::more_room)), as [`prepare_uninit`](Self::prepare_uninit)'s.
+    #[inline]
+    pub(crate) fn uninit_window(&mut self, max: usize) -> (Window<'_>, &mut bool) {
         let window = if self.region.is_mapped() {
             Window::Init(self.region.init_window(max, 0))
         } else {
@@ -486,7 +519,7 @@ impl Buffer {
     /// most the read may bring.
     #[inline]
     pub(crate) fn lend(&mut self, fill: Fill) -> (bytes::BytesMut, usize) {
-        let max = self.prepare(fill, Reads::Lent).min(self.region.free());
+        let max = self.prepare(fill, Reads::Lent).max.min(self.region.free());
         (self.region.lend(), max)
     }
 
@@ -534,6 +567,14 @@ impl Buffer {
     #[inline]
     pub(crate) fn yield_due(&mut self, gate: usize, interval: std::time::Duration) -> bool {
         self.cursor.yield_due(gate, interval)
+    }
+
+    /// Whether the reads since the last wait or item have passed `gate`
+    /// bytes: a loop of reads stops there, so that the next call's
+    /// [`yield_due`](Self::yield_due) looks at the clock.
+    #[inline]
+    pub(crate) fn past_yield_gate(&self, gate: usize) -> bool {
+        self.cursor.past_yield_gate(gate)
     }
 
     /// Counts `n` bytes read from the source toward the budget.
@@ -630,6 +671,16 @@ impl Buffer {
             Last::Fresh(target) => self.region.fresh(target, memory(target)),
         }
     }
+}
+
+/// What a `prepare_*` made room for (see [`Buffer::more_room`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Room {
+    /// The most the reads into this room may bring, together.
+    max: usize,
+    /// The unread bytes the fill wants before its caller can use them
+    /// (0: any read will do, as for a search, which scans what came).
+    until: usize,
 }
 
 /// The window of [`Buffer::prepare_uninit`]: memory that may be

@@ -306,6 +306,20 @@ pub(crate) fn read_cap(ask: &Ask, unread: usize, normal: usize, has_spare: bool)
     }
 }
 
+/// How many unread bytes `ask` wants before its caller can use them: a
+/// frame or an exact read wants its whole length (reads into the room made
+/// for it go on until it is there, the source runs dry or the room is
+/// full); a search or a plain fill wants any new bytes (0), since its
+/// caller looks at each read.
+#[inline]
+pub(crate) fn read_until(ask: &Ask) -> usize {
+    if ask.need == usize::MAX {
+        0
+    } else {
+        ask.need
+    }
+}
+
 /// How far past the unread bytes to zero memory for a source that reads
 /// into initialized memory.
 #[inline]

@@ -385,7 +385,7 @@ fn every_policy_test_reading_uninit() {
 
 /// The source reads as futures-io does: into the window of `prepare_init`.
 fn read_init(b: &mut Buffer, fill: Fill, data: &[u8]) -> usize {
-    let (window, _) = b.prepare_init(fill);
+    let (window, _, _) = b.prepare_init(fill);
     let n = data.len().min(window.len());
     window[..n].copy_from_slice(&data[..n]);
     b.commit(n);
@@ -445,7 +445,7 @@ fn memory_reused_in_place_is_not_zeroed_again() {
     drop(b.take(need));
     read_init(&mut b, Fill::Exactly { n: 4 }, b"HDR:"); // sets it aside
     b.consume(4);
-    let (window, _) = b.prepare_init(Fill::Untrusted { need });
+    let (window, _, _) = b.prepare_init(Fill::Untrusted { need });
     assert_eq!(
         window.len(),
         need,
@@ -459,7 +459,7 @@ fn a_source_reading_uninit_memory_keeps_what_a_put_back_buffered() {
     let mut b = buffer(16);
     b.unread_front(b"abc");
     // Now reads go into uninitialized memory (a tokio source).
-    let (Window::Uninit(window), _) = b.prepare_uninit(Fill::More) else {
+    let (Window::Uninit(window), _, _) = b.prepare_uninit(Fill::More) else {
         panic!("a small buffer is heap memory, handed out uninitialized");
     };
     assert_eq!(window.len(), 13);
@@ -470,7 +470,7 @@ fn a_source_reading_uninit_memory_keeps_what_a_put_back_buffered() {
     unsafe { b.commit_uninit(13) };
     assert_eq!(b.unread(), b"abcdefghijklmnop");
     // A large frame grows without zeroing and keeps every byte.
-    let (Window::Uninit(window), _) = b.prepare_uninit(Fill::Exactly { n: 100 }) else {
+    let (Window::Uninit(window), _, _) = b.prepare_uninit(Fill::Exactly { n: 100 }) else {
         panic!("100 bytes are heap memory, handed out uninitialized");
     };
     let n = window.len().min(84);
@@ -608,7 +608,7 @@ fn a_large_frame_for_a_source_reading_uninit_memory_is_a_mapping_handed_out_init
     // but a completion one; the mapping is initialized whole, so a tokio
     // source is handed it as initialized memory (and gets huge pages).
     let mut b = buffer(16);
-    let (window, _) = b.prepare_uninit(Fill::Untrusted { need: 4 << 20 });
+    let (window, _, _) = b.prepare_uninit(Fill::Untrusted { need: 4 << 20 });
     let Window::Init(window) = window else {
         panic!("a large claim's memory is a mapping, handed out initialized");
     };
@@ -617,4 +617,57 @@ fn a_large_frame_for_a_source_reading_uninit_memory_is_a_mapping_handed_out_init
     b.commit(n);
     assert!(b.region.is_mapped());
     assert!(b.unread().iter().all(|&x| x == 5));
+}
+
+#[test]
+fn further_reads_go_into_the_room_made_until_the_frame_is_there() {
+    // A 1000-byte frame from a source that gives 100 bytes a read: after
+    // the first read the room made for the frame takes the next ones with
+    // no policy question, until the frame is whole; never more than the
+    // room (memory grows only through `prepare`), never for a search or a
+    // plain fill, whose caller looks at every read.
+    let mut b = buffer(64);
+    let (window, _, room) = b.prepare_init(Fill::Exactly { n: 1000 });
+    let mut read = window.len().min(100);
+    b.commit(read);
+    while let Some(max) = b.more_room(&room, read) {
+        let (window, _) = b.init_window(max);
+        assert!(!window.is_empty(), "a further window is never empty");
+        let n = window.len().min(100);
+        b.commit(n);
+        read += n;
+    }
+    assert_eq!(b.len(), 1000, "the frame, read into the room made for it");
+    let held = b.region.allocated();
+    assert!(
+        (1000..2000).contains(&held),
+        "no room beyond the frame's: {held}"
+    );
+
+    // A hostile length: the room made for the first step is filled, no more.
+    let mut b = buffer(64);
+    let (window, _, room) = b.prepare_init(Fill::Untrusted { need: 1 << 30 });
+    let mut read = window.len().min(10);
+    b.commit(read);
+    let allocated = b.region.allocated();
+    while let Some(max) = b.more_room(&room, read) {
+        let (window, _) = b.init_window(max);
+        let n = window.len().min(10);
+        b.commit(n);
+        read += n;
+    }
+    assert_eq!(
+        b.region.allocated(),
+        allocated,
+        "no growth without the policy"
+    );
+    assert_eq!(b.region.free(), 0, "the step's room is full");
+    assert!(b.len() < 1 << 20);
+
+    for fill in [Fill::More, Fill::Search { limit: 1 << 20 }] {
+        let mut b = buffer(64);
+        let (_, _, room) = b.prepare_init(fill);
+        b.commit(1);
+        assert_eq!(b.more_room(&room, 1), None, "{fill:?}: one read a call");
+    }
 }

@@ -21,7 +21,7 @@ use crate::io::Source;
 use bytes::Bytes;
 use pin_project_lite::pin_project;
 
-use crate::buffer::{Buffer, Fill, Window};
+use crate::buffer::{Buffer, Fill, Room, Window};
 use crate::io::checked as checked_io;
 
 mod chunked;
@@ -441,9 +441,12 @@ fn yield_now<T>(cx: &mut Context<'_>) -> Poll<T> {
     Poll::Pending
 }
 
-/// One read from `inner` into the buffer, toward what `fill` asks: the
+/// Reads from `inner` into the buffer, toward what `fill` asks: the
 /// buffer makes room as its policy says and hands out the window to read
-/// into. `Ok(0)` means end of stream, which is remembered.
+/// into. One read, or for a frame still arriving (`Fill::Exactly`,
+/// `Fill::Untrusted`) as many as the room made for it takes while the
+/// source has bytes ready; `Ok(n)` counts them all. `Ok(0)` means end of
+/// stream, which is remembered.
 #[inline]
 pub(crate) fn poll_fill<R: Source>(
     buf: &mut Buffer,
@@ -468,7 +471,7 @@ pub(crate) fn poll_fill<R: Source>(
 #[inline]
 fn poll_fill_source<R: Source>(
     buf: &mut Buffer,
-    inner: Pin<&mut R>,
+    mut inner: Pin<&mut R>,
     cx: &mut Context<'_>,
     fill: Fill,
 ) -> Poll<io::Result<usize>> {
@@ -481,42 +484,29 @@ fn poll_fill_source<R: Source>(
     // futures-io: into initialized memory. tokio: straight into memory that
     // was never zeroed, or into a large frame's mapping, handed out as the
     // initialized memory it is.
-    let (window, eof) = if R::READS_UNINIT {
+    let (window, eof, room) = if R::READS_UNINIT {
         buf.prepare_uninit(fill)
     } else {
-        let (window, eof) = buf.prepare_init(fill);
-        (Window::Init(window), eof)
+        let (window, eof, room) = buf.prepare_init(fill);
+        (Window::Init(window), eof, room)
     };
-    let read = match window {
-        Window::Init(window) => {
-            let read = checked_io::poll_read(inner, cx, budgeted(window), eof);
-            if let Poll::Ready(Ok(n)) = read {
-                buf.commit(n);
-            }
-            read
-        }
-        Window::Uninit(window) => {
-            let read = checked_io::poll_read_uninit(inner, cx, budgeted(window), eof);
-            if let Poll::Ready(Ok(n)) = read {
-                // SAFETY: `poll_read_uninit` returns `Ok(n)` only with the
-                // first `n` bytes of the window initialized, and `n` within
-                // it.
-                unsafe { buf.commit_uninit(n) };
-            }
-            read
-        }
-    };
+    let read = read_into(inner.as_mut(), cx, window, eof);
     match read {
-        Poll::Ready(Ok(0)) => {
+        (Poll::Ready(Ok(0)), _) => {
             // An ended stream needs no buffer for what is not there.
             buf.release_if_empty();
             Poll::Ready(end_of_source(buf))
         }
-        Poll::Ready(Ok(n)) => {
-            buf.read_from_source(n);
-            Poll::Ready(Ok(n))
+        (Poll::Ready(Ok(n)), uninit) => {
+            commit(buf, n, uninit);
+            match buf.more_room(&room, n) {
+                Some(_) if !buf.past_yield_gate(YIELD_AFTER) => {
+                    poll_fill_more(buf, inner, cx, room, n)
+                }
+                _ => Poll::Ready(Ok(n)),
+            }
         }
-        Poll::Pending => {
+        (Poll::Pending, _) => {
             buf.waited();
             // An idle reader holds no buffer: with nothing unread, the
             // memory goes back until data arrives (10,000 idle connections
@@ -524,7 +514,85 @@ fn poll_fill_source<R: Source>(
             buf.release_if_empty();
             Poll::Pending
         }
-        err => err,
+        (err, _) => err,
+    }
+}
+
+/// A frame still arriving, after a first read of `read` bytes into the
+/// `room` made for it: further reads go into that room, without handing
+/// the bytes to the caller between them (who would look at the header
+/// and ask the policy again each time), until the frame is there, the
+/// source runs dry, the room is full or a long read reaches the yield
+/// check. The caller sees the sum, as if one read had brought it. (Out
+/// of line: searches, which read once a call, keep the short path.)
+#[inline(never)]
+fn poll_fill_more<R: Source>(
+    buf: &mut Buffer,
+    mut inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    room: Room,
+    mut read: usize,
+) -> Poll<io::Result<usize>> {
+    loop {
+        let max = match buf.more_room(&room, read) {
+            Some(max) if !buf.past_yield_gate(YIELD_AFTER) => max,
+            _ => return Poll::Ready(Ok(read)),
+        };
+        let (window, eof) = if R::READS_UNINIT {
+            buf.uninit_window(max)
+        } else {
+            let (window, eof) = buf.init_window(max);
+            (Window::Init(window), eof)
+        };
+        match read_into(inner.as_mut(), cx, window, eof) {
+            (Poll::Ready(Ok(0)), _) | (Poll::Pending, _) => {
+                // The bytes before the end or the wait first: the next
+                // call asks the source again, as after a single read.
+                return Poll::Ready(Ok(read));
+            }
+            (Poll::Ready(Ok(n)), uninit) => {
+                commit(buf, n, uninit);
+                read += n;
+            }
+            // The bytes read stay buffered, as they would have after a
+            // single read followed by a failing one.
+            (Poll::Ready(Err(e)), _) => return Poll::Ready(Err(e)),
+        }
+    }
+}
+
+/// Records `n` bytes read into the window [`read_into`] was given.
+#[inline(always)]
+fn commit(buf: &mut Buffer, n: usize, uninit: bool) {
+    if uninit {
+        // SAFETY: `poll_read_uninit` returns `Ok(n)` only with the first
+        // `n` bytes of the window initialized, and `n` within it; that
+        // window was the last one the buffer handed out.
+        unsafe { buf.commit_uninit(n) };
+    } else {
+        buf.commit(n);
+    }
+    buf.read_from_source(n);
+}
+
+/// One read from `inner` into `window`, and whether the window was
+/// uninitialized memory (its bytes are committed with `commit_uninit`).
+#[inline(always)]
+fn read_into<R: Source>(
+    inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    window: Window<'_>,
+    eof: &mut bool,
+) -> (Poll<io::Result<usize>>, bool) {
+    match window {
+        Window::Init(window) => (
+            checked_io::poll_read(inner, cx, budgeted(window), eof),
+            false,
+        ),
+        Window::Uninit(window) => (
+            checked_io::poll_read_uninit(inner, cx, budgeted(window), eof),
+            true,
+        ),
     }
 }
 
