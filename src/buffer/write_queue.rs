@@ -54,6 +54,9 @@ pub(crate) const INITIAL_WRITE_SIZE: usize = 8 * 1024;
 pub(crate) const MAX_WRITE_SIZE: usize = 64 * 1024;
 /// The smallest write size, whatever the sink takes per call.
 pub(crate) const MIN_WRITE_SIZE: usize = 1024;
+/// The largest write size for which
+/// [`prefetch_after_front`](WriteQueue::prefetch_after_front) gives its hint.
+const PREFETCH_MAX: usize = 16 * 1024;
 
 /// Pending bytes of a writer. See the module docs.
 ///
@@ -281,6 +284,43 @@ impl WriteQueue {
                 Some(item)
             }
             _ => None,
+        }
+    }
+
+    /// Asks the CPU to start loading the bytes of the write after this one
+    /// of the [`large_front`](Self::large_front) item, when the sink takes
+    /// little per call (a write size of at most [`PREFETCH_MAX`]).
+    ///
+    /// Why: such an item goes out in hundreds of small writes, each of
+    /// which makes the sink copy bytes the writer has never touched (a
+    /// `Bytes` kept as it is, often cold in memory), and between them the
+    /// writer's own work is short, so the hardware's prefetcher does not
+    /// get ahead: 256 1 MiB `send`s to a sink taking 1500 bytes a call took
+    /// 25.9 ms, against 19.5 ms for the sink's own copy loop; with this
+    /// hint, 19.3 ms (interleaved A/B of `benches/write_one.rs`). A sink
+    /// that takes 64 KiB a call copies with long streaming moves that the
+    /// prefetcher follows, and there the hint cost 24%: hence the bound.
+    #[inline]
+    pub(crate) fn prefetch_after_front(&self) {
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        if self.write_size <= PREFETCH_MAX {
+            if let Some((_, item)) = self.kept.front() {
+                let next = item.len().min(2 * self.write_size);
+                let mut at = self.write_size;
+                while at < next {
+                    // SAFETY: a prefetch is a hint: it never faults and
+                    // reads nothing the program sees, whatever the address
+                    // (here within the item, which is at least `at` long).
+                    // `unsafe` for the toolchains on which the intrinsic is
+                    // an `unsafe fn`; on newer ones it is safe to call.
+                    #[allow(unused_unsafe)]
+                    unsafe {
+                        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                        _mm_prefetch::<_MM_HINT_T0>(item.as_ptr().wrapping_add(at).cast());
+                    }
+                    at += 64;
+                }
+            }
         }
     }
 
