@@ -22,10 +22,16 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    // A plain `cargo bench` runs every bench target with no arguments of
+    // ours (or with its filter alone): this one then has nothing to do.
     let [workload, max, rounds, wanted @ ..] = &args[..] else {
-        eprintln!("usage: write_one WORKLOAD C ROUNDS CANDIDATE...");
-        std::process::exit(2);
+        eprintln!("write_one: nothing to run (usage: write_one WORKLOAD C ROUNDS CANDIDATE...)");
+        return;
     };
+    if wanted.is_empty() {
+        eprintln!("write_one: no candidate given");
+        return;
+    }
     let max: usize = max.parse().expect("C: a number of bytes");
     let rounds: usize = rounds.parse().expect("ROUNDS: a number");
     let w = WRITE_WORKLOADS
