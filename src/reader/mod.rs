@@ -403,7 +403,7 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 /// the thread for its whole length. So once the reader has read
 /// `YIELD_AFTER` bytes without a `Pending` from the source and without
 /// handing out an item (a frame, a line, bytes read exactly), it looks at
-/// the clock before each further read, and once [`YIELD_INTERVAL`] has
+/// the clock every 16 KiB of further reads, and once [`YIELD_INTERVAL`] has
 /// passed it wakes its task and returns `Pending` (nothing is lost:
 /// progress lives in the reader). Operations that return their item
 /// within `YIELD_AFTER` bytes never yield and never read the clock; a copy
