@@ -514,6 +514,35 @@ impl Buffer {
         (window, self.cursor.eof_mut())
     }
 
+    /// The read ahead, for a source that reads into uninitialized memory
+    /// (`uninit`) or not: [`prepare_uninit`](Self::prepare_uninit) or
+    /// [`prepare_init`](Self::prepare_init).
+    #[inline]
+    pub(crate) fn prepare_read(
+        &mut self,
+        fill: Fill,
+        uninit: bool,
+    ) -> (Window<'_>, &mut bool, Room) {
+        if uninit {
+            self.prepare_uninit(fill)
+        } else {
+            let (window, eof, room) = self.prepare_init(fill);
+            (Window::Init(window), eof, room)
+        }
+    }
+
+    /// A further read's window (see [`more_room`](Self::more_room)), as
+    /// [`prepare_read`](Self::prepare_read) hands it out.
+    #[inline]
+    pub(crate) fn read_window(&mut self, max: usize, uninit: bool) -> (Window<'_>, &mut bool) {
+        if uninit {
+            self.uninit_window(max)
+        } else {
+            let (window, eof) = self.init_window(max);
+            (Window::Init(window), eof)
+        }
+    }
+
     /// For a completion source: makes room toward `fill` as for any read,
     /// then lends the free tail (see [`Region::lend`]). Returns it and the
     /// most the read may bring.

@@ -484,12 +484,7 @@ fn poll_fill_source<R: Source>(
     // futures-io: into initialized memory. tokio: straight into memory that
     // was never zeroed, or into a large frame's mapping, handed out as the
     // initialized memory it is.
-    let (window, eof, room) = if R::READS_UNINIT {
-        buf.prepare_uninit(fill)
-    } else {
-        let (window, eof, room) = buf.prepare_init(fill);
-        (Window::Init(window), eof, room)
-    };
+    let (window, eof, room) = buf.prepare_read(fill, R::READS_UNINIT);
     let read = read_into(inner.as_mut(), cx, window, eof);
     match read {
         (Poll::Ready(Ok(0)), _) => {
@@ -538,12 +533,7 @@ fn poll_fill_more<R: Source>(
             Some(max) if !buf.past_yield_gate(YIELD_AFTER) => max,
             _ => return Poll::Ready(Ok(read)),
         };
-        let (window, eof) = if R::READS_UNINIT {
-            buf.uninit_window(max)
-        } else {
-            let (window, eof) = buf.init_window(max);
-            (Window::Init(window), eof)
-        };
+        let (window, eof) = buf.read_window(max, R::READS_UNINIT);
         match read_into(inner.as_mut(), cx, window, eof) {
             (Poll::Ready(Ok(0)), _) | (Poll::Pending, _) => {
                 // The bytes before the end or the wait first: the next
