@@ -55,7 +55,7 @@ pub(crate) const MAX_WRITE_SIZE: usize = 64 * 1024;
 /// The smallest write size, whatever the sink takes per call.
 pub(crate) const MIN_WRITE_SIZE: usize = 1024;
 /// The largest write size for which
-/// [`prefetch_after_front`](WriteQueue::prefetch_after_front) gives its hint.
+/// [`prefetch_next_write`](WriteQueue::prefetch_next_write) gives its hint.
 const PREFETCH_MAX: usize = 16 * 1024;
 
 /// Pending bytes of a writer. See the module docs.
@@ -136,11 +136,7 @@ impl WriteQueue {
     /// Appends a copy of `data`.
     #[inline]
     pub(crate) fn extend_from_slice(&mut self, data: &[u8]) {
-        if self.coalesce.capacity() - self.coalesce.len() < data.len() {
-            self.make_room(data.len());
-        }
-        self.coalesce.extend_from_slice(data);
-        self.len += data.len();
+        self.extend_with(data, Vec::extend_from_slice);
     }
 
     /// [`extend_from_slice`](Self::extend_from_slice) with a small copy
@@ -148,10 +144,15 @@ impl WriteQueue {
     /// `Bytes` across the copy and drops it after.
     #[inline]
     pub(crate) fn extend_inline(&mut self, data: &[u8]) {
+        self.extend_with(data, append);
+    }
+
+    #[inline(always)]
+    fn extend_with(&mut self, data: &[u8], copy: impl FnOnce(&mut Vec<u8>, &[u8])) {
         if self.coalesce.capacity() - self.coalesce.len() < data.len() {
             self.make_room(data.len());
         }
-        append(&mut self.coalesce, data);
+        copy(&mut self.coalesce, data);
         self.len += data.len();
     }
 
@@ -288,40 +289,41 @@ impl WriteQueue {
     }
 
     /// Asks the CPU to start loading the bytes of the write after this one
-    /// of the [`large_front`](Self::large_front) item, when the sink takes
-    /// little per call (a write size of at most [`PREFETCH_MAX`]).
+    /// of `front`, the [`large_front`](Self::large_front) item, when the
+    /// sink takes little per call (a write size of at most
+    /// [`PREFETCH_MAX`]).
     ///
     /// Why: such an item goes out in hundreds of small writes, each of
     /// which makes the sink copy bytes the writer has never touched (a
     /// `Bytes` kept as it is, often cold in memory), and between them the
     /// writer's own work is short, so the hardware's prefetcher does not
     /// get ahead: 256 1 MiB `send`s to a sink taking 1500 bytes a call took
-    /// 25.9 ms, against 19.5 ms for the sink's own copy loop; with this
-    /// hint, 19.3 ms (interleaved A/B of `benches/write_one.rs`). A sink
+    /// 25.0 ms, against 18.8 ms for the sink's own copy loop; with this
+    /// hint, 20.2 ms (interleaved A/B of `benches/write_one.rs`). A sink
     /// that takes 64 KiB a call copies with long streaming moves that the
     /// prefetcher follows, and there the hint cost 24%: hence the bound.
     #[inline]
-    pub(crate) fn prefetch_after_front(&self) {
+    pub(crate) fn prefetch_next_write(&self, front: &[u8]) {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
         if self.write_size <= PREFETCH_MAX {
-            if let Some((_, item)) = self.kept.front() {
-                let next = item.len().min(2 * self.write_size);
-                let mut at = self.write_size;
-                while at < next {
-                    // SAFETY: a prefetch is a hint: it never faults and
-                    // reads nothing the program sees, whatever the address
-                    // (here within the item, which is at least `at` long).
-                    // `unsafe` for the toolchains on which the intrinsic is
-                    // an `unsafe fn`; on newer ones it is safe to call.
-                    #[allow(unused_unsafe)]
-                    unsafe {
-                        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                        _mm_prefetch::<_MM_HINT_T0>(item.as_ptr().wrapping_add(at).cast());
-                    }
-                    at += 64;
+            let next = front.len().min(2 * self.write_size);
+            let mut at = self.write_size;
+            while at < next {
+                // SAFETY: a prefetch is a hint: it never faults and reads
+                // nothing the program sees, whatever the address (here
+                // within `front`, which is more than `at` long). `unsafe`
+                // for the toolchains on which the intrinsic is an
+                // `unsafe fn`; on newer ones it is safe to call.
+                #[allow(unused_unsafe)]
+                unsafe {
+                    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                    _mm_prefetch::<_MM_HINT_T0>(front.as_ptr().wrapping_add(at).cast());
                 }
+                at += 64;
             }
         }
+        #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+        let _ = front;
     }
 
     /// Fills `out` with the first pending bytes, as non-empty slices in
@@ -472,8 +474,8 @@ impl WriteQueue {
 /// room for it; anything else goes through `extend_from_slice`.
 ///
 /// Used where the caller holds an owned `Bytes` across the copy (`send`,
-/// `send_frame`, the `LengthPrefix` encoder): there the call into
-/// `memcpy` made the item's fields live across a call, and the inline
+/// `send_frame`, the `LengthPrefix` encoder): there, probably because the
+/// call into `memcpy` made the item's fields live across a call, the inline
 /// copy took 64-byte `send`s from 14.4 to 12.6 ms per million and
 /// `send_frame`s from 15.0 to 13.8 ms (interleaved A/B of
 /// `benches/write_one.rs`). `write_all` and `write_frame` keep `memcpy`:

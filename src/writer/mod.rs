@@ -260,7 +260,7 @@ impl<W: Destination> StreamWriter<W> {
         }
         if let Some(front) = this.queue.large_front() {
             let offered = front.len();
-            this.queue.prefetch_after_front();
+            this.queue.prefetch_next_write(front);
             let written = ready!(checked_io::poll_write_slice(this.inner, cx, front))?;
             this.queue.advance(written, offered);
             return Poll::Ready(Ok(()));
