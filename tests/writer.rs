@@ -492,9 +492,10 @@ fn cancel_send_frame_at_every_poll_queues_whole_frames_or_nothing() {
     });
 }
 
-/// `send` and `send_frame` queue a small item at once when there is room
-/// (their futures then carry nothing); a future dropped before it
-/// completes, even one never polled, must still have queued nothing.
+/// `send`, `send_frame` and `write_frame` queue a small item at once when
+/// there is room (their futures then carry nothing); a future dropped
+/// before it completes, even one never polled, must still have queued
+/// nothing.
 #[test]
 fn send_futures_dropped_unpolled_queue_nothing() {
     on_both_runtimes(|| async {
@@ -506,6 +507,7 @@ fn send_futures_dropped_unpolled_queue_nothing() {
         drop(w.send_frame(&prefix, Bytes::from_static(b"dropped")));
         drop(w.send_frame_with_leading(&pg, b"Q", Bytes::from_static(b"dropped")));
         drop(w.write_frame(&prefix, b"dropped"));
+        drop(w.write_frame_with_leading(&pg, b"Q", b"dropped"));
         assert_eq!(w.pending(), 1);
         // Polled to completion, then dropped: queued.
         let mut fut = w.send(Bytes::from_static(b"b"));
@@ -514,13 +516,16 @@ fn send_futures_dropped_unpolled_queue_nothing() {
         let mut fut = w.send_frame(&prefix, Bytes::from_static(b"c"));
         assert!(poll_at_most(&mut fut, 1).is_some());
         drop(fut);
+        let mut fut = w.write_frame(&prefix, b"e");
+        assert!(poll_at_most(&mut fut, 1).is_some());
+        drop(fut);
         // Between two items that were taken back, the coalescing buffer
-        // is unchanged: what follows lands right after "c".
+        // is unchanged: what follows lands right after "e".
         drop(w.send(Bytes::from_static(b"dropped")));
         w.send_frame_with_leading(&pg, b"Q", Bytes::from_static(b"d"))
             .await
             .unwrap();
         w.flush().await.unwrap();
-        assert_eq!(w.get_ref().data, b"ab\x00\x01cQ\x00\x00\x00\x01d");
+        assert_eq!(w.get_ref().data, b"ab\x00\x01c\x00\x01eQ\x00\x00\x00\x01d");
     });
 }

@@ -43,7 +43,10 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// Cancel-safe in the sense that the frame is queued whole or not at
     /// all: if the future is dropped before it completes, neither the
     /// header nor any byte of the payload was queued; bytes written while
-    /// making room are gone from `pending()`, never sent twice.
+    /// making room are gone from `pending()`, never sent twice. (A small
+    /// frame with room for it is copied when `write_frame` is called, so
+    /// that the future carries nothing; dropping the future unfinished,
+    /// even unpolled, takes the copy back.)
     ///
     /// # Examples
     ///
@@ -77,7 +80,8 @@ impl<W: Destination + Unpin> StreamWriter<W> {
         prefix: &'a LengthPrefix,
         payload: &'a [u8],
     ) -> WriteFrame<'a, W> {
-        WriteFrame::new(self, prefix, None, payload)
+        let queued = self.queue_small_written_frame(prefix, None, payload);
+        WriteFrame::new(self, prefix, None, payload, queued)
     }
 
     /// [`write_frame`](Self::write_frame) for a prefix with a
@@ -125,7 +129,26 @@ impl<W: Destination + Unpin> StreamWriter<W> {
         leading: &'a [u8],
         payload: &'a [u8],
     ) -> WriteFrame<'a, W> {
-        WriteFrame::new(self, prefix, Some(leading), payload)
+        let queued = self.queue_small_written_frame(prefix, Some(leading), payload);
+        WriteFrame::new(self, prefix, Some(leading), payload, queued)
+    }
+
+    /// The fast path, as for `send_frame`: a frame copied whole into the
+    /// coalescing buffer, with room for it now, is queued at once (0: the
+    /// future does it all when polled). Moving the borrows through the
+    /// future and checking them again on its poll cost more than the copy.
+    #[inline]
+    fn queue_small_written_frame(
+        &mut self,
+        prefix: &LengthPrefix,
+        leading: Option<&[u8]>,
+        payload: &[u8],
+    ) -> usize {
+        if payload.len() >= DIRECT_WRITE {
+            return 0;
+        }
+        self.queue_small_frame::<false>(prefix, leading, payload)
+            .unwrap_or(0)
     }
 }
 
@@ -143,6 +166,10 @@ named_future! {
         /// (`None`: `write_frame`, which takes none).
         leading: Option<&'a [u8]>,
         payload: &'a [u8],
+        /// Bytes `write_frame` queued at once (a frame is never empty: 0
+        /// means not queued), taken back if the future is dropped before
+        /// it completes.
+        queued: usize,
     }
     impl[W: Destination + Unpin] -> Result<(), Error>;
     poll(|this, cx| this.poll_write_frame(cx))
@@ -153,8 +180,9 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
     /// frame (the cap's backpressure), then the frame queued.
     #[inline]
     fn poll_write_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.done {
-            // Polled again after the frame was queued: nothing more to do.
+        if self.done || self.queued != 0 {
+            // Queued by `write_frame`, or polled again after the frame was
+            // queued: nothing more to do.
             return Poll::Ready(Ok(()));
         }
         let header = match self.leading {
@@ -178,5 +206,16 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
             queue.push_frame(leading, bytes, used, self.payload);
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+/// As for `SendFrame`: a frame queued at once is taken back if the future
+/// is dropped before it completes.
+impl<W> Drop for WriteFrame<'_, W> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.done && self.queued != 0 {
+            self.writer.queue.unqueue_tail(self.queued);
+        }
     }
 }
