@@ -140,8 +140,11 @@ pub(crate) struct Cursor {
     /// [`yield_due`](Cursor::yield_due); `None` before that. Meaningful
     /// only while `since_wait` is past the gate.
     timed_from: Option<Instant>,
+    /// `since_wait` when `timed_from` was set: with it, the rate of the
+    /// reads past the gate. Meaningful only past the gate.
+    timed_at: usize,
     /// Past the gate, the clock is read again once `since_wait` reaches
-    /// this (every quarter gate of bytes, not every read: see
+    /// this (every so many bytes, not every read: see
     /// [`yield_due`](Cursor::yield_due)). Meaningful only past the gate.
     clock_at: usize,
 }
@@ -443,14 +446,20 @@ impl Cursor {
     /// executor its thread back: at least `gate` bytes read since the last
     /// wait or completed operation, and `interval` since the read first
     /// passed that gate. If so, the stretch starts again (the caller is
-    /// about to yield). The clock is read only past the gate, so a reader
-    /// whose operations complete within `gate` bytes never reads it; and
-    /// past it once per quarter gate of bytes read, not once per read: a
-    /// long read from a source that gives 1500 bytes a read would
-    /// otherwise read the clock some 700 times a MiB, which made reading
-    /// 256 MiB into caller memory 40% slower.
+    /// about to yield).
+    ///
+    /// The clock is read only past the gate, so a reader whose operations
+    /// complete within `gate` bytes never reads it; and past it not on
+    /// every read but every so many bytes: what the reads so far bring in
+    /// a quarter `interval`, at least a quarter gate and at most
+    /// `max_step`. A look at the clock costs about what copying a KiB from
+    /// memory does: once per read at 1500 bytes a read made reading
+    /// 256 MiB into caller memory 40% slower, and once per 16 KiB still
+    /// 5%. Steps by rate keep a slow source (a millisecond per read) to
+    /// yields about one interval apart, where a fixed large step would
+    /// make them late.
     #[inline]
-    pub(crate) fn yield_due(&mut self, gate: usize, interval: Duration) -> bool {
+    pub(crate) fn yield_due(&mut self, gate: usize, max_step: usize, interval: Duration) -> bool {
         if self.since_wait < gate {
             // No stretch past the gate is under way (an item handed out
             // or a wait ended the last one).
@@ -461,8 +470,7 @@ impl Cursor {
         if self.since_wait < self.clock_at {
             return false;
         }
-        self.clock_at = self.since_wait.saturating_add(gate / 4);
-        self.yield_due_timed(interval)
+        self.yield_due_timed(gate / 4, max_step, interval)
     }
 
     /// Whether the stretch under way has passed `gate` bytes (see
@@ -473,22 +481,30 @@ impl Cursor {
     }
 
     #[cold]
-    fn yield_due_timed(&mut self, interval: Duration) -> bool {
+    fn yield_due_timed(&mut self, min_step: usize, max_step: usize, interval: Duration) -> bool {
         #[cfg(test)]
         CLOCK_READS.with(|n| n.set(n.get() + 1));
         let now = Instant::now();
-        match self.timed_from {
-            Some(from) if now.saturating_duration_since(from) >= interval => {
-                self.since_wait = 0;
-                self.timed_from = None;
-                true
-            }
-            Some(_) => false,
-            None => {
-                self.timed_from = Some(now);
-                false
-            }
+        let Some(from) = self.timed_from else {
+            // The gate is just passed: the clock starts, no rate yet.
+            self.timed_from = Some(now);
+            self.timed_at = self.since_wait;
+            self.clock_at = self.since_wait.saturating_add(min_step);
+            return false;
+        };
+        let elapsed = now.saturating_duration_since(from);
+        if elapsed >= interval {
+            self.since_wait = 0;
+            self.timed_from = None;
+            return true;
         }
+        // The next look: after what the reads so far bring in a quarter
+        // interval, so a yield comes about a quarter interval late at most.
+        let read = (self.since_wait.saturating_sub(self.timed_at)) as u128;
+        let step = read * (interval / 4).as_nanos() / elapsed.as_nanos().max(1);
+        let step = usize::try_from(step).map_or(max_step, |s| s.clamp(min_step, max_step));
+        self.clock_at = self.since_wait.saturating_add(step);
+        false
     }
 
     /// `n` bytes were read from the source.
@@ -529,26 +545,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_long_read_of_small_reads_looks_at_the_clock_once_a_quarter_gate() {
-        // 1 MiB read 1500 bytes at a time, with a 64 KiB gate and an
-        // interval that never passes: the clock is read once the gate is
-        // passed and then every 16 KiB, not on each of the ~650 reads.
+    fn a_long_read_of_small_reads_looks_at_the_clock_once_per_clock_step() {
+        // 1 MiB read 1500 bytes at a time (instantly), with a 64 KiB gate,
+        // steps of at most 256 KiB and an interval that never passes: the
+        // clock is read once the gate is passed, a quarter gate later, then
+        // every 256 KiB, not on each of the ~650 reads (nor every 16 KiB,
+        // ~60 times).
         let mut c = Cursor::default();
         let before = CLOCK_READS.with(std::cell::Cell::get);
         let mut read = 0;
         while read < 1 << 20 {
-            assert!(!c.yield_due(64 << 10, Duration::from_secs(3600)));
+            assert!(!c.yield_due(64 << 10, 256 << 10, Duration::from_secs(3600)));
             c.read_from_source(1500);
             read += 1500;
         }
         let reads = CLOCK_READS.with(std::cell::Cell::get) - before;
-        assert!((50..=70).contains(&reads), "{reads} clock reads");
+        assert_eq!(reads, 5, "{reads} clock reads");
 
         // An item handed out starts again below the gate: no clock.
         c.item_taken();
         let before = CLOCK_READS.with(std::cell::Cell::get);
         for _ in 0..40 {
-            assert!(!c.yield_due(64 << 10, Duration::from_secs(3600)));
+            assert!(!c.yield_due(64 << 10, 256 << 10, Duration::from_secs(3600)));
             c.read_from_source(1500);
         }
         assert_eq!(CLOCK_READS.with(std::cell::Cell::get), before);

@@ -594,8 +594,13 @@ impl Buffer {
     /// reader should give the executor its thread back now (see
     /// [`Cursor::yield_due`] and `poll_fill`).
     #[inline]
-    pub(crate) fn yield_due(&mut self, gate: usize, interval: std::time::Duration) -> bool {
-        self.cursor.yield_due(gate, interval)
+    pub(crate) fn yield_due(
+        &mut self,
+        gate: usize,
+        clock_every: usize,
+        interval: std::time::Duration,
+    ) -> bool {
+        self.cursor.yield_due(gate, clock_every, interval)
     }
 
     /// Whether the reads since the last wait or item have passed `gate`

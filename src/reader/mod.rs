@@ -403,8 +403,10 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 /// the thread for its whole length. So once the reader has read
 /// `YIELD_AFTER` bytes without a `Pending` from the source and without
 /// handing out an item (a frame, a line, bytes read exactly), it looks at
-/// the clock every 16 KiB of further reads, and once [`YIELD_INTERVAL`] has
-/// passed it wakes its task and returns `Pending` (nothing is lost:
+/// the clock now and then (every quarter interval's worth of reads at the
+/// rate so far, between 16 KiB and [`MAX_READ`]), and once
+/// [`YIELD_INTERVAL`] has passed it wakes its task and returns `Pending`
+/// (nothing is lost:
 /// progress lives in the reader). Operations that return their item
 /// within `YIELD_AFTER` bytes never yield and never read the clock; a copy
 /// or a skip, which consumes as it goes, is one long operation.
@@ -424,7 +426,8 @@ pub(crate) const YIELD_INTERVAL: std::time::Duration = std::time::Duration::from
 
 /// The most one read from the source may bring: a source with megabytes
 /// ready (loopback TCP) copies no more than this between two looks at
-/// the clock.
+/// the clock. Also the most a long read goes between two looks at the
+/// clock (see [`YIELD_AFTER`]): about 15 µs at memory speed.
 const MAX_READ: usize = 256 << 10;
 
 /// At most [`MAX_READ`] bytes of `window`.
@@ -475,7 +478,7 @@ fn poll_fill_source<R: Source>(
     cx: &mut Context<'_>,
     fill: Fill,
 ) -> Poll<io::Result<usize>> {
-    if buf.yield_due(YIELD_AFTER, YIELD_INTERVAL) {
+    if buf.yield_due(YIELD_AFTER, MAX_READ, YIELD_INTERVAL) {
         return yield_now(cx);
     }
     if R::LENDS {
@@ -666,7 +669,7 @@ pub(crate) fn poll_read_direct<R: Source>(
     if cap == 0 {
         return Poll::Ready(Ok(0));
     }
-    if buf.yield_due(YIELD_AFTER, YIELD_INTERVAL) {
+    if buf.yield_due(YIELD_AFTER, MAX_READ, YIELD_INTERVAL) {
         return yield_now(cx);
     }
     let dst = budgeted(&mut dst[..cap]);
