@@ -14,11 +14,17 @@ use crate::buffer::Fill;
 use crate::future::named_future;
 use crate::Error;
 
-/// The cached searcher for the last delimiter used, so it is built once per
-/// delimiter, not once per call.
+/// The cached searchers for the last two delimiters used, so each is built
+/// once, not once per call, even when a protocol alternates between two
+/// (a multipart body: the part's headers end at `"\r\n\r\n"`, its data at
+/// the boundary). Building a searcher allocates, which per 1 KiB part was
+/// more than the search itself.
 #[derive(Default)]
 pub(super) struct DelimiterSearch {
+    /// The searcher in use.
     finder: Option<Finder>,
+    /// The one used before it.
+    previous: Option<Finder>,
 }
 
 /// What a delimiter search looks for: one delimiter, or the earliest end
@@ -29,25 +35,45 @@ pub(super) enum Delims<'a> {
     Any(&'a [&'a [u8]]),
 }
 
+impl Delims<'_> {
+    /// Whether `finder` searches for these delimiters.
+    #[inline]
+    fn found_by(self, finder: &Finder) -> bool {
+        match (finder, self) {
+            (Finder::Byte(b), Delims::One([d])) => b == d,
+            (Finder::Any(_), Delims::One(_)) => false,
+            (f, Delims::One(delim)) => f.needle() == delim,
+            (f, Delims::Any(delims)) => f.is_for(delims),
+        }
+    }
+}
+
 impl DelimiterSearch {
-    /// The searcher for `delims`, and whether it was (re)built, in which
-    /// case earlier scan progress does not apply.
+    /// The searcher for `delims`, and whether it was switched (taken back
+    /// from the previous slot, or built), in which case earlier scan
+    /// progress does not apply.
     #[inline]
     fn finder_for(&mut self, delims: Delims<'_>) -> (&Finder, bool) {
-        let stale = match (&self.finder, delims) {
-            (Some(Finder::Byte(b)), Delims::One([d])) => b != d,
-            (Some(Finder::Any(_)), Delims::One(_)) => true,
-            (Some(f), Delims::One(delim)) => f.needle() != delim,
-            (Some(f), Delims::Any(delims)) => !f.is_for(delims),
-            _ => true,
-        };
-        if stale {
-            self.finder = Some(match delims {
-                Delims::One(delim) => Finder::new(delim),
-                Delims::Any(delims) => Finder::any(delims),
-            });
+        let current = matches!(&self.finder, Some(f) if delims.found_by(f));
+        if !current {
+            self.switch_to(delims);
         }
-        (self.finder.as_ref().expect("set above"), stale)
+        (self.finder.as_ref().expect("set by switch_to"), !current)
+    }
+
+    /// Makes the searcher for `delims` the one in use: the previous one if
+    /// it is for them, otherwise a new one; the one in use so far becomes
+    /// the previous.
+    #[cold]
+    fn switch_to(&mut self, delims: Delims<'_>) {
+        std::mem::swap(&mut self.finder, &mut self.previous);
+        if matches!(&self.finder, Some(f) if delims.found_by(f)) {
+            return;
+        }
+        self.finder = Some(match delims {
+            Delims::One(delim) => Finder::new(delim),
+            Delims::Any(delims) => Finder::any(delims),
+        });
     }
 
     /// Starts (or resumes) a search for `delim` in `buf`: the searcher, with
@@ -345,6 +371,55 @@ pub(super) fn poll_peek_borrowed<'a, R: Source + Unpin>(
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+
+    /// Where a multi-byte searcher's state lives: the same address means
+    /// the same searcher, not one built again.
+    fn searcher_at(f: &Finder) -> *const () {
+        match f {
+            Finder::Seq(b) => std::ptr::from_ref(&**b).cast(),
+            Finder::Any(b) => std::ptr::from_ref(&**b).cast(),
+            Finder::Byte(_) => std::ptr::null(),
+        }
+    }
+
+    #[test]
+    fn two_delimiters_in_turn_keep_their_searchers() {
+        let headers_end = Delims::One(b"\r\n\r\n");
+        let boundary = Delims::One(b"\r\n--boundary");
+        let mut s = DelimiterSearch::default();
+        let (f, switched) = s.finder_for(headers_end);
+        assert!(switched);
+        let first = searcher_at(f);
+        let (f, switched) = s.finder_for(headers_end);
+        assert!(
+            !switched,
+            "the same delimiter again keeps its scan progress"
+        );
+        assert_eq!(searcher_at(f), first);
+        let (f, switched) = s.finder_for(boundary);
+        assert!(switched);
+        let second = searcher_at(f);
+        assert_ne!(second, first, "both are kept");
+        assert_eq!(f.needle(), b"\r\n--boundary");
+        for _ in 0..3 {
+            // Switched (scan progress belonged to the other), not rebuilt.
+            let (f, switched) = s.finder_for(headers_end);
+            assert!(switched);
+            assert_eq!((searcher_at(f), f.needle()), (first, &b"\r\n\r\n"[..]));
+            let (f, switched) = s.finder_for(boundary);
+            assert!(switched);
+            assert_eq!(searcher_at(f), second);
+        }
+        // A third delimiter replaces the older of the two.
+        let (f, _) = s.finder_for(Delims::Any(&[b"\r\n", b"\n"]));
+        assert!(f.is_for(&[b"\n", b"\r\n"]));
+        let (f, switched) = s.finder_for(boundary);
+        assert!(switched);
+        assert_eq!(searcher_at(f), second);
+        let (f, switched) = s.finder_for(headers_end);
+        assert!(switched);
+        assert_eq!(f.needle(), b"\r\n\r\n");
+    }
 
     /// Delivers `len` bytes of `b'x'` then `delim`, `step` bytes per read
     /// (also used by `copy_until`'s tests).
