@@ -347,8 +347,10 @@ impl Buffer {
     // ------------------------------------------------------------ search
 
     /// Searches the unread bytes with `finder`, up to `limit`, resuming where
-    /// the last search for the same delimiter stopped.
-    #[inline]
+    /// the last search for the same delimiter stopped. Always inlined: it
+    /// runs once per line, and left to itself the compiler made it a call
+    /// in some builds (lines on tokio 13% slower than before the split).
+    #[inline(always)]
     pub(crate) fn scan(&mut self, finder: &Finder, limit: usize) -> Scan {
         let visible = self.len();
         let mut searched = self.cursor.searched();

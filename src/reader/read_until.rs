@@ -37,7 +37,7 @@ pub(super) enum Delims<'a> {
 
 impl Delims<'_> {
     /// Whether `finder` searches for these delimiters.
-    #[inline]
+    #[inline(always)]
     fn found_by(self, finder: &Finder) -> bool {
         match (finder, self) {
             (Finder::Byte(b), Delims::One([d])) => b == d,
@@ -52,7 +52,7 @@ impl DelimiterSearch {
     /// The searcher for `delims`, and whether it was switched (taken back
     /// from the previous slot, or built), in which case earlier scan
     /// progress does not apply.
-    #[inline]
+    #[inline(always)]
     fn finder_for(&mut self, delims: Delims<'_>) -> (&Finder, bool) {
         let current = matches!(&self.finder, Some(f) if delims.found_by(f));
         if !current {
@@ -85,8 +85,10 @@ impl DelimiterSearch {
     }
 
     /// [`start`](Self::start) for one delimiter or several: each must be
-    /// non-empty, and there must be at least one.
-    #[inline]
+    /// non-empty, and there must be at least one. Always inlined, with
+    /// the cache check under it: once per line, and a call in some builds
+    /// (see `Buffer::scan`).
+    #[inline(always)]
     pub(super) fn start_for(
         &mut self,
         delims: Delims<'_>,
