@@ -501,7 +501,7 @@ impl Cursor {
         // The next look: after what the reads so far bring in a quarter
         // interval, so a yield comes about a quarter interval late at most.
         let read = (self.since_wait.saturating_sub(self.timed_at)) as u128;
-        let step = read * (interval / 4).as_nanos() / elapsed.as_nanos().max(1);
+        let step = read.saturating_mul((interval / 4).as_nanos()) / elapsed.as_nanos().max(1);
         let step = usize::try_from(step).map_or(max_step, |s| s.clamp(min_step, max_step));
         self.clock_at = self.since_wait.saturating_add(step);
         false
