@@ -6,7 +6,7 @@ use std::task::{ready, Context, Poll};
 use crate::io::Destination;
 use bytes::Bytes;
 
-use super::StreamWriter;
+use super::{StreamWriter, DIRECT_WRITE};
 use crate::codec::{Header, LengthPrefix};
 use crate::future::named_future;
 use crate::Error;
@@ -164,21 +164,30 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// payload is copied, with room for it now, is queued at once; returns
     /// how many bytes were queued (for the future to take back if it is
     /// dropped unfinished), or `None` for the future to do it all when
-    /// polled. `INLINE`: the payload is copied by
-    /// [`push_frame_inline`](crate::buffer::WriteQueue::push_frame_inline)
-    /// (for `send_frame`, whose caller holds its `Bytes` across the copy),
-    /// otherwise by a call to `memcpy` (for `write_frame`, where the inline
-    /// moves measured slower). One instance per method keeps each inlined
-    /// into its two callers.
+    /// polled.
+    ///
+    /// `OWNED`: a `send_frame` payload, copied only below the copy
+    /// threshold (a larger one is kept as it is) and copied by
+    /// [`push_frame_inline`](crate::buffer::WriteQueue::push_frame_inline),
+    /// since the caller holds its `Bytes` across the copy. Otherwise a
+    /// borrowed `write_frame` payload, copied whenever it is below
+    /// [`DIRECT_WRITE`], with a call to `memcpy` (the inline moves measured
+    /// slower there). One instance per method keeps each inlined into its
+    /// two callers.
     #[inline]
-    pub(super) fn queue_small_frame<const INLINE: bool>(
+    pub(super) fn queue_small_frame<const OWNED: bool>(
         &mut self,
         prefix: &LengthPrefix,
         leading: Option<&[u8]>,
         payload: &[u8],
     ) -> Option<usize> {
         let plen = payload.len();
-        if self.queue.copied(plen) != plen {
+        let copied = if OWNED {
+            self.queue.copied(plen) == plen
+        } else {
+            plen < DIRECT_WRITE
+        };
+        if !copied {
             return None;
         }
         let header = match leading {
@@ -193,7 +202,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
         if !self.fits_now(len, len) {
             return None;
         }
-        if INLINE {
+        if OWNED {
             self.queue.push_frame_inline(leading, bytes, used, payload);
         } else {
             self.queue.push_frame(leading, bytes, used, payload);

@@ -144,9 +144,6 @@ impl<W: Destination + Unpin> StreamWriter<W> {
         leading: Option<&[u8]>,
         payload: &[u8],
     ) -> usize {
-        if payload.len() >= DIRECT_WRITE {
-            return 0;
-        }
         self.queue_small_frame::<false>(prefix, leading, payload)
             .unwrap_or(0)
     }
