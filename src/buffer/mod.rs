@@ -599,10 +599,10 @@ impl Buffer {
     pub(crate) fn yield_due(
         &mut self,
         gate: usize,
-        clock_every: usize,
+        max_step: usize,
         interval: std::time::Duration,
     ) -> bool {
-        self.cursor.yield_due(gate, clock_every, interval)
+        self.cursor.yield_due(gate, max_step, interval)
     }
 
     /// Whether the reads since the last wait or item have passed `gate`

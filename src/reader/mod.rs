@@ -406,10 +406,10 @@ impl<R: fmt::Debug> fmt::Debug for StreamReader<R> {
 /// the clock now and then (every quarter interval's worth of reads at the
 /// rate so far, between 16 KiB and [`MAX_READ`]), and once
 /// [`YIELD_INTERVAL`] has passed it wakes its task and returns `Pending`
-/// (nothing is lost:
-/// progress lives in the reader). Operations that return their item
-/// within `YIELD_AFTER` bytes never yield and never read the clock; a copy
-/// or a skip, which consumes as it goes, is one long operation.
+/// (nothing is lost: progress lives in the reader). Operations that
+/// return their item within `YIELD_AFTER` bytes never yield and never read
+/// the clock; a copy or a skip, which consumes as it goes, is one long
+/// operation.
 ///
 /// Why per operation and by time, not every so many bytes: a yield is not
 /// free when the same task also drives the other end of the stream (a
