@@ -8,6 +8,15 @@
 //! best time); each `work_*` function is what callgrind counts
 //! (`--toggle-collect='ab_harness::work_*'`). `ab_harness tcp 0` runs the
 //! TCP transfer.
+//!
+//! Two aids for effects that depend on what ran before:
+//! - `PRE=large,small` first runs those `read_frame` workloads (64 MiB and
+//!   64 B frames, both C values, 5 times each), so that the heap and the
+//!   kernel's page state have the history the criterion bench gives them;
+//! - `COUNT=1` then runs the workload once more with every allocation
+//!   counted by kind and size, and every source read by size and by its
+//!   destination's address mod 4096, and prints the tallies: two builds
+//!   that do the same work print the same lines.
 
 use futures_lite::future::block_on;
 use futures_lite::StreamExt;
@@ -28,11 +37,80 @@ impl futures_io::AsyncRead for Source<'_> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let n = buf.len().min(self.chunk).min(self.data.len());
+        if counting::ON.load(std::sync::atomic::Ordering::Relaxed) {
+            counting::note_read(buf.as_ptr() as usize, buf.len(), n);
+        }
         buf[..n].copy_from_slice(&self.data[..n]);
         self.data = &self.data[n..];
         Poll::Ready(Ok(n))
     }
 }
+
+// COUNT=1: one extra run with every allocation counted by kind and size.
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+    pub static ON: AtomicBool = AtomicBool::new(false);
+    const N: usize = 256;
+    // (kind * 2^48 + size) -> count, linear probing; 0 = empty.
+    static KEYS: [AtomicUsize; N] = [const { AtomicUsize::new(0) }; N];
+    static COUNTS: [AtomicUsize; N] = [const { AtomicUsize::new(0) }; N];
+    fn note(kind: usize, size: usize) {
+        if !ON.load(Relaxed) {
+            return;
+        }
+        let key = (kind << 48) | size;
+        let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) % N;
+        loop {
+            match KEYS[i].compare_exchange(0, key, Relaxed, Relaxed) {
+                Ok(_) => break,
+                Err(k) if k == key => break,
+                Err(_) => i = (i + 1) % N,
+            }
+        }
+        COUNTS[i].fetch_add(1, Relaxed);
+    }
+    pub fn note_read(at: usize, offered: usize, n: usize) {
+        note(3, n);
+        note(4, offered);
+        note(5, at % 4096);
+    }
+    pub fn dump() {
+        let mut v: Vec<(usize, usize, usize)> = (0..N)
+            .filter(|&i| KEYS[i].load(Relaxed) != 0)
+            .map(|i| {
+                let k = KEYS[i].load(Relaxed);
+                (k >> 48, k & ((1 << 48) - 1), COUNTS[i].load(Relaxed))
+            })
+            .collect();
+        v.sort();
+        for (kind, size, n) in v {
+            let kind = ["alloc", "zeroed", "realloc", "read", "offered", "dst%4K"][kind];
+            eprintln!("  {kind:7} {size:>10} x {n}");
+        }
+    }
+    pub struct Counting;
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            note(0, l.size());
+            unsafe { System.alloc(l) }
+        }
+        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+            note(1, l.size());
+            unsafe { System.alloc_zeroed(l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+            note(2, n);
+            unsafe { System.realloc(p, l, n) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            unsafe { System.dealloc(p, l) }
+        }
+    }
+}
+#[global_allocator]
+static GLOBAL: counting::Counting = counting::Counting;
+
 fn source(data: &[u8], chunk: usize) -> Source<'_> {
     Source { data, chunk }
 }
@@ -214,6 +292,26 @@ fn main() {
         .ok()
         .map(|s| s.parse().unwrap())
         .unwrap_or(1);
+    // PRE=small-read_frame (say) runs another workload first, as the
+    // criterion bench does, so the heap has that history.
+    if let Ok(pre) = std::env::var("PRE") {
+        for pre in pre.split(',') {
+            let (size, count) = match pre {
+                "large" => (64 << 20, 4),
+                _ => (64, 1_000_000),
+            };
+            let pre_input = frames_input(size, count);
+            for c in [65536, 1500] {
+                for _ in 0..5 {
+                    match pre {
+                        "small" | "large" => work_read_frame(&pre_input, c),
+                        "small-framed" => work_framed(&pre_input, c),
+                        _ => panic!("{pre}"),
+                    };
+                }
+            }
+        }
+    }
     let (kind, input) = match which.split_once('-').map(|x| x.0).unwrap_or(which) {
         "small" => ("frames", frames_input(64, 1_000_000)),
         "medium" => ("frames", frames_input(16 * 1024, 4096)),
@@ -222,6 +320,7 @@ fn main() {
     };
     let _ = kind;
     let mut best = f64::MAX;
+    let mut total = 0.0;
     let mut c = Check::default();
     for _ in 0..reps {
         let s = std::time::Instant::now();
@@ -235,6 +334,21 @@ fn main() {
             _ => panic!("{which}"),
         };
         best = best.min(s.elapsed().as_secs_f64());
+        total += s.elapsed().as_secs_f64();
     }
-    eprintln!("{which} C={chunk}: {c:?} best {:.2} ms", best * 1e3);
+    eprintln!(
+        "{which} C={chunk}: {c:?} best {:.2} ms mean {:.2} ms",
+        best * 1e3,
+        total * 1e3 / reps as f64
+    );
+    if std::env::var("COUNT").is_ok() {
+        counting::ON.store(true, std::sync::atomic::Ordering::Relaxed);
+        match which {
+            "small-read_frame" | "medium-read_frame" => work_read_frame(&input, chunk),
+            "small-framed" | "medium-framed" => work_framed(&input, chunk),
+            _ => panic!("{which}"),
+        };
+        counting::ON.store(false, std::sync::atomic::Ordering::Relaxed);
+        counting::dump();
+    }
 }
