@@ -107,6 +107,18 @@ impl WriteQueue {
         self.copy_threshold = n;
     }
 
+    /// Whether `len` more copied bytes stay below the write size: then they
+    /// are accepted at once, with no write first (one comparison, for the
+    /// small-item fast paths; see [`wants_write`](Self::wants_write) for
+    /// the full rule, which also takes an item larger than the write size
+    /// when nothing is pending).
+    #[inline]
+    pub(crate) fn below_write_size(&self, len: usize) -> bool {
+        // Saturating: kept clones of one `Bytes` may count its bytes many
+        // times over.
+        self.len.saturating_add(len) < self.write_size
+    }
+
     /// Whether `copied` more bytes for the coalescing buffer would take the
     /// pending bytes past the write size: then it is time to write before
     /// accepting them. A kept item (`copied == 0`) is accepted first and
