@@ -1,8 +1,17 @@
-//! Loopback TCP on smol and on async-std: 1 GiB of 1 MiB frames behind a
-//! 4-byte length, received by each candidate; the floor is a raw read loop
-//! into one reused buffer.
+//! Loopback TCP on smol and on async-std:
+//! - reads: 1 GiB of 1 MiB frames behind a 4-byte length, received by each
+//!   candidate; the floor is a raw read loop into one reused buffer;
+//! - writes: 1M writes of 64 B (64 MB), sent by each buffered writer and
+//!   drained by a raw read loop; the floor is one `write_all` of the whole
+//!   64 MB. Each candidate's write calls (system calls) are printed: the
+//!   in-memory writes bench cannot show what they cost.
 mod common;
 
+use std::cell::Cell;
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -90,6 +99,172 @@ where
 /// Runs one candidate's transfer on one runtime.
 type Runner<'a> = &'a dyn Fn(&str);
 
+const WRITE_ITEM: usize = 64;
+const WRITE_ITEMS: usize = 1_000_000;
+
+const WRITE_CANDIDATES: &[&str] = &[
+    "intake StreamWriter write_all",
+    "futures-lite BufWriter",
+    "async-std BufWriter",
+    "one write_all of it all (floor)",
+];
+
+/// A socket that counts its write calls: those that wrote, and those that
+/// found it busy (`Pending`; on a socket, a system call that failed with
+/// `EAGAIN`).
+struct CountingWrites<W> {
+    inner: W,
+    calls: Rc<Cell<WriteCalls>>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct WriteCalls {
+    wrote: u64,
+    busy: u64,
+}
+
+impl<W> CountingWrites<W> {
+    fn count<T>(&self, r: &Poll<T>) {
+        let mut c = self.calls.get();
+        if r.is_ready() {
+            c.wrote += 1;
+        } else {
+            c.busy += 1;
+        }
+        self.calls.set(c);
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for CountingWrites<W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.count(&r);
+        r
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.count(&r);
+        r
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+/// Sends `data` as 64-byte writes through one candidate's buffered writer
+/// (the floor: one `write_all` of all of it), then closes.
+async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &[u8]) {
+    match candidate {
+        "intake StreamWriter write_all" => {
+            let mut w = intake::StreamWriter::new(w);
+            for item in data.chunks(WRITE_ITEM) {
+                w.write_all(item).await.unwrap();
+            }
+            w.close().await.unwrap();
+        }
+        "futures-lite BufWriter" => {
+            let mut w = futures_lite::io::BufWriter::new(w);
+            for item in data.chunks(WRITE_ITEM) {
+                w.write_all(item).await.unwrap();
+            }
+            w.close().await.unwrap();
+        }
+        "async-std BufWriter" => {
+            use async_std::io::prelude::WriteExt;
+            let mut w = async_std::io::BufWriter::new(w);
+            for item in data.chunks(WRITE_ITEM) {
+                WriteExt::write_all(&mut w, item).await.unwrap();
+            }
+            // Its `close` flushes, then closes the socket.
+            AsyncWriteExt::close(&mut w).await.unwrap();
+        }
+        "one write_all of it all (floor)" => {
+            let mut w = w;
+            w.write_all(data).await.unwrap();
+            w.close().await.unwrap();
+        }
+        other => unreachable!("{other}"),
+    }
+}
+
+/// Drains the socket into one reused buffer; returns the bytes read.
+async fn drain<R: AsyncRead + Unpin>(mut r: R) -> u64 {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = r.read(&mut buf).await.unwrap();
+        if n == 0 {
+            return total;
+        }
+        total += n as u64;
+    }
+}
+
+/// One candidate sending 64 MB in 64-byte writes over a fresh loopback
+/// pair; returns its write calls.
+async fn transfer_small<S, Fut>(
+    candidate: &str,
+    pair: impl FnOnce() -> Fut,
+    data: &[u8],
+) -> WriteCalls
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    Fut: std::future::Future<Output = (S, S)>,
+{
+    let (client, server) = pair().await;
+    let calls = Rc::new(Cell::new(WriteCalls::default()));
+    let client = CountingWrites {
+        inner: client,
+        calls: calls.clone(),
+    };
+    let (_, got) = zip(send_small(candidate, client, data), drain(server)).await;
+    assert_eq!(got, data.len() as u64, "{candidate}");
+    calls.get()
+}
+
+/// Runs one candidate's small-write transfer on one runtime.
+type WriteRunner<'a> = &'a dyn Fn(&str) -> WriteCalls;
+
+fn bench_writes(c: &mut Criterion) {
+    let data: Vec<u8> = (0..WRITE_ITEM * WRITE_ITEMS).map(|i| i as u8).collect();
+    let data = &data[..];
+    let runtimes: [(&str, WriteRunner<'_>); 2] = [
+        ("smol", &|cand| {
+            smol::block_on(transfer_small(cand, common::smol_pair, data))
+        }),
+        ("async-std", &|cand| {
+            async_std::task::block_on(transfer_small(cand, common::async_std_pair, data))
+        }),
+    ];
+    for (runtime, run) in runtimes {
+        let mut g = c.benchmark_group(format!("tcp 1M writes of 64B {runtime}"));
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+        for &candidate in WRITE_CANDIDATES {
+            let calls = run(candidate);
+            println!(
+                "{runtime}/{candidate}: {} write calls, and {} that found the socket busy",
+                calls.wrote, calls.busy
+            );
+            g.bench_function(candidate, |b| b.iter(|| run(candidate)));
+        }
+        g.finish();
+    }
+}
+
 fn bench(c: &mut Criterion) {
     // The same transfers, driven by each runtime's executor and sockets.
     let runtimes: [(&str, Runner<'_>); 2] = [
@@ -113,5 +288,5 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_writes);
 criterion_main!(benches);

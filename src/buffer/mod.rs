@@ -40,8 +40,8 @@ pub use mapped::observe_mappings;
 #[doc(hidden)]
 pub fn observe_mappings(_observer: fn(usize, usize)) {}
 pub(crate) use policy::Fill;
+pub(crate) use write_queue::WriteQueue;
 pub use write_queue::MAX_IOVECS;
-pub(crate) use write_queue::{WriteQueue, MAX_WRITE_SIZE};
 
 use cursor::Cursor;
 pub(crate) use policy::Reads;

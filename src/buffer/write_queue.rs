@@ -26,8 +26,15 @@
 //!   (up to [`MAX_WRITE_SIZE`]) while the sink takes everything it is
 //!   offered in writes of more than half of it, and drops to what the sink
 //!   took when it takes less (a socket that takes 1500 bytes a call gets
-//!   writes of about 1500 bytes, from a buffer of about that size). Bytes pile up beyond it only while the
-//!   sink is busy, up to the writer's cap;
+//!   writes of about 1500 bytes, from a buffer of about that size). Bytes
+//!   pile up beyond it only while the sink is busy, up to the writer's
+//!   cap;
+//! - **a busy sink is asked again once per write size**, not once per
+//!   item: after it answers `Pending`, the next write is tried when
+//!   another write size of bytes has piled up (or at the cap), because on
+//!   a socket every try is a system call, and one that fails with
+//!   `EAGAIN` per small item cost 5x the time of a `BufWriter` over
+//!   loopback TCP ([`WriteQueue::sink_busy`]);
 //! - [`slices`](WriteQueue::slices) hands out at most [`MAX_IOVECS`]
 //!   non-empty slices for one vectored write;
 //! - [`advance`](WriteQueue::advance) drops exactly the bytes written, so
@@ -81,6 +88,12 @@ pub(crate) struct WriteQueue {
     copy_threshold: usize,
     /// See the module docs. INVARIANT: within `MIN..=MAX_WRITE_SIZE`.
     write_size: usize,
+    /// The pending bytes past which the next item waits for a write: the
+    /// write size, or, after the sink said it was busy, the bytes pending
+    /// then plus the write size ([`sink_busy`](Self::sink_busy)).
+    /// INVARIANT: at least `write_size`; equal to it again after every
+    /// write the sink takes.
+    write_at: usize,
 }
 
 impl WriteQueue {
@@ -94,6 +107,7 @@ impl WriteQueue {
             len: 0,
             copy_threshold,
             write_size: INITIAL_WRITE_SIZE,
+            write_at: INITIAL_WRITE_SIZE,
         }
     }
 
@@ -107,16 +121,17 @@ impl WriteQueue {
         self.copy_threshold = n;
     }
 
-    /// Whether `len` more copied bytes stay below the write size: then they
+    /// Whether `len` more copied bytes stay below the point where a write
+    /// is due (the write size, or more while the sink is busy): then they
     /// are accepted at once, with no write first (one comparison, for the
     /// small-item fast paths; see [`wants_write`](Self::wants_write) for
     /// the full rule, which also takes an item larger than the write size
     /// when nothing is pending).
     #[inline]
-    pub(crate) fn below_write_size(&self, len: usize) -> bool {
+    pub(crate) fn below_write_point(&self, len: usize) -> bool {
         // Saturating: kept clones of one `Bytes` may count its bytes many
         // times over.
-        self.len.saturating_add(len) < self.write_size
+        self.len.saturating_add(len) < self.write_at
     }
 
     /// Whether `copied` more bytes for the coalescing buffer would take the
@@ -126,7 +141,16 @@ impl WriteQueue {
     /// pending bytes are already past the write size.
     #[inline]
     pub(crate) fn wants_write(&self, copied: usize) -> bool {
-        self.len != 0 && self.len + copied > self.write_size
+        self.len != 0 && self.len + copied > self.write_at
+    }
+
+    /// The sink answered `Pending` to a write and the item that asked for
+    /// it was accepted anyway: the next write is tried once another write
+    /// size of bytes is pending, not for the next item (the sink's waker is
+    /// registered; the cap still makes producers wait for it).
+    #[inline]
+    pub(crate) fn sink_busy(&mut self) {
+        self.write_at = self.len.saturating_add(self.write_size);
     }
 
     /// How many of an item's `len` bytes [`push`](Self::push) would copy.
@@ -418,6 +442,7 @@ impl WriteQueue {
             // counts as full, or the size would stay at 8 KiB.
             self.write_size = (self.write_size * 2).min(MAX_WRITE_SIZE);
         }
+        self.write_at = self.write_size;
         self.len -= written;
         // The usual case on a sink that takes less than it is offered:
         // part of a kept item that goes first.

@@ -39,11 +39,6 @@ pub const DEFAULT_COPY_THRESHOLD: usize = 1024;
 pub const DIRECT_WRITE: usize = 64 * 1024;
 pub use crate::buffer::MAX_IOVECS;
 
-// The copy fast paths take any write that stays below the write size: so
-// that none of `DIRECT_WRITE` or more is copied, the write size never
-// exceeds it.
-const _: () = assert!(crate::buffer::MAX_WRITE_SIZE <= DIRECT_WRITE);
-
 pin_project! {
     /// A buffered async writer that coalesces small writes, sends large
     /// [`Bytes`] without copying them, and caps the bytes it holds.
@@ -242,17 +237,15 @@ impl<W> StreamWriter<W> {
         !self.queue.wants_write(copied) && self.has_room_for(len)
     }
 
-    /// Whether a borrowed write of `len` bytes, all of them copied, is
-    /// accepted at once: the pending bytes stay below the write size and
-    /// within the cap. The `AsyncWrite` fast path's test, two comparisons
-    /// (8 fewer instructions per 64-byte `write_all` than
-    /// [`fits_now`](Self::fits_now) with the size checks before it, under
-    /// callgrind): what it turns down (a write larger than the write size
-    /// with nothing pending, say) the slow path may still accept.
+    /// Whether a small write of `len` bytes, all of them copied, is
+    /// accepted at once: the pending bytes stay below the point where a
+    /// write is due and within the cap. The `AsyncWrite` fast path's test,
+    /// two comparisons: what it turns down (a write larger than the write
+    /// size with nothing pending, say) the slow path may still accept.
     #[inline]
     pub(crate) fn fits_copy_now(&self, len: usize) -> bool {
-        // The sum cannot overflow once it is below the write size.
-        self.queue.below_write_size(len) && self.queue.len() + len <= self.max_pending
+        // The sum cannot overflow once it is below the write point.
+        self.queue.below_write_point(len) && self.queue.len() + len <= self.max_pending
     }
 
     /// The queue, as an [`EncodeBuf`] that appends to it.
@@ -347,7 +340,10 @@ impl<W: Destination> StreamWriter<W> {
             match self.as_mut().poll_write_once(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending if fits => return Poll::Ready(Ok(())),
+                Poll::Pending if fits => {
+                    self.as_mut().project().queue.sink_busy();
+                    return Poll::Ready(Ok(()));
+                }
                 Poll::Pending => return Poll::Pending,
             }
         }
@@ -393,10 +389,9 @@ impl<W: Destination> StreamWriter<W> {
     ) -> Poll<io::Result<usize>> {
         // The usual case, small enough to inline into every caller's
         // write loop: a small write with room for it now is copied.
-        // (An empty write copies nothing and returns 0; the write size is
-        // at most `DIRECT_WRITE`, so a direct write never passes.)
+        // (An empty write copies nothing and returns 0.)
         let len = buf.len();
-        if self.fits_copy_now(len) {
+        if len < DIRECT_WRITE && self.fits_copy_now(len) {
             self.project().queue.extend_from_slice(buf);
             return Poll::Ready(Ok(len));
         }
