@@ -11,7 +11,9 @@
 //! most the sink takes per call, each `CANDIDATE` a substring of a
 //! candidate's name. Each round runs every candidate once, in turn (the
 //! order alternating between rounds); the best time of each is printed.
-//! `ROUNDS=1` is what callgrind should count.
+//! `ROUNDS=1` is what callgrind should count. With `PENDING=1` the sink
+//! answers `Pending` to every other call, as the writes bench's `pending`
+//! groups.
 mod common;
 
 use common::*;
@@ -49,9 +51,11 @@ fn main() {
         .collect();
     let items = (w.items)();
     let expected = expected_stream(w, &items);
+    // PENDING=1: the sink answers `Pending` to every other call.
+    let pending = std::env::var_os("PENDING").is_some();
     let sink = |record| Sink {
         max,
-        pending: false,
+        pending,
         record,
     };
     for (name, run) in &runs {

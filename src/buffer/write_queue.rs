@@ -29,12 +29,14 @@
 //!   writes of about 1500 bytes, from a buffer of about that size). Bytes
 //!   pile up beyond it only while the sink is busy, up to the writer's
 //!   cap;
-//! - **a busy sink is asked again once per write size**, not once per
-//!   item: after it answers `Pending`, the next write is tried when
-//!   another write size of bytes has piled up (or at the cap), because on
-//!   a socket every try is a system call, and one that fails with
-//!   `EAGAIN` per small item cost 5x the time of a `BufWriter` over
-//!   loopback TCP ([`WriteQueue::sink_busy`]);
+//! - **a busy sink is not asked again for every item**: after it answers
+//!   `Pending`, the next write is tried once a quarter of the write size
+//!   more has piled up, then a half, then a whole one at each further busy
+//!   answer (or at the cap), until a write goes through. On a socket every
+//!   try is a system call, and one that failed with `EAGAIN` per small
+//!   item cost 5x the time of a `BufWriter` over loopback TCP; a step that
+//!   starts small keeps up with a sink that is busy only briefly
+//!   ([`WriteQueue::sink_busy`]);
 //! - [`slices`](WriteQueue::slices) hands out at most [`MAX_IOVECS`]
 //!   non-empty slices for one vectored write;
 //! - [`advance`](WriteQueue::advance) drops exactly the bytes written, so
@@ -90,10 +92,18 @@ pub(crate) struct WriteQueue {
     write_size: usize,
     /// The pending bytes past which the next item waits for a write: the
     /// write size, or, after the sink said it was busy, the bytes pending
-    /// then plus the write size ([`sink_busy`](Self::sink_busy)).
+    /// then plus `busy_step` ([`sink_busy`](Self::sink_busy)).
     /// INVARIANT: at least `write_size`; equal to it again after every
     /// write the sink takes.
     write_at: usize,
+    /// How much more must pile up before a busy sink is asked again: 0
+    /// while it is not busy, then a quarter of the write size, doubling at
+    /// each busy answer up to the write size.
+    busy_step: usize,
+    /// Copied bytes moved to the buffer's front so far (for the test that
+    /// the moves are amortized).
+    #[cfg(test)]
+    moved: usize,
 }
 
 impl WriteQueue {
@@ -108,6 +118,9 @@ impl WriteQueue {
             copy_threshold,
             write_size: INITIAL_WRITE_SIZE,
             write_at: INITIAL_WRITE_SIZE,
+            busy_step: 0,
+            #[cfg(test)]
+            moved: 0,
         }
     }
 
@@ -145,12 +158,20 @@ impl WriteQueue {
     }
 
     /// The sink answered `Pending` to a write and the item that asked for
-    /// it was accepted anyway: the next write is tried once another write
-    /// size of bytes is pending, not for the next item (the sink's waker is
-    /// registered; the cap still makes producers wait for it).
+    /// it was accepted anyway: the next write is tried once `busy_step`
+    /// more bytes are pending, not for the next item (the sink's waker is
+    /// registered; the cap still makes producers wait for it). The step
+    /// doubles from a quarter of the write size while the sink stays busy:
+    /// a sink busy for one call is asked again soon, so pending bytes do
+    /// not creep up; one busy for long is asked about once per write.
     #[inline]
     pub(crate) fn sink_busy(&mut self) {
-        self.write_at = self.len.saturating_add(self.write_size);
+        self.busy_step = match self.busy_step {
+            0 => 1,
+            1 => self.write_size / 4,
+            step => (step * 2).min(self.write_size),
+        };
+        self.write_at = self.len.saturating_add(self.busy_step).max(self.write_size);
     }
 
     /// How many of an item's `len` bytes [`push`](Self::push) would copy.
@@ -284,19 +305,38 @@ impl WriteQueue {
     }
 
     /// Room for `more` copied bytes at the back: move the unwritten bytes
-    /// to the front if that frees enough, otherwise grow (to at least the
-    /// write size, so that a buffer is made once).
+    /// to the front if that frees enough and is cheap, otherwise grow (to
+    /// at least the write size, so that a buffer is made once; `reserve`
+    /// at least doubles it).
+    ///
+    /// Cheap: at most one largest write's worth of bytes to move (the usual
+    /// case: a write's remainder), or at most half the buffer. Past one
+    /// write, the half bound keeps moves amortized: after a move the back
+    /// half at least is free, so the next move comes after at least as
+    /// many bytes were appended as it moves. Without it, a busy sink that
+    /// took 1500 bytes a call out of 1 MiB pending made every refill move
+    /// the whole MiB. (The half bound alone, for small buffers too, grew a
+    /// buffer that a move would have kept at one write, and small writes
+    /// to a sink busy every other call took 1.25x the time.)
     #[cold]
     fn make_room(&mut self, more: usize) {
         let unwritten = self.coalesce.len() - self.head;
-        if self.head != 0 && self.coalesce.capacity() - unwritten >= more {
+        let capacity = self.coalesce.capacity();
+        let cheap = unwritten <= MAX_WRITE_SIZE || unwritten <= capacity / 2;
+        if self.head != 0 && cheap && capacity - unwritten >= more {
+            #[cfg(test)]
+            {
+                self.moved += unwritten;
+            }
             self.coalesce.copy_within(self.head.., 0);
             self.coalesce.truncate(unwritten);
             self.head = 0;
             return;
         }
+        // `reserve` grows by doubling at least: amortized too.
         let want = (unwritten + more).max(self.write_size + more);
-        self.coalesce.reserve(want - self.coalesce.len());
+        let len = self.coalesce.len();
+        self.coalesce.reserve(want.saturating_sub(len).max(more));
     }
 
     /// How many slices all pending bytes make (a kept item and the copied
@@ -443,6 +483,7 @@ impl WriteQueue {
             self.write_size = (self.write_size * 2).min(MAX_WRITE_SIZE);
         }
         self.write_at = self.write_size;
+        self.busy_step = 0;
         self.len -= written;
         // The usual case on a sink that takes less than it is offered:
         // part of a kept item that goes first.
@@ -677,6 +718,38 @@ mod tests {
         let out = drain(&mut q, usize::MAX);
         assert_eq!(&out[..10], &[1; 10]);
         assert_eq!(out.len(), 10 + cap - 50);
+    }
+
+    /// Moving the unwritten bytes to the front costs at most what was
+    /// appended since the last move, even while many bytes are pending (a
+    /// busy sink, up to the cap). Regression: with 1 MiB pending and the
+    /// sink taking 1500 bytes a call, every refill moved the whole MiB.
+    #[test]
+    fn moving_unwritten_bytes_to_the_front_is_amortized() {
+        let mut q = WriteQueue::new(1024);
+        let item = [5u8; 64];
+        // A busy sink: more than the largest write piles up.
+        let (piled, rounds) = if cfg!(miri) { (1100, 100) } else { (4096, 500) };
+        for _ in 0..piled {
+            q.extend_from_slice(&item);
+        }
+        assert!(q.len() > MAX_WRITE_SIZE);
+        let mut appended = 0;
+        for _ in 0..rounds {
+            // The sink takes 1500 bytes of all it is offered; as many come
+            // in, in 64-byte items.
+            let offered = q.len();
+            q.advance(1500, offered);
+            for _ in 0..24 {
+                q.extend_from_slice(&item);
+                appended += item.len();
+            }
+        }
+        assert!(
+            q.moved <= appended,
+            "{} bytes moved for {appended} appended",
+            q.moved
+        );
     }
 
     #[test]
