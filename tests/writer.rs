@@ -672,7 +672,7 @@ impl AsyncWrite for FlipSink {
 /// the time (`benches/writes.rs`, `pending` groups).
 #[test]
 fn a_sink_busy_every_other_call_keeps_pending_bytes_near_one_write() {
-    let items = miri_or(30_000, 3_000);
+    let items = miri_or(30_000, 1_500);
     for entry in ["write_all", "send_frame", "FramedWrite"] {
         let prefix = LengthPrefix::new(4);
         let mut w = intake::frame::FramedWrite::new(FlipSink::default(), prefix);

@@ -30,12 +30,13 @@
 //!   pile up beyond it only while the sink is busy, up to the writer's
 //!   cap;
 //! - **a busy sink is not asked again for every item**: after it answers
-//!   `Pending`, the next write is tried once a quarter of the write size
-//!   more has piled up, then a half, then a whole one at each further busy
-//!   answer (or at the cap), until a write goes through. On a socket every
-//!   try is a system call, and one that failed with `EAGAIN` per small
-//!   item cost 5x the time of a `BufWriter` over loopback TCP; a step that
-//!   starts small keeps up with a sink that is busy only briefly
+//!   `Pending`, the next item tries again; if the sink is still busy, the
+//!   next try waits until a quarter of the write size more has piled up,
+//!   then a half, then a whole one at each further busy answer (or the
+//!   cap), until a write goes through. On a socket every try is a system
+//!   call, and one that failed with `EAGAIN` per small item cost 5x the
+//!   time of a `BufWriter` over loopback TCP; trying again at once keeps
+//!   up with a sink that is busy for one call only
 //!   ([`WriteQueue::sink_busy`]);
 //! - [`slices`](WriteQueue::slices) hands out at most [`MAX_IOVECS`]
 //!   non-empty slices for one vectored write;
@@ -97,8 +98,9 @@ pub(crate) struct WriteQueue {
     /// write the sink takes.
     write_at: usize,
     /// How much more must pile up before a busy sink is asked again: 0
-    /// while it is not busy, then a quarter of the write size, doubling at
-    /// each busy answer up to the write size.
+    /// while it is not busy, 1 (the next item) after its first busy
+    /// answer, then a quarter of the write size, doubling at each further
+    /// one up to the write size.
     busy_step: usize,
     /// Copied bytes moved to the buffer's front so far (for the test that
     /// the moves are amortized).
@@ -148,10 +150,11 @@ impl WriteQueue {
     }
 
     /// Whether `copied` more bytes for the coalescing buffer would take the
-    /// pending bytes past the write size: then it is time to write before
-    /// accepting them. A kept item (`copied == 0`) is accepted first and
-    /// goes out with what is pending, in one vectored write, unless the
-    /// pending bytes are already past the write size.
+    /// pending bytes past the write point (the write size, or more while
+    /// the sink is busy): then it is time to write before accepting them.
+    /// A kept item (`copied == 0`) is accepted first and goes out with
+    /// what is pending, in one vectored write, unless the pending bytes
+    /// are already past the write point.
     #[inline]
     pub(crate) fn wants_write(&self, copied: usize) -> bool {
         self.len != 0 && self.len + copied > self.write_at
@@ -159,11 +162,12 @@ impl WriteQueue {
 
     /// The sink answered `Pending` to a write and the item that asked for
     /// it was accepted anyway: the next write is tried once `busy_step`
-    /// more bytes are pending, not for the next item (the sink's waker is
-    /// registered; the cap still makes producers wait for it). The step
-    /// doubles from a quarter of the write size while the sink stays busy:
-    /// a sink busy for one call is asked again soon, so pending bytes do
-    /// not creep up; one busy for long is asked about once per write.
+    /// more bytes are pending (the sink's waker is registered; the cap
+    /// still makes producers wait for it). The first step is the next
+    /// item, so a sink busy for one call is asked again at once and
+    /// pending bytes do not creep up; then a quarter of the write size,
+    /// doubling up to the write size, so a sink busy for long is asked
+    /// about once per write, not once per item.
     #[inline]
     pub(crate) fn sink_busy(&mut self) {
         self.busy_step = match self.busy_step {
