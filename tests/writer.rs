@@ -620,49 +620,6 @@ fn a_busy_writer_is_asked_again_once_per_write_size_not_per_item() {
     }
 }
 
-/// A writer that takes at most 1500 bytes per call and is busy (`Pending`,
-/// waking the task at once) on every other call: a socket whose buffer
-/// fills after each write.
-#[derive(Debug, Default)]
-struct FlipSink {
-    flip: bool,
-    data: Vec<u8>,
-}
-
-impl AsyncWrite for FlipSink {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.flip = !self.flip;
-        if self.flip {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        let mut n = 0;
-        for b in bufs {
-            let k = b.len().min(1500 - n);
-            self.data.extend_from_slice(&b[..k]);
-            n += k;
-        }
-        Poll::Ready(Ok(n))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
 /// A sink that is busy on every other call keeps up with small items: the
 /// pending bytes stay near one write, they do not creep up toward the cap.
 /// Regression: a busy sink was asked again only once another write size
@@ -675,7 +632,9 @@ fn a_sink_busy_every_other_call_keeps_pending_bytes_near_one_write() {
     let items = miri_or(30_000, 1_500);
     for entry in ["write_all", "send_frame", "FramedWrite"] {
         let prefix = LengthPrefix::new(4);
-        let mut w = intake::frame::FramedWrite::new(FlipSink::default(), prefix);
+        // At most 1500 bytes per call, `Pending` (waking the task at once)
+        // on every other call: a socket whose buffer fills after each write.
+        let mut w = intake::frame::FramedWrite::new(SlowWriter::new(1500, true), prefix);
         let mut expected = Vec::new();
         let mut most = 0;
         for i in 0..items {

@@ -287,11 +287,13 @@ impl<W: Destination> StreamWriter<W> {
 
     /// Makes room for an item of `len` bytes, `copied` of which go into the
     /// coalescing buffer. Ready at once while the pending bytes stay under
-    /// the write size (the queue's policy) and the cap. Past the write size
-    /// it writes, as long as the inner writer takes bytes; once the inner
-    /// writer is busy (`Pending`) the item is accepted anyway if it fits
-    /// under the cap, so small writes pile up only while the sink is busy.
-    /// Past the cap it waits: backpressure.
+    /// the write point (the queue's policy: the write size, or more while
+    /// the sink is busy) and the cap. Past it, it writes, as long as the
+    /// inner writer takes bytes; once the inner writer is busy (`Pending`)
+    /// the item is accepted anyway if it fits under the cap, and the queue
+    /// moves the write point on (`WriteQueue::sink_busy`), so small writes
+    /// pile up only while the sink is busy, without a failed write per
+    /// item. Past the cap it waits: backpressure.
     #[inline]
     pub(crate) fn poll_room_for(
         self: Pin<&mut Self>,
