@@ -1,12 +1,14 @@
 //! Loopback TCP on smol and on async-std:
 //! - reads: 1 GiB of 1 MiB frames behind a 4-byte length, received by each
 //!   candidate; the floor is a raw read loop into one reused buffer;
-//! - writes: 1M writes of 64 B (64 MB), sent by each buffered writer and
-//!   drained by a raw read loop; the floor is one `write_all` of the whole
-//!   64 MB. Each candidate's write calls (system calls) are printed: the
-//!   in-memory writes bench cannot show what they cost.
+//! - writes: 1M writes of 64 B (64 MB), and 1M frames of 64 B behind a
+//!   4-byte length, sent by each buffered writer and drained by a raw read
+//!   loop; the floor is one `write_all` of the whole 64 MB. Each
+//!   candidate's write calls (system calls) are printed: the in-memory
+//!   writes bench cannot show what they cost.
 mod common;
 
+use bytes::Bytes;
 use std::cell::Cell;
 use std::io;
 use std::pin::Pin;
@@ -162,10 +164,62 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for CountingWrites<W> {
     }
 }
 
-/// Sends `data` as 64-byte writes through one candidate's buffered writer
-/// (the floor: one `write_all` of all of it), then closes.
-async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &[u8]) {
+const FRAME_CANDIDATES: &[&str] = &[
+    "intake StreamWriter send_frame",
+    "intake StreamWriter write_frame",
+    "tokio-util FramedWrite LengthDelimitedCodec",
+    "futures-lite BufWriter header + payload",
+];
+
+/// Sends `data` as 64-byte writes (or frames) through one candidate's
+/// buffered writer (the floor: one `write_all` of all of it), then closes.
+async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &Bytes) {
+    let prefix = intake::LengthPrefix::new(4);
+    let items =
+        (0..data.len() / WRITE_ITEM).map(|i| data.slice(i * WRITE_ITEM..(i + 1) * WRITE_ITEM));
     match candidate {
+        "intake StreamWriter send_frame" => {
+            let mut w = intake::StreamWriter::new(w);
+            for item in items {
+                w.send_frame(&prefix, item).await.unwrap();
+            }
+            w.close().await.unwrap();
+        }
+        "intake StreamWriter write_frame" => {
+            let mut w = intake::StreamWriter::new(w);
+            for item in data.chunks(WRITE_ITEM) {
+                w.write_frame(&prefix, item).await.unwrap();
+            }
+            w.close().await.unwrap();
+        }
+        "tokio-util FramedWrite LengthDelimitedCodec" => {
+            use futures_lite::future::poll_fn;
+            use futures_sink::Sink;
+            use tokio_util::compat::FuturesAsyncWriteCompatExt;
+            let codec = tokio_util::codec::LengthDelimitedCodec::builder()
+                .length_field_length(4)
+                .new_codec();
+            let mut s = tokio_util::codec::FramedWrite::new(w.compat_write(), codec);
+            for item in items {
+                poll_fn(|cx| Sink::<Bytes>::poll_ready(Pin::new(&mut s), cx))
+                    .await
+                    .unwrap();
+                Pin::new(&mut s).start_send(item).unwrap();
+            }
+            poll_fn(|cx| Sink::<Bytes>::poll_close(Pin::new(&mut s), cx))
+                .await
+                .unwrap();
+        }
+        "futures-lite BufWriter header + payload" => {
+            let mut w = futures_lite::io::BufWriter::new(w);
+            for item in data.chunks(WRITE_ITEM) {
+                w.write_all(&(item.len() as u32).to_be_bytes())
+                    .await
+                    .unwrap();
+                w.write_all(item).await.unwrap();
+            }
+            w.close().await.unwrap();
+        }
         "intake StreamWriter write_all" => {
             let mut w = intake::StreamWriter::new(w);
             for item in data.chunks(WRITE_ITEM) {
@@ -211,12 +265,13 @@ async fn drain<R: AsyncRead + Unpin>(mut r: R) -> u64 {
     }
 }
 
-/// One candidate sending 64 MB in 64-byte writes over a fresh loopback
-/// pair; returns its write calls.
+/// One candidate sending 64 MB in 64-byte writes (or frames, `framed`)
+/// over a fresh loopback pair; returns its write calls.
 async fn transfer_small<S, Fut>(
     candidate: &str,
     pair: impl FnOnce() -> Fut,
-    data: &[u8],
+    data: &Bytes,
+    framed: bool,
 ) -> WriteCalls
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -229,39 +284,49 @@ where
         calls: calls.clone(),
     };
     let (_, got) = zip(send_small(candidate, client, data), drain(server)).await;
-    assert_eq!(got, data.len() as u64, "{candidate}");
+    let headers = if framed {
+        4 * (data.len() / WRITE_ITEM)
+    } else {
+        0
+    };
+    assert_eq!(got, (data.len() + headers) as u64, "{candidate}");
     calls.get()
 }
 
 /// Runs one candidate's small-write transfer on one runtime.
-type WriteRunner<'a> = &'a dyn Fn(&str) -> WriteCalls;
+type WriteRunner<'a> = &'a dyn Fn(&str, bool) -> WriteCalls;
 
 fn bench_writes(c: &mut Criterion) {
-    let data: Vec<u8> = (0..WRITE_ITEM * WRITE_ITEMS).map(|i| i as u8).collect();
-    let data = &data[..];
+    let data: Bytes = (0..WRITE_ITEM * WRITE_ITEMS).map(|i| i as u8).collect();
+    let data = &data;
     let runtimes: [(&str, WriteRunner<'_>); 2] = [
-        ("smol", &|cand| {
-            smol::block_on(transfer_small(cand, common::smol_pair, data))
+        ("smol", &|cand, framed| {
+            smol::block_on(transfer_small(cand, common::smol_pair, data, framed))
         }),
-        ("async-std", &|cand| {
-            async_std::task::block_on(transfer_small(cand, common::async_std_pair, data))
+        ("async-std", &|cand, framed| {
+            async_std::task::block_on(transfer_small(cand, common::async_std_pair, data, framed))
         }),
     ];
-    for (runtime, run) in runtimes {
-        let mut g = c.benchmark_group(format!("tcp 1M writes of 64B {runtime}"));
-        g.throughput(Throughput::Bytes(data.len() as u64));
-        g.sample_size(10)
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(3));
-        for &candidate in WRITE_CANDIDATES {
-            let calls = run(candidate);
-            println!(
-                "{runtime}/{candidate}: {} write calls, and {} that found the socket busy",
-                calls.wrote, calls.busy
-            );
-            g.bench_function(candidate, |b| b.iter(|| run(candidate)));
+    for (what, framed, candidates) in [
+        ("writes", false, WRITE_CANDIDATES),
+        ("frames", true, FRAME_CANDIDATES),
+    ] {
+        for (runtime, run) in runtimes {
+            let mut g = c.benchmark_group(format!("tcp 1M {what} of 64B {runtime}"));
+            g.throughput(Throughput::Elements(WRITE_ITEMS as u64));
+            g.sample_size(10)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_secs(3));
+            for &candidate in candidates {
+                let calls = run(candidate, framed);
+                println!(
+                    "{runtime}/{candidate}: {} write calls, and {} that found the socket busy",
+                    calls.wrote, calls.busy
+                );
+                g.bench_function(candidate, |b| b.iter(|| run(candidate, framed)));
+            }
+            g.finish();
         }
-        g.finish();
     }
 }
 
