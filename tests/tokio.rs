@@ -205,3 +205,89 @@ fn framed_stream_and_sink_over_tokio_tcp() {
         });
     }
 }
+
+/// A tokio writer that counts the write calls answered `Pending` (on a
+/// socket, system calls that failed with `EAGAIN`).
+struct CountingBusy<W> {
+    inner: W,
+    busy: usize,
+}
+
+impl<W: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for CountingBusy<W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.busy += usize::from(r.is_pending());
+        r
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.busy += usize::from(r.is_pending());
+        r
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Over a tokio socket that fills up, small writes do not make a failed
+/// system call each (the regression of `tests/writer.rs`'s loopback test,
+/// on tokio's traits).
+#[test]
+fn small_writes_to_a_full_tokio_socket_do_not_retry_per_item() {
+    const ITEMS: usize = 200_000;
+    for runtime in tokio_runtimes() {
+        let busy = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (client, server) =
+                tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+            let (client, (mut server, _)) = (client.unwrap(), server.unwrap());
+            let send = async {
+                let mut w = StreamWriter::new(TokioIo::new(CountingBusy {
+                    inner: client,
+                    busy: 0,
+                }));
+                for i in 0..ITEMS {
+                    w.write_all(&[i as u8; 64]).await.unwrap();
+                }
+                w.shutdown().await.unwrap();
+                w.get_ref().get_ref().busy
+            };
+            let recv = async {
+                let mut buf = vec![0u8; 64 * 1024];
+                let (mut total, mut sum) = (0usize, 0u64);
+                loop {
+                    let n = server.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        return (total, sum);
+                    }
+                    total += n;
+                    sum += buf[..n].iter().map(|&b| u64::from(b)).sum::<u64>();
+                }
+            };
+            let (busy, (total, sum)) = tokio::join!(send, recv);
+            assert_eq!(total, ITEMS * 64);
+            let expected: u64 = (0..ITEMS).map(|i| 64 * u64::from(i as u8)).sum();
+            assert_eq!(sum, expected);
+            busy
+        });
+        assert!(
+            busy <= ITEMS / 100,
+            "{busy} write calls found the socket full for {ITEMS} items"
+        );
+    }
+}
