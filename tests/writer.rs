@@ -540,7 +540,7 @@ fn send_futures_dropped_unpolled_queue_nothing() {
 /// call that fails with `EAGAIN`: 1M writes of 64 B over loopback TCP made
 /// 330k of them and took 5x futures-lite's time (`benches/tcp.rs`).
 #[test]
-fn a_busy_writer_is_asked_again_once_per_write_size_not_per_item() {
+fn a_busy_writer_is_not_asked_again_for_every_item() {
     let items = miri_or(12_000, 600); // 720 KB at most: below the 1 MiB cap
     for entry in ["write_all", "send", "send_frame", "write_frame"] {
         let mut busy = Recorder::new(usize::MAX);
