@@ -206,43 +206,6 @@ fn framed_stream_and_sink_over_tokio_tcp() {
     }
 }
 
-/// A tokio writer that counts the write calls answered `Pending` (on a
-/// socket, system calls that failed with `EAGAIN`).
-struct CountingBusy<W> {
-    inner: W,
-    busy: usize,
-}
-
-impl<W: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for CountingBusy<W> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.busy += usize::from(r.is_pending());
-        r
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.busy += usize::from(r.is_pending());
-        r
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 /// Over a tokio socket that fills up, small writes do not make a failed
 /// system call each (the regression of `tests/writer.rs`'s loopback test,
 /// on tokio's traits).
@@ -257,10 +220,7 @@ fn small_writes_to_a_full_tokio_socket_do_not_retry_per_item() {
                 tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
             let (client, (mut server, _)) = (client.unwrap(), server.unwrap());
             let send = async {
-                let mut w = StreamWriter::new(TokioIo::new(CountingBusy {
-                    inner: client,
-                    busy: 0,
-                }));
+                let mut w = StreamWriter::new(TokioIo::new(CountingBusy::new(client)));
                 for i in 0..ITEMS {
                     w.write_all(&[i as u8; 64]).await.unwrap();
                 }

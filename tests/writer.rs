@@ -632,40 +632,6 @@ fn a_sink_busy_every_other_call_keeps_pending_bytes_near_one_write() {
     }
 }
 
-/// Counts the write calls a socket answers `Pending` to (each one, on a real
-/// socket, a system call that failed with `EAGAIN`).
-struct CountingBusy<W> {
-    inner: W,
-    busy: usize,
-}
-
-impl<W: AsyncWrite + Unpin> AsyncWrite for CountingBusy<W> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.busy += usize::from(r.is_pending());
-        r
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.busy += usize::from(r.is_pending());
-        r
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
-    }
-}
-
 /// Over a real socket that fills up, small writes do not make a failed
 /// system call each. Regression: 1M writes of 64 B over loopback made
 /// about 330k calls that found the socket full, 5x futures-lite's time.
@@ -679,10 +645,7 @@ fn small_writes_to_a_full_socket_do_not_retry_per_item_on_both_runtimes() {
         R: futures_io::AsyncRead + Unpin,
     {
         let send = async {
-            let mut w = StreamWriter::new(CountingBusy {
-                inner: client,
-                busy: 0,
-            });
+            let mut w = StreamWriter::new(CountingBusy::new(client));
             for i in 0..ITEMS {
                 w.write_all(&[i as u8; 64]).await.unwrap();
             }

@@ -223,6 +223,79 @@ impl AsyncWrite for SlowWriter {
     }
 }
 
+/// A writer around a socket that counts the write calls answered `Pending`
+/// (on a real socket, each one a system call that failed with `EAGAIN`),
+/// through futures-io's traits or tokio's, whichever `W` has.
+pub struct CountingBusy<W> {
+    pub inner: W,
+    pub busy: usize,
+}
+
+impl<W> CountingBusy<W> {
+    pub fn new(inner: W) -> Self {
+        CountingBusy { inner, busy: 0 }
+    }
+
+    fn count<T>(&mut self, r: Poll<T>) -> Poll<T> {
+        self.busy += usize::from(r.is_pending());
+        r
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for CountingBusy<W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.count(r)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.count(r)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<W: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for CountingBusy<W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.count(r)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.count(r)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// Polls `fut` at most `k` times with a waker that does nothing; returns
 /// its output if it completed, otherwise drops it (a cancellation).
 pub fn poll_at_most<F: Future + Unpin>(mut fut: F, k: usize) -> Option<F::Output> {
