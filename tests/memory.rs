@@ -298,11 +298,11 @@ fn stalled_huge_header_costs_memory_in_proportion_to_arrived_bytes() {
         let prefix = intake::LengthPrefix::new(4);
         // Under Miri the growth (zeroed byte by byte there) is kept small.
         let sents = if cfg!(miri) {
-            [0usize, 100, 1_000, 10_000, 50_000]
+            &[0usize, 100, 1_000, 20_000][..]
         } else {
-            [0usize, 100, 10_000, 100_000, 1_000_000]
+            &[0usize, 100, 10_000, 100_000, 1_000_000][..]
         };
-        for sent in sents {
+        for &sent in sents {
             let wire = stalled(8 << 20, sent);
             let src = SliceSource {
                 data: &wire,
@@ -419,7 +419,7 @@ fn stream_of_large_frames_reuses_one_allocation() {
         // Under Miri: still a large frame, over 8 times the 64 KiB capacity
         // (smaller frames grow the normal buffer, peak up to about 4n).
         let n = miri_or(1 << 20, 576 << 10);
-        let frames = miri_or(16, 6);
+        let frames = miri_or(16, 3);
         let mut wire = Vec::new();
         for i in 0..frames {
             wire.extend_from_slice(&(n as u32).to_be_bytes());
@@ -494,7 +494,9 @@ fn mid_size_frames_reuse_one_allocation_the_size_of_a_frame() {
             let m = Meter::start();
             for i in 0..frames {
                 let frame = r.read_frame(&prefix).await.unwrap().unwrap();
-                assert!(frame.len() == n && frame.iter().all(|&b| b == i as u8));
+                // One memcmp against the wire (Miri reads an `all` byte by
+                // byte).
+                assert!(frame[..] == wire[(n + 4) * i + 4..][..n]);
             }
             assert!(m.largest() <= n + 4 + 64, "largest {}", m.largest());
             assert!(m.count() <= 4, "{} allocations", m.count());
@@ -506,7 +508,7 @@ fn mid_size_frames_reuse_one_allocation_the_size_of_a_frame() {
 #[test]
 fn huge_peek_grows_with_arrival_and_never_aborts() {
     on_both_runtimes(|| async {
-        for sent in [0usize, 100, miri_or(100_000, 20_000)] {
+        for sent in [0usize, 100, miri_or(100_000, 8_000)] {
             let data = vec![3u8; sent];
             let src = SliceSource {
                 data: &data,
@@ -541,7 +543,7 @@ fn huge_peek_grows_with_arrival_and_never_aborts() {
 #[test]
 fn discarding_bad_input_holds_at_most_the_capacity() {
     on_both_runtimes(|| async {
-        let huge = miri_or(8 << 20, 256 << 10);
+        let huge = miri_or(8 << 20, 64 << 10);
         // An over-long line, through skip_until.
         let mut line = vec![b'x'; huge];
         line.extend_from_slice(b"\r\nok\r\n");
@@ -832,7 +834,7 @@ fn writer_small_items_hold_one_write_worth_of_memory() {
         for max in [1500, 64 << 10] {
             let m = Meter::start();
             let mut w = StreamWriter::new(CountingSink { max, taken: 0 });
-            for _ in 0..miri_or(100_000, 2000) {
+            for _ in 0..miri_or(100_000, 600) {
                 w.write_frame(&prefix, &payload).await.unwrap();
                 w.send_frame(&prefix, owned.clone()).await.unwrap();
                 w.send(owned.clone()).await.unwrap();

@@ -87,7 +87,7 @@ fn skip_past_end_is_unexpected_eof() {
 #[test]
 fn copy_exact_moves_exactly_n_with_bounded_buffer() {
     on_both_runtimes(|| async {
-        let n = miri_or(50_000, 1_000);
+        let n = miri_or(50_000, 400);
         let copied = n / 5 * 4; // 40,000
         let data = pattern(n, 7);
         for (chunk, pending) in [(1usize, true), (7, false), (1500, true), (n, false)] {
@@ -125,7 +125,7 @@ fn copy_exact_eof_reports_missing_bytes() {
 #[test]
 fn position_tells_how_much_a_failed_or_dropped_copy_exact_wrote() {
     on_both_runtimes(|| async {
-        let n = miri_or(5_000, 700);
+        let n = miri_or(5_000, 300);
         let data = pattern(n, 3);
         for (chunk, pending) in [(1usize, true), (7, false), (1500, true)] {
             // The writer fails partway: the bytes it took are consumed, the

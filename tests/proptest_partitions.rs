@@ -181,7 +181,7 @@ fn input() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(miri_or(256, 4) as u32))]
+    #![proptest_config(ProptestConfig::with_cases(miri_or(256, 3) as u32))]
 
     #[test]
     fn random_partitions_match_the_oracle(

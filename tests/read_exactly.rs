@@ -56,7 +56,7 @@ fn read_exactly_zero_never_touches_inner() {
 fn read_exactly_eof_at_every_offset_hands_over_partial() {
     on_both_runtimes(|| async {
         let data = pattern(40, 2);
-        for cut in 0..data.len() {
+        for cut in cuts(data.len()) {
             for pending in [false, true] {
                 let src = ScriptedReader::chunked(&data[..cut], 3, pending);
                 let mut r = StreamReader::with_capacity(16, src);

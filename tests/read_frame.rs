@@ -63,8 +63,8 @@ fn read_frame_eof_at_every_offset() {
                 let h = prefix.encode_header(f.len()).unwrap().as_ref().len();
                 ends.push(ends.last().unwrap() + h + f.len());
             }
-            // Under Miri (every read costs milliseconds), every 41st offset.
-            for cut in (0..wire.len()).step_by(miri_or(1, 41)) {
+            // Under Miri (every read costs milliseconds), every 97th offset.
+            for cut in (0..wire.len()).step_by(miri_or(1, 97)) {
                 let src = ScriptedReader::chunked(&wire[..cut], 5, true);
                 let mut r = StreamReader::with_capacity(16, src);
                 let mut frame_start = 0;

@@ -70,7 +70,7 @@ fn read_exact_into_under_every_delivery() {
 fn read_exact_into_eof_at_every_offset() {
     on_both_runtimes(|| async {
         let data = pattern(30, 11);
-        for cut in 0..data.len() {
+        for cut in cuts(data.len()) {
             let src = ScriptedReader::chunked(&data[..cut], 4, true);
             let mut r = StreamReader::with_capacity(8, src);
             let mut dst = vec![0u8; 30];
@@ -184,7 +184,7 @@ fn read_exact_into_resumable_cancelled_at_every_poll_loses_nothing() {
 fn read_exact_into_resumable_eof_at_every_offset() {
     on_both_runtimes(|| async {
         let data = pattern(30, 15);
-        for cut in 0..data.len() {
+        for cut in cuts(data.len()) {
             let src = ScriptedReader::chunked(&data[..cut], 4, true);
             let mut r = StreamReader::with_capacity(8, src);
             let mut dst = vec![0u8; 30];

@@ -541,7 +541,7 @@ fn send_futures_dropped_unpolled_queue_nothing() {
 /// 330k of them and took 5x futures-lite's time (`benches/tcp.rs`).
 #[test]
 fn a_busy_writer_is_not_asked_again_for_every_item() {
-    let items = miri_or(12_000, 600); // 720 KB at most: below the 1 MiB cap
+    let items = miri_or(12_000, 300); // 720 KB at most: below the 1 MiB cap
     for entry in ["write_all", "send", "send_frame", "write_frame"] {
         let mut busy = Recorder::new(usize::MAX);
         busy.ready = false;

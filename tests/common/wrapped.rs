@@ -8,7 +8,7 @@ use std::io;
 use intake::io::Source;
 use intake::{Error, LengthPrefix, StreamReader};
 
-use super::{deliveries, pattern, poll_at_most, ScriptedReader, Step};
+use super::{cuts, deliveries, pattern, poll_at_most, ScriptedReader, Step};
 
 /// `n` frames of varied lengths behind a 2-byte length: the wire and the
 /// payloads.
@@ -59,7 +59,7 @@ pub async fn every_read_under_every_delivery<W: Source + Unpin>(
 /// boundary or `UnexpectedEof` inside one.
 pub async fn eof_at_every_offset<W: Source + Unpin>(wrap: impl Fn(ScriptedReader) -> W) {
     let (wire, frames) = framed_input(4);
-    for cut in 0..=wire.len() {
+    for cut in cuts(wire.len() + 1) {
         let src = ScriptedReader::chunked(&wire[..cut], 3, true);
         let mut r = StreamReader::with_capacity(16, wrap(src));
         let mut got = Vec::new();
