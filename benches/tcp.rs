@@ -1,9 +1,10 @@
 //! Loopback TCP on smol and on async-std:
 //! - reads: 1 GiB of 1 MiB frames behind a 4-byte length, received by each
 //!   candidate; the floor is a raw read loop into one reused buffer;
-//! - writes: 1M writes of 64 B (64 MB), and 1M frames of 64 B behind a
-//!   4-byte length, sent by each buffered writer and drained by a raw read
-//!   loop; the floor is one `write_all` of the whole 64 MB. Each
+//! - writes: 1M writes of 64 B (64 MB), and 64 MB in frames of 64 B and of
+//!   16 KiB behind a 4-byte length, sent by each buffered writer and
+//!   drained by a raw read loop; the floor is one `write_all` of the whole
+//!   64 MB. Each
 //!   candidate's write calls (system calls) are printed: the in-memory
 //!   writes bench cannot show what they cost.
 mod common;
@@ -101,8 +102,8 @@ where
 /// Runs one candidate's transfer on one runtime.
 type Runner<'a> = &'a dyn Fn(&str);
 
-const WRITE_ITEM: usize = 64;
-const WRITE_ITEMS: usize = 1_000_000;
+/// The writes' data: 64 MB, in items of 64 B (1M of them) or 16 KiB.
+const WRITE_DATA: usize = 64_000_000;
 
 const WRITE_CANDIDATES: &[&str] = &[
     "intake StreamWriter write_all",
@@ -123,15 +124,19 @@ struct CountingWrites<W> {
 struct WriteCalls {
     wrote: u64,
     busy: u64,
+    /// Bytes the calls that wrote took.
+    bytes: u64,
 }
 
 impl<W> CountingWrites<W> {
-    fn count<T>(&self, r: &Poll<T>) {
+    fn count(&self, r: &Poll<io::Result<usize>>) {
         let mut c = self.calls.get();
-        if r.is_ready() {
-            c.wrote += 1;
-        } else {
-            c.busy += 1;
+        match r {
+            Poll::Ready(n) => {
+                c.wrote += 1;
+                c.bytes += *n.as_ref().unwrap_or(&0) as u64;
+            }
+            Poll::Pending => c.busy += 1,
         }
         self.calls.set(c);
     }
@@ -171,12 +176,13 @@ const FRAME_CANDIDATES: &[&str] = &[
     "futures-lite BufWriter header + payload",
 ];
 
-/// Sends `data` as 64-byte writes (or frames) through one candidate's
-/// buffered writer (the floor: one `write_all` of all of it), then closes.
-async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &Bytes) {
-    let prefix = intake::LengthPrefix::new(4);
-    let items =
-        (0..data.len() / WRITE_ITEM).map(|i| data.slice(i * WRITE_ITEM..(i + 1) * WRITE_ITEM));
+/// Sends `data` as writes (or frames) of `item` bytes through one
+/// candidate's buffered writer (the floor: one `write_all` of all of it),
+/// then closes.
+async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &Bytes, item: usize) {
+    let prefix = intake::LengthPrefix::new(4).max_frame_len(usize::MAX);
+    let items = (0..data.len().div_ceil(item))
+        .map(|i| data.slice(i * item..((i + 1) * item).min(data.len())));
     match candidate {
         "intake StreamWriter send_frame" => {
             let mut w = intake::StreamWriter::new(w);
@@ -187,7 +193,7 @@ async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &Bytes) 
         }
         "intake StreamWriter write_frame" => {
             let mut w = intake::StreamWriter::new(w);
-            for item in data.chunks(WRITE_ITEM) {
+            for item in data.chunks(item) {
                 w.write_frame(&prefix, item).await.unwrap();
             }
             w.close().await.unwrap();
@@ -198,6 +204,7 @@ async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &Bytes) 
             use tokio_util::compat::FuturesAsyncWriteCompatExt;
             let codec = tokio_util::codec::LengthDelimitedCodec::builder()
                 .length_field_length(4)
+                .max_frame_length(usize::MAX)
                 .new_codec();
             let mut s = tokio_util::codec::FramedWrite::new(w.compat_write(), codec);
             for item in items {
@@ -212,7 +219,7 @@ async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &Bytes) 
         }
         "futures-lite BufWriter header + payload" => {
             let mut w = futures_lite::io::BufWriter::new(w);
-            for item in data.chunks(WRITE_ITEM) {
+            for item in data.chunks(item) {
                 w.write_all(&(item.len() as u32).to_be_bytes())
                     .await
                     .unwrap();
@@ -222,14 +229,14 @@ async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &Bytes) 
         }
         "intake StreamWriter write_all" => {
             let mut w = intake::StreamWriter::new(w);
-            for item in data.chunks(WRITE_ITEM) {
+            for item in data.chunks(item) {
                 w.write_all(item).await.unwrap();
             }
             w.close().await.unwrap();
         }
         "futures-lite BufWriter" => {
             let mut w = futures_lite::io::BufWriter::new(w);
-            for item in data.chunks(WRITE_ITEM) {
+            for item in data.chunks(item) {
                 w.write_all(item).await.unwrap();
             }
             w.close().await.unwrap();
@@ -237,7 +244,7 @@ async fn send_small<W: AsyncWrite + Unpin>(candidate: &str, w: W, data: &Bytes) 
         "async-std BufWriter" => {
             use async_std::io::prelude::WriteExt;
             let mut w = async_std::io::BufWriter::new(w);
-            for item in data.chunks(WRITE_ITEM) {
+            for item in data.chunks(item) {
                 WriteExt::write_all(&mut w, item).await.unwrap();
             }
             // Its `close` flushes, then closes the socket.
@@ -265,12 +272,13 @@ async fn drain<R: AsyncRead + Unpin>(mut r: R) -> u64 {
     }
 }
 
-/// One candidate sending 64 MB in 64-byte writes (or frames, `framed`)
-/// over a fresh loopback pair; returns its write calls.
+/// One candidate sending 64 MB in writes (or frames, `framed`) of `item`
+/// bytes over a fresh loopback pair; returns its write calls.
 async fn transfer_small<S, Fut>(
     candidate: &str,
     pair: impl FnOnce() -> Fut,
     data: &Bytes,
+    item: usize,
     framed: bool,
 ) -> WriteCalls
 where
@@ -283,9 +291,9 @@ where
         inner: client,
         calls: calls.clone(),
     };
-    let (_, got) = zip(send_small(candidate, client, data), drain(server)).await;
+    let (_, got) = zip(send_small(candidate, client, data, item), drain(server)).await;
     let headers = if framed {
-        4 * (data.len() / WRITE_ITEM)
+        4 * data.len().div_ceil(item)
     } else {
         0
     };
@@ -294,36 +302,46 @@ where
 }
 
 /// Runs one candidate's small-write transfer on one runtime.
-type WriteRunner<'a> = &'a dyn Fn(&str, bool) -> WriteCalls;
+type WriteRunner<'a> = &'a dyn Fn(&str, usize, bool) -> WriteCalls;
 
 fn bench_writes(c: &mut Criterion) {
-    let data: Bytes = (0..WRITE_ITEM * WRITE_ITEMS).map(|i| i as u8).collect();
+    let data: Bytes = (0..WRITE_DATA).map(|i| i as u8).collect();
     let data = &data;
     let runtimes: [(&str, WriteRunner<'_>); 2] = [
-        ("smol", &|cand, framed| {
-            smol::block_on(transfer_small(cand, common::smol_pair, data, framed))
+        ("smol", &|cand, item, framed| {
+            smol::block_on(transfer_small(cand, common::smol_pair, data, item, framed))
         }),
-        ("async-std", &|cand, framed| {
-            async_std::task::block_on(transfer_small(cand, common::async_std_pair, data, framed))
+        ("async-std", &|cand, item, framed| {
+            async_std::task::block_on(transfer_small(
+                cand,
+                common::async_std_pair,
+                data,
+                item,
+                framed,
+            ))
         }),
     ];
-    for (what, framed, candidates) in [
-        ("writes", false, WRITE_CANDIDATES),
-        ("frames", true, FRAME_CANDIDATES),
+    for (what, item, framed, candidates) in [
+        ("1M writes of 64B", 64, false, WRITE_CANDIDATES),
+        ("1M frames of 64B", 64, true, FRAME_CANDIDATES),
+        ("64MB in frames of 16KiB", 16 * 1024, true, FRAME_CANDIDATES),
     ] {
         for (runtime, run) in runtimes {
-            let mut g = c.benchmark_group(format!("tcp 1M {what} of 64B {runtime}"));
-            g.throughput(Throughput::Elements(WRITE_ITEMS as u64));
+            let mut g = c.benchmark_group(format!("tcp {what} {runtime}"));
+            g.throughput(Throughput::Elements(WRITE_DATA.div_ceil(item) as u64));
             g.sample_size(10)
                 .warm_up_time(Duration::from_millis(500))
                 .measurement_time(Duration::from_secs(3));
             for &candidate in candidates {
-                let calls = run(candidate, framed);
+                let calls = run(candidate, item, framed);
                 println!(
-                    "{runtime}/{candidate}: {} write calls, and {} that found the socket busy",
-                    calls.wrote, calls.busy
+                    "{runtime}/{candidate}: {} write calls ({} bytes each on average), \
+                     and {} that found the socket busy",
+                    calls.wrote,
+                    calls.bytes / calls.wrote.max(1),
+                    calls.busy
                 );
-                g.bench_function(candidate, |b| b.iter(|| run(candidate, framed)));
+                g.bench_function(candidate, |b| b.iter(|| run(candidate, item, framed)));
             }
             g.finish();
         }

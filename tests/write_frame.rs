@@ -30,8 +30,13 @@ fn size(n: usize) -> usize {
 }
 
 fn payloads() -> Vec<Vec<u8>> {
-    (0..miri_or(60, 10))
-        .map(|i| pattern(size([0usize, 1, 64, 5000, 70_000, 300][i % 6]), i as u64))
+    (0..miri_or(70, 10))
+        .map(|i| {
+            pattern(
+                size([0usize, 1, 64, 5000, 70_000, 300, 16_384][i % 7]),
+                i as u64,
+            )
+        })
         .collect()
 }
 
@@ -282,6 +287,69 @@ fn write_frame_survives_every_kind_of_misbehaving_writer() {
     });
 }
 
+/// A large payload goes out from the caller's memory, so a failure can
+/// come after part of the frame is on the wire. Then the frame must go out
+/// whole: the rest is queued and `write_frame` succeeds; the next call
+/// that would write returns the error, once, without writing. A failure
+/// before any byte of the frame went out queues nothing, as for a small
+/// frame.
+#[test]
+fn a_failure_after_part_of_a_large_frame_went_out_queues_the_rest() {
+    use Act::*;
+    on_both_runtimes(|| async {
+        let prefix = LengthPrefix::new(4).max_frame_len(1 << 20);
+        let payload = pattern(40_000, 3);
+        let frame = framed(&prefix, &[], &payload);
+
+        // The error comes back from the next flush, though the writer
+        // would take everything by then.
+        let mut w = StreamWriter::new(Scripted::new(vec![Take(20_000), Fail, Take(usize::MAX)]));
+        w.write_frame(&prefix, &payload).await.unwrap();
+        assert_eq!(w.get_ref().out, &frame[..20_000]);
+        assert_eq!(w.pending(), frame.len() - 20_000, "the rest queued");
+        let e = w.flush().await.expect_err("the failure is reported");
+        assert!(
+            matches!(&e, Error::Io(e) if e.kind() == io::ErrorKind::ConnectionReset),
+            "{e}"
+        );
+        assert_eq!(w.get_ref().at, 2, "reported without a write call");
+        assert_eq!(w.pending(), frame.len() - 20_000);
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref().out, frame);
+
+        // Or from the next large frame, which is then not queued. A small
+        // write before it is queued (it writes nothing: 4 bytes pending).
+        let mut w = StreamWriter::new(Scripted::new(vec![Take(40_000), Zero, Take(usize::MAX)]));
+        w.write_frame(&prefix, &payload).await.unwrap();
+        assert_eq!(w.pending(), frame.len() - 40_000);
+        w.write_all(b"abc").await.unwrap();
+        assert_eq!(w.get_ref().at, 2, "the small write made no write call");
+        let e = w
+            .write_frame(&prefix, &payload)
+            .await
+            .expect_err("reported");
+        assert!(
+            matches!(&e, Error::Io(e) if e.kind() == io::ErrorKind::WriteZero),
+            "{e}"
+        );
+        assert_eq!(w.get_ref().at, 2, "reported without a write call");
+        assert_eq!(
+            w.pending(),
+            frame.len() - 40_000 + 3,
+            "the frame not queued"
+        );
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref().out, [&frame[..], b"abc"].concat());
+
+        let mut w = StreamWriter::new(Scripted::new(vec![Fail, Take(usize::MAX)]));
+        assert!(w.write_frame(&prefix, &payload).await.is_err());
+        assert_eq!(w.pending(), 0, "nothing queued");
+        w.write_frame(&prefix, &payload).await.unwrap();
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref().out, frame);
+    });
+}
+
 #[test]
 fn cancel_write_frame_at_every_poll_queues_whole_frames_or_nothing() {
     on_both_runtimes(|| async {
@@ -352,11 +420,41 @@ fn write_frame_obeys_the_cap_with_a_stuck_writer() {
     assert!(poll_at_most(w.write_frame(&prefix, b"x"), 3).is_none());
 }
 
-/// A writer recording the slices of every call.
-#[derive(Debug, Default)]
+/// A writer that takes up to `take` bytes per call and records, for every
+/// call, where each slice it took bytes from lives and how many it took;
+/// or answers `Pending` while `busy`.
+#[derive(Debug)]
 struct Calls {
-    calls: Vec<Vec<usize>>,
+    take: usize,
+    busy: bool,
+    attempts: usize,
+    /// Per call that took bytes: (address, bytes taken) of each slice.
+    calls: Vec<Vec<(usize, usize)>>,
     out: Vec<u8>,
+}
+
+impl Calls {
+    fn new(take: usize) -> Self {
+        Calls {
+            take,
+            busy: false,
+            attempts: 0,
+            calls: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// The bytes taken from each slice, call by call.
+    fn lengths(&self) -> Vec<Vec<usize>> {
+        let lengths = |call: &Vec<(usize, usize)>| call.iter().map(|s| s.1).collect();
+        self.calls.iter().map(lengths).collect()
+    }
+
+    /// The bytes taken straight from the memory at `at`.
+    fn taken_from(&self, at: *const u8) -> usize {
+        let slices = self.calls.iter().flatten();
+        slices.filter(|s| s.0 == at as usize).map(|s| s.1).sum()
+    }
 }
 
 impl AsyncWrite for Calls {
@@ -372,12 +470,22 @@ impl AsyncWrite for Calls {
         _: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.calls.push(bufs.iter().map(|b| b.len()).collect());
-        let mut n = 0;
-        for b in bufs {
-            self.out.extend_from_slice(b);
-            n += b.len();
+        self.attempts += 1;
+        if self.busy {
+            return Poll::Pending;
         }
+        let mut n = 0;
+        let mut call = Vec::new();
+        for b in bufs {
+            let k = b.len().min(self.take - n);
+            call.push((b.as_ptr() as usize, k));
+            self.out.extend_from_slice(&b[..k]);
+            n += k;
+            if n == self.take {
+                break;
+            }
+        }
+        self.calls.push(call);
         Poll::Ready(Ok(n))
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -392,23 +500,138 @@ impl AsyncWrite for Calls {
 fn small_frames_coalesce_and_a_large_payload_goes_out_beside_its_header() {
     on_both_runtimes(|| async {
         let prefix = LengthPrefix::new(4).max_frame_len(1 << 20);
-        let mut w = StreamWriter::new(Calls::default());
+        let mut w = StreamWriter::new(Calls::new(usize::MAX));
         for i in 0..100u8 {
             w.write_frame(&prefix, &[i; 60]).await.unwrap();
         }
         w.flush().await.unwrap();
-        assert_eq!(w.get_ref().calls, vec![vec![6400]], "100 frames, one write");
+        assert_eq!(
+            w.get_ref().lengths(),
+            vec![vec![6400]],
+            "100 frames, one write"
+        );
         let big = pattern(100_000, 9);
         w.write_frame(&prefix, b"small").await.unwrap();
         w.write_frame(&prefix, &big).await.unwrap();
         w.flush().await.unwrap();
         assert_eq!(
-            w.get_ref().calls[1],
+            w.get_ref().lengths()[1],
             vec![9 + 4, big.len()],
             "headers copied, the large payload in a slice of its own"
         );
         assert_eq!(&w.get_ref().out[6400 + 13..], &big[..]);
     });
+}
+
+/// A payload of 16 KiB or more goes to a sink that is not busy straight
+/// from the caller's memory, in the write that carries the pending bytes
+/// and its header: no copy. What the sink does not take is copied, and the
+/// frame still goes out whole, in order. A smaller payload is copied, to
+/// go out with what follows in one write call. (Before, every payload
+/// under 64 KiB was copied into the coalescing buffer first, and a larger
+/// one into memory of its own.)
+#[test]
+fn a_large_payload_goes_out_from_the_callers_memory() {
+    on_both_runtimes(|| async {
+        let prefix = LengthPrefix::new(4).max_frame_len(1 << 20);
+        for take in [usize::MAX, 64 * 1024, 5000] {
+            let mut w = StreamWriter::new(Calls::new(take));
+            let mut expected = Vec::new();
+            let large = pattern(40_000, 1);
+            let exactly = pattern(16_384, 2);
+            let coalesced = pattern(16_383, 3);
+            let mut frame = |w: &mut StreamWriter<Calls>, p: &[u8]| {
+                expected.extend_from_slice(&framed(&prefix, &[], p));
+                poll_at_most(w.write_frame(&prefix, p), 1).unwrap().unwrap();
+            };
+            frame(&mut w, &large);
+            for i in 0..10 {
+                frame(&mut w, &[i; 100]);
+            }
+            frame(&mut w, &exactly);
+            frame(&mut w, &coalesced);
+            w.flush().await.unwrap();
+            assert_eq!(w.get_ref().out, expected, "take {take}");
+            let uncopied = |p: &[u8]| w.get_ref().taken_from(p.as_ptr());
+            // All of it to a sink that takes 64 KiB a call, its first bytes
+            // to one that takes less (the rest was copied).
+            for p in [&large, &exactly] {
+                let want = if take >= 64 * 1024 { p.len() } else { 1 };
+                assert!(
+                    uncopied(p) >= want,
+                    "take {take}: {} of {} bytes went out uncopied",
+                    uncopied(p),
+                    p.len()
+                );
+            }
+            assert_eq!(uncopied(&coalesced), 0, "take {take}: copied, to coalesce");
+        }
+    });
+}
+
+/// A busy sink is not asked about every large payload: while it is busy,
+/// large payloads are copied, as small ones are, and the writer asks again
+/// only as the backoff (`WriteQueue::sink_busy`) allows, about once per
+/// write size piled up. On a socket each failed ask is a system call.
+#[test]
+fn a_busy_writer_is_not_asked_again_for_every_large_frame() {
+    let prefix = LengthPrefix::new(4).max_frame_len(1 << 20);
+    let frames = miri_or(60, 8);
+    // 16 KiB: below the write size, asked about every few frames; 70,000
+    // bytes: a write by itself, asked about once per frame at most (once
+    // per write size piled up), not twice.
+    for (size, most) in [(16_384, frames / 2), (70_000, frames)] {
+        let mut w = StreamWriter::new(Calls::new(usize::MAX)).with_max_pending(8 << 20);
+        let mut expected = Vec::new();
+        let mut write = |w: &mut StreamWriter<Calls>, i: usize| {
+            let p = pattern(size, i as u64);
+            poll_at_most(w.write_frame(&prefix, &p), 3)
+                .expect("below the cap, accepted while the writer is busy")
+                .unwrap();
+            expected.extend_from_slice(&framed(&prefix, &[], &p));
+        };
+        // A sink that takes everything: the write size grows to its largest.
+        for i in 0..4 {
+            write(&mut w, i);
+        }
+        w.get_mut().busy = true;
+        let before = w.get_ref().attempts;
+        for i in 4..4 + frames {
+            write(&mut w, i);
+        }
+        let attempts = w.get_ref().attempts - before;
+        assert!(
+            attempts <= most,
+            "{attempts} write calls for {frames} frames of {size} bytes to a busy sink"
+        );
+        w.get_mut().busy = false;
+        poll_at_most(w.flush(), 3).unwrap().unwrap();
+        assert_eq!(w.get_ref().out, expected);
+    }
+}
+
+/// A large payload is sent through only to a sink not known to be busy,
+/// and making room for its frame can find the sink busy: then the payload
+/// is copied, with no second write tried for the same frame.
+#[test]
+fn a_sink_found_busy_while_making_room_is_not_asked_again_for_the_payload() {
+    use Act::*;
+    let prefix = LengthPrefix::new(4).max_frame_len(1 << 20);
+    let mut w = StreamWriter::new(Scripted::new(vec![Pending]));
+    // Just below the first write point (8 KiB): copied, no write tried.
+    poll_at_most(w.write_all(&[7; 8190]), 1).unwrap().unwrap();
+    assert_eq!(w.get_ref().at, 0);
+    let payload = pattern(20_000, 5);
+    poll_at_most(w.write_frame(&prefix, &payload), 1)
+        .expect("accepted under the cap while the sink is busy")
+        .unwrap();
+    assert_eq!(w.get_ref().at, 1, "one write tried for the frame");
+    assert_eq!(w.pending(), 8190 + 4 + 20_000);
+    w.get_mut().script = vec![Take(usize::MAX)];
+    poll_at_most(w.flush(), 1).unwrap().unwrap();
+    let mut expected = vec![7; 8190];
+    expected.extend_from_slice(&framed(&prefix, &[], &payload));
+    assert_eq!(w.get_ref().out, expected);
 }
 
 #[test]
@@ -446,6 +669,7 @@ fn op() -> impl Strategy<Value = Op> {
     let payload = prop_oneof![
         4 => prop::collection::vec(any::<u8>(), 0..200),
         1 => prop::collection::vec(any::<u8>(), 1000..3000),
+        1 => prop::collection::vec(any::<u8>(), miri_or(8000, 100)..miri_or(20_000, 200)),
         1 => (65536usize..66000).prop_map(|n| vec![5u8; miri_or(n, 2000)]),
     ];
     prop_oneof![

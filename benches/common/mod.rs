@@ -1013,6 +1013,12 @@ pub const WRITE_WORKLOADS: &[WriteWorkload] = &[
         candidates: FRAME_WRITE_CANDIDATES,
     },
     WriteWorkload {
+        name: "writes 1MiB frames",
+        items: || messages(256, 1 << 20),
+        framed: true,
+        candidates: FRAME_WRITE_CANDIDATES,
+    },
+    WriteWorkload {
         name: "writes 1MiB Bytes",
         items: || messages(256, 1 << 20),
         framed: false,

@@ -11,7 +11,11 @@
 //! prefix of everything accepted, `pending()` is exactly the rest, pending
 //! bytes stay under the cap (but for one item), an error is the one the
 //! inner writer's fault calls for (`Ok(0)`: `WriteZero`, an over-report:
-//! `InvalidData`), and the inner writer is never handed nothing. At the end
+//! `InvalidData`), and the inner writer is never handed nothing. The one
+//! success that may leave a fault unreported is a `write_frame` of a payload
+//! large enough to go out from the caller's memory, after part of it did:
+//! then the next operation that returns an error must return that one, and
+//! no write call may come before it. At the end
 //! the inner writer turns honest: one flush delivers everything exactly
 //! once, and close closes it once.
 //!
@@ -41,6 +45,10 @@ const LENS: [usize; 16] = [
 ];
 /// Borrowed writes from this size go straight to the inner writer.
 const DIRECT: usize = intake::DIRECT_WRITE;
+/// `write_frame` payloads from this size go out from the caller's memory
+/// (the writer's `DIRECT_PAYLOAD`), so a fault may come after part of the
+/// frame went out.
+const THROUGH: usize = 16 * 1024;
 
 /// An inner writer that misbehaves as its script says, until `honest`.
 struct EvilWriter<'a> {
@@ -52,6 +60,8 @@ struct EvilWriter<'a> {
     stalls: u32,
     /// The error the last faulty step calls for, until the target takes it.
     fault: Option<io::ErrorKind>,
+    /// A fault the writer kept for a later call (see the module docs).
+    deferred: Option<io::ErrorKind>,
     closes: u32,
 }
 
@@ -59,6 +69,10 @@ impl EvilWriter<'_> {
     fn step(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         assert!(total > 0, "the inner writer was handed nothing to write");
+        assert!(
+            self.deferred.is_none(),
+            "a write call while an error is kept for the caller"
+        );
         let c = self.control.next();
         let stalled = self.stalls >= 4;
         self.stalls = if stalled { 0 } else { self.stalls + 1 };
@@ -200,9 +214,31 @@ fn inner<'a, 'b>(fw: &'b Framed<'a>) -> &'b EvilWriter<'a> {
 
 /// The error an operation returned must be the one the inner writer's
 /// fault calls for; a success must leave no fault unreported.
+/// While the writer keeps an error, no fault can occur (no write call is
+/// made), and the next error returned must be the one kept.
 fn check_fault(fw: &mut Framed<'_>, got: Option<io::ErrorKind>, what: &dyn Fn() -> String) {
-    let fault = writer(fw).get_mut().fault.take();
+    let evil = writer(fw).get_mut();
+    let fault = evil.fault.take();
+    if evil.deferred.is_some() {
+        assert_eq!(fault, None, "{}: a fault while an error is kept", what());
+        if got.is_some() {
+            let kept = evil.deferred.take();
+            assert_eq!(got, kept, "{}: error vs the error kept", what());
+        }
+        return;
+    }
     assert_eq!(got, fault, "{}: error vs the inner writer's fault", what());
+}
+
+/// After a `write_frame` of `len` bytes succeeded: a fault may be left,
+/// for a later call to return, only if part of the payload went out from
+/// the caller's memory.
+fn check_fault_or_keep(fw: &mut Framed<'_>, len: usize, what: &dyn Fn() -> String) {
+    let evil = writer(fw).get_mut();
+    if evil.deferred.is_none() && evil.fault.is_some() && len >= THROUGH {
+        evil.deferred = evil.fault.take();
+    }
+    check_fault(fw, None, what);
 }
 
 fn io_kind(e: &Error) -> Option<io::ErrorKind> {
@@ -229,6 +265,7 @@ fuzz_target!(|input: &[u8]| {
         honest: false,
         stalls: 0,
         fault: None,
+        deferred: None,
         closes: 0,
     };
     let sw = StreamWriter::new(evil)
@@ -506,7 +543,7 @@ fuzz_target!(|input: &[u8]| {
                             .unwrap_or_else(|| panic!("{}: write_frame took {len} bytes", what()));
                         accepted.extend_from_slice(&framed);
                         bound = cap.max(framed.len());
-                        check_fault(&mut fw, None, &what);
+                        check_fault_or_keep(&mut fw, len, &what);
                     }
                     Some(Err(e)) if framed.is_none() => {
                         assert!(
@@ -559,8 +596,16 @@ fuzz_target!(|input: &[u8]| {
         );
         checked = out.len();
     }
-    // The inner writer turns honest: everything goes out exactly once.
+    // The inner writer turns honest: everything goes out exactly once,
+    // after the error the writer kept, if any.
     writer(&mut fw).get_mut().honest = true;
+    if let Some(kept) = writer(&mut fw).get_mut().deferred {
+        let got = drive(writer(&mut fw).flush(), None).unwrap();
+        check_fault(&mut fw, got.err().as_ref().and_then(io_kind), &|| {
+            format!("final flush, {kept:?} kept")
+        });
+        assert_eq!(writer(&mut fw).get_mut().deferred, None, "kept for ever");
+    }
     drive(writer(&mut fw).flush(), None)
         .unwrap()
         .unwrap_or_else(|e| panic!("final flush: {e}"));

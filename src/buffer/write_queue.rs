@@ -479,6 +479,35 @@ impl WriteQueue {
     #[inline]
     pub(crate) fn advance(&mut self, written: usize, offered: usize) {
         debug_assert!(written <= self.len && written <= offered);
+        self.follow_sink(written, offered);
+        self.drop_written(written);
+    }
+
+    /// [`advance`](Self::advance) after a write that offered the first
+    /// pending bytes and, if it offered all of them, then bytes of the
+    /// caller's (a borrowed payload that goes out uncopied when the sink
+    /// takes it): drops the pending bytes written and returns how many of
+    /// the caller's went too.
+    #[inline]
+    pub(crate) fn advance_through(&mut self, written: usize, offered: usize) -> usize {
+        debug_assert!(written <= offered);
+        self.follow_sink(written, offered);
+        let pending = written.min(self.len);
+        self.drop_written(pending);
+        written - pending
+    }
+
+    /// Whether the sink answered `Pending` to the last write tried (and has
+    /// taken nothing since): see [`sink_busy`](Self::sink_busy).
+    #[inline]
+    pub(crate) fn sink_is_busy(&self) -> bool {
+        self.busy_step != 0
+    }
+
+    /// The write size's rule (module docs), after the sink took `written`
+    /// of `offered` bytes; the sink is no longer busy.
+    #[inline(always)]
+    fn follow_sink(&mut self, written: usize, offered: usize) {
         if written < offered {
             self.write_size = written.clamp(MIN_WRITE_SIZE, MAX_WRITE_SIZE);
         } else if offered > self.write_size / 2 {
@@ -490,6 +519,11 @@ impl WriteQueue {
         }
         self.write_at = self.write_size;
         self.busy_step = 0;
+    }
+
+    /// Drops the first `written` pending bytes.
+    #[inline(always)]
+    fn drop_written(&mut self, written: usize) {
         self.len -= written;
         // The usual case on a sink that takes less than it is offered:
         // part of a kept item that goes first.

@@ -38,6 +38,13 @@ pub const DEFAULT_COPY_THRESHOLD: usize = 1024;
 /// copy threshold for `Bytes` does not apply).
 pub const DIRECT_WRITE: usize = 64 * 1024;
 pub use crate::buffer::MAX_IOVECS;
+/// A borrowed frame payload (`write_frame`) of at least this many bytes
+/// goes out uncopied, right behind what is pending, while the sink is not
+/// busy; what the sink does not take is copied. A smaller one is copied,
+/// to go out with other frames in one write call: over loopback TCP
+/// (`benches/tcp.rs`) copying 8 KiB payloads was faster than a write call
+/// for each, and copying 16 KiB ones slower (the README has the figures).
+pub(crate) const DIRECT_PAYLOAD: usize = 16 * 1024;
 
 pin_project! {
     /// A buffered async writer that coalesces small writes, sends large
@@ -102,6 +109,12 @@ pin_project! {
         queue: WriteQueue,
         max_pending: usize,
         closed: bool,
+        // An error of the inner writer that no caller has seen yet: one
+        // that came after part of a `write_frame` payload went out, when
+        // the frame had to be accepted whole (its rest is pending). The
+        // next write call returns it instead of writing, so it is
+        // reported exactly once, and never while nothing is pending.
+        deferred: Option<io::Error>,
     }
 }
 
@@ -118,6 +131,7 @@ impl<W> StreamWriter<W> {
             queue: WriteQueue::new(DEFAULT_COPY_THRESHOLD),
             max_pending: DEFAULT_MAX_PENDING,
             closed: false,
+            deferred: None,
         }
     }
 
@@ -223,6 +237,14 @@ impl<W> StreamWriter<W> {
         pending == 0 || pending.saturating_add(len) <= self.max_pending
     }
 
+    /// Keeps `error` for the next write call to return: the inner writer
+    /// failed after part of a frame went out, and the frame's rest is
+    /// pending, so the call that failed must succeed.
+    pub(crate) fn defer_error(&mut self, error: io::Error) {
+        debug_assert!(self.queue.len() > 0 && self.deferred.is_none());
+        self.deferred = Some(error);
+    }
+
     /// The pending bytes, to append to.
     #[inline]
     pub(crate) fn queue_mut(&mut self) -> &mut WriteQueue {
@@ -248,6 +270,18 @@ impl<W> StreamWriter<W> {
         self.queue.below_write_point(len) && self.queue.len() + len <= self.max_pending
     }
 
+    /// Whether a borrowed frame payload of `len` bytes goes out uncopied
+    /// (see [`DIRECT_PAYLOAD`]): large enough, to a sink not known to be
+    /// busy (trying it would be a failed write per frame) that can write
+    /// from borrowed memory (completion I/O needs owned buffers).
+    #[inline]
+    pub(crate) fn writes_through(&self, len: usize) -> bool
+    where
+        W: Destination,
+    {
+        !W::LENDS && len >= DIRECT_PAYLOAD && !self.queue.sink_is_busy()
+    }
+
     /// The queue, as an [`EncodeBuf`] that appends to it.
     pub(crate) fn encode_buf(self: Pin<&mut Self>) -> EncodeBuf<'_> {
         EncodeBuf::new(self.project().queue)
@@ -255,10 +289,14 @@ impl<W> StreamWriter<W> {
 }
 
 impl<W: Destination> StreamWriter<W> {
-    /// One vectored write of pending bytes (up to [`MAX_IOVECS`] slices).
+    /// One vectored write of pending bytes (up to [`MAX_IOVECS`] slices),
+    /// or the deferred error, if there is one.
     fn poll_write_once(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.project();
         debug_assert!(this.queue.len() > 0);
+        if let Some(e) = this.deferred.take() {
+            return Poll::Ready(Err(e));
+        }
         if W::LENDS {
             // Completion I/O: the pending bytes go to the write as owned
             // buffers (kept items uncopied), which it holds until it ends.
@@ -278,11 +316,12 @@ impl<W: Destination> StreamWriter<W> {
         }
         // A small array when few slices are needed: a write call costs no
         // more than the few slices it carries.
-        if this.queue.slices_needed() <= 4 {
-            poll_write_queue::<_, 4>(this.inner, this.queue, cx)
+        let written = if this.queue.slices_needed() <= 4 {
+            poll_write_queue::<_, 4>(this.inner, this.queue, cx, &[])
         } else {
-            poll_write_queue::<_, MAX_IOVECS>(this.inner, this.queue, cx)
-        }
+            poll_write_queue::<_, MAX_IOVECS>(this.inner, this.queue, cx, &[])
+        };
+        written.map_ok(drop)
     }
 
     /// Makes room for an item of `len` bytes, `copied` of which go into the
@@ -351,6 +390,30 @@ impl<W: Destination> StreamWriter<W> {
         }
     }
 
+    /// One vectored write of every pending byte and then `tail`: borrowed
+    /// bytes that go out right behind them, uncopied. Returns how many of
+    /// `tail`'s bytes the inner writer took (none when the pending bytes
+    /// need more slices than one write carries: they go first), or the
+    /// deferred error, if there is one.
+    pub(crate) fn poll_write_through(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        tail: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        // As in `poll_write_once`: a small array when few slices are
+        // needed (clearing 64 slices cost more than the rest of a call
+        // that carries a header and a payload).
+        let this = self.project();
+        if let Some(e) = this.deferred.take() {
+            return Poll::Ready(Err(e));
+        }
+        if this.queue.slices_needed() < 4 {
+            poll_write_queue::<_, 4>(this.inner, this.queue, cx, tail)
+        } else {
+            poll_write_queue::<_, MAX_IOVECS>(this.inner, this.queue, cx, tail)
+        }
+    }
+
     /// Writes every pending byte to the inner writer (without flushing it).
     fn poll_write_pending(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.queue.len() > 0 {
@@ -360,20 +423,30 @@ impl<W: Destination> StreamWriter<W> {
     }
 }
 
-/// One write of the first pending bytes, up to `N` slices, to `inner`.
-#[inline]
+/// One write of the first pending bytes, up to `N` slices, to `inner`,
+/// and then of `tail` (borrowed bytes that go right behind them, uncopied)
+/// if every pending byte fits in the other slices. Returns how many of
+/// `tail`'s bytes were written. Inlined into each caller, so the `tail`
+/// code vanishes where it is empty (every write of pending bytes alone).
+#[inline(always)]
 fn poll_write_queue<W: Destination, const N: usize>(
     inner: Pin<&mut W>,
     queue: &mut WriteQueue,
     cx: &mut Context<'_>,
-) -> Poll<io::Result<()>> {
+    tail: &[u8],
+) -> Poll<io::Result<usize>> {
     let mut slices = [IoSlice::new(&[]); N];
-    let (count, total) = queue.slices(&mut slices);
-    let written = ready!(checked_io::poll_write(inner, cx, &slices[..count], total))?;
+    let room = if tail.is_empty() { N } else { N - 1 };
+    let (mut count, mut offered) = queue.slices(&mut slices[..room]);
+    if !tail.is_empty() && offered == queue.len() {
+        slices[count] = IoSlice::new(tail);
+        count += 1;
+        offered += tail.len();
+    }
+    let written = ready!(checked_io::poll_write(inner, cx, &slices[..count], offered))?;
     // Drop exactly what was written: the rest stays, so an error later
     // leaves `pending` exact and a retry sends each byte once.
-    queue.advance(written, total);
-    Poll::Ready(Ok(()))
+    Poll::Ready(Ok(queue.advance_through(written, offered)))
 }
 
 impl<W: Destination> StreamWriter<W> {

@@ -6,7 +6,7 @@ use std::task::{ready, Context, Poll};
 use crate::io::Destination;
 use bytes::Bytes;
 
-use super::{StreamWriter, DIRECT_WRITE};
+use super::{StreamWriter, DIRECT_PAYLOAD};
 use crate::codec::{Header, LengthPrefix};
 use crate::future::named_future;
 use crate::Error;
@@ -171,7 +171,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     /// [`push_frame_inline`](crate::buffer::WriteQueue::push_frame_inline),
     /// since the caller holds its `Bytes` across the copy. Otherwise a
     /// borrowed `write_frame` payload, copied whenever it is below
-    /// [`DIRECT_WRITE`], with a call to `memcpy` (the inline moves measured
+    /// [`DIRECT_PAYLOAD`], with a call to `memcpy` (the inline moves measured
     /// slower there). One instance per method keeps each inlined into its
     /// two callers.
     #[inline]
@@ -185,7 +185,7 @@ impl<W: Destination + Unpin> StreamWriter<W> {
         let copied = if OWNED {
             self.queue.copied(plen) == plen
         } else {
-            plen < DIRECT_WRITE
+            plen < DIRECT_PAYLOAD
         };
         if !copied {
             return None;

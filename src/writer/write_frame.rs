@@ -2,14 +2,16 @@
 //! borrowed payload, copied (`write_*` copies borrowed bytes; `send_*`
 //! keeps owned ones).
 
+use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 
+use crate::buffer::WriteQueue;
 use crate::io::Destination;
 
 use super::send::length_field_after;
-use super::{StreamWriter, DIRECT_WRITE};
+use super::{StreamWriter, DIRECT_PAYLOAD, DIRECT_WRITE};
 use crate::codec::LengthPrefix;
 use crate::future::named_future;
 use crate::Error;
@@ -17,11 +19,14 @@ use crate::Error;
 impl<W: Destination + Unpin> StreamWriter<W> {
     /// Queues a length header for `payload`, then a copy of `payload`: the
     /// borrowed twin of [`send_frame`](Self::send_frame), as `write_all` is
-    /// of [`send`](Self::send). Both are copied into the coalescing buffer
-    /// with what is pending, so many small frames go out in one write call;
-    /// a payload of at least [`DIRECT_WRITE`] (64 KiB) is copied once into
-    /// memory of its own and goes out in the same vectored write as its
-    /// header, without growing the coalescing buffer.
+    /// of [`send`](Self::send). A small frame is copied into the coalescing
+    /// buffer with what is pending, so many small frames go out in one
+    /// write call. A payload of 16 KiB or more goes out uncopied, in one
+    /// vectored write after the pending bytes and its header, for as much
+    /// as the sink takes; what it does not take is copied (into memory of
+    /// its own from [`DIRECT_WRITE`], 64 KiB). While the sink is busy,
+    /// large payloads are copied as small ones are, so a busy socket is
+    /// not asked again for every frame.
     ///
     /// Waits (backpressure), writing pending bytes, while the frame would
     /// take the pending bytes past the cap; a frame larger than the cap is
@@ -36,14 +41,20 @@ impl<W: Destination + Unpin> StreamWriter<W> {
     ///   nothing is written or queued.
     /// - [`Error::Io`] if the inner writer fails while making room: the
     ///   frame was not queued; `pending()` counts exactly the bytes still
-    ///   queued, and a retry sends each of them once.
+    ///   queued, and a retry sends each of them once. If it fails after
+    ///   part of a large payload went out, the frame must go out whole:
+    ///   the rest is queued, `write_frame` returns `Ok`, and the next call
+    ///   that would write (a write, a flush, a close, or an item that
+    ///   makes room) returns the error instead, once.
     ///
     /// # Cancel safety
     ///
     /// Cancel-safe in the sense that the frame is queued whole or not at
     /// all: if the future is dropped before it completes, neither the
     /// header nor any byte of the payload was queued; bytes written while
-    /// making room are gone from `pending()`, never sent twice. (A small
+    /// making room are gone from `pending()`, never sent twice. (Once any
+    /// byte of the frame is written, the future completes in the same
+    /// poll, with the rest queued. A small
     /// frame with room for it is copied when `write_frame` is called, so
     /// that the future carries nothing; dropping the future unfinished,
     /// even unpolled, takes the copy back.)
@@ -190,19 +201,87 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
         let (bytes, used) = header.padded();
         let head = leading.len() + used;
         let len = head + self.payload.len();
+        let through = self.writer.writes_through(self.payload.len());
         let large = self.payload.len() >= DIRECT_WRITE;
-        let copied = if large { head } else { len };
+        let copied = if through || large { head } else { len };
         if let Err(e) = ready!(self.writer.poll_room(cx, len, copied)) {
             return Poll::Ready(Err(Error::Io(e)));
         }
         let queue = self.writer.queue_mut();
+        // (Making room may have found the sink busy: then the payload is
+        // copied, as it would have been had the sink been busy before.)
+        if through && !queue.sink_is_busy() {
+            queue.push_frame(leading, bytes, used, &[]);
+            return self.poll_payload_through(cx, head);
+        }
         if large {
             queue.push_frame(leading, bytes, used, &[]);
-            queue.keep(Bytes::copy_from_slice(self.payload));
+            queue_copy(queue, self.payload);
         } else {
             queue.push_frame(leading, bytes, used, self.payload);
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// The payload, its header queued last: written straight from the
+    /// caller's memory behind the pending bytes, for as long as the sink
+    /// takes large pieces of it; the rest, if any, is copied. So the frame
+    /// is queued whole before this returns, and the future never waits
+    /// once its header is queued.
+    fn poll_payload_through(
+        &mut self,
+        cx: &mut Context<'_>,
+        head: usize,
+    ) -> Poll<Result<(), Error>> {
+        let payload = self.payload;
+        let mut sent = 0;
+        loop {
+            let writer = Pin::new(&mut *self.writer);
+            match writer.poll_write_through(cx, &payload[sent..]) {
+                Poll::Ready(Ok(n)) => {
+                    sent += n;
+                    if sent == payload.len() {
+                        return Poll::Ready(Ok(()));
+                    }
+                    if n >= DIRECT_PAYLOAD {
+                        continue;
+                    }
+                    // A sink that takes little per call (1500 bytes, or
+                    // one nearly full): a call per small piece costs more
+                    // than copying the rest, which goes out in writes of
+                    // the size the sink takes (see `DIRECT_PAYLOAD`).
+                }
+                // Nothing of this frame went out (the header, last in the
+                // queue, is all there): take the header back, and the frame
+                // was not queued.
+                Poll::Ready(Err(e)) if sent == 0 && self.writer.pending() >= head => {
+                    self.writer.queue_mut().unqueue_tail(head);
+                    return Poll::Ready(Err(Error::Io(e)));
+                }
+                // Failed once part of the frame went out, which must then
+                // go out whole: the rest is queued, and the next write call
+                // returns the error.
+                Poll::Ready(Err(e)) => {
+                    queue_copy(self.writer.queue_mut(), &payload[sent..]);
+                    self.writer.defer_error(e);
+                    return Poll::Ready(Ok(()));
+                }
+                Poll::Pending => self.writer.queue_mut().sink_busy(),
+            }
+            queue_copy(self.writer.queue_mut(), &payload[sent..]);
+            return Poll::Ready(Ok(()));
+        }
+    }
+}
+
+/// Queues a copy of borrowed bytes: into the coalescing buffer, or, from
+/// [`DIRECT_WRITE`] on, into memory of their own, so that one large
+/// payload does not grow the coalescing buffer for every later write.
+fn queue_copy(queue: &mut WriteQueue, bytes: &[u8]) {
+    if bytes.len() >= DIRECT_WRITE {
+        queue.keep(Bytes::copy_from_slice(bytes));
+    } else {
+        queue.extend_from_slice(bytes);
     }
 }
 
