@@ -61,6 +61,11 @@ pin_project! {
     ///   exceeded: backpressure.
     /// - A write of zero bytes by the inner writer is `WriteZero`; after an
     ///   error, `pending()` is exact and a retry sends the rest exactly once.
+    ///   Each error of the inner writer is returned once, by the call that
+    ///   met it, except one that cuts a large
+    ///   [`write_frame`](Self::write_frame) payload short after part of it
+    ///   went out: that frame is accepted, and the next call that would
+    ///   write returns the error.
     ///
     /// # Several producers
     ///
