@@ -824,6 +824,81 @@ fn writer_frames_of_16_kib_make_no_allocation_per_frame() {
     });
 }
 
+/// [`CountingSink`] that answers `Pending` to every other call (and wakes
+/// at once): a socket that is full half the time.
+struct BusyEveryOther {
+    sink: CountingSink,
+    flip: bool,
+}
+
+impl futures_io::AsyncWrite for BusyEveryOther {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored(cx, &[io::IoSlice::new(buf)])
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.flip = !self.flip;
+        if self.flip {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.sink).poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// 16 KiB frames written faster than a busy sink takes them pile up to the
+/// writer's cap, by design; the heap must stay near the cap. Copied into
+/// the coalescing buffer, they made it double past the cap (827 KiB of heap
+/// for a 256 KiB cap here; 3.0 MiB for the default 1 MiB in the writes
+/// bench).
+#[test]
+fn writer_frames_piling_up_on_a_busy_sink_keep_the_heap_near_the_cap() {
+    use intake::{LengthPrefix, StreamWriter};
+    on_both_runtimes(|| async {
+        let prefix = LengthPrefix::new(4);
+        let payload = vec![7u8; 16 << 10];
+        let cap = 256 << 10;
+        let m = Meter::start();
+        let sink = BusyEveryOther {
+            sink: CountingSink {
+                max: 1500,
+                taken: 0,
+            },
+            flip: false,
+        };
+        let mut w = StreamWriter::new(sink).with_max_pending(cap);
+        let mut most = 0;
+        for _ in 0..miri_or(200, 40) {
+            w.write_frame(&prefix, &payload).await.unwrap();
+            most = most.max(w.pending());
+        }
+        assert!(most >= cap - (20 << 10), "piled up to {most} only");
+        // The pending bytes (the cap and one frame), and a coalescing
+        // buffer of about two writes (the frames copied into it before they
+        // piled up past one write). 412 KiB with the fix, 827 KiB without.
+        assert!(
+            m.peak() < cap + (192 << 10),
+            "peak heap {} for a cap of {cap}",
+            m.peak()
+        );
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref().sink.taken, miri_or(200, 40) * (4 + (16 << 10)));
+    });
+}
+
 #[test]
 fn writer_small_items_hold_one_write_worth_of_memory() {
     use intake::{LengthPrefix, StreamWriter};

@@ -497,6 +497,16 @@ impl WriteQueue {
         written - pending
     }
 
+    /// Whether more than one largest write is pending: the sink is falling
+    /// behind, and the bytes pile up toward the writer's cap. Copied into
+    /// the coalescing buffer, they would make it grow past the cap (it
+    /// grows by doubling); a large item is better copied into memory of
+    /// its own then, which goes when it is written.
+    #[inline]
+    pub(crate) fn piled_up(&self) -> bool {
+        self.len > MAX_WRITE_SIZE
+    }
+
     /// Whether the sink answered `Pending` to the last write tried (and has
     /// taken nothing since): see [`sink_busy`](Self::sink_busy).
     #[inline]
