@@ -275,16 +275,27 @@ impl<W> StreamWriter<W> {
         self.queue.below_write_point(len) && self.queue.len() + len <= self.max_pending
     }
 
+    /// Whether a borrowed frame payload of `len` bytes is one that goes
+    /// out uncopied while the sink is not busy (see [`DIRECT_PAYLOAD`]):
+    /// large enough, to a sink that can write from borrowed memory
+    /// (completion I/O needs owned buffers).
+    #[inline]
+    pub(crate) fn direct_payload(&self, len: usize) -> bool
+    where
+        W: Destination,
+    {
+        !W::LENDS && len >= DIRECT_PAYLOAD
+    }
+
     /// Whether a borrowed frame payload of `len` bytes goes out uncopied
-    /// (see [`DIRECT_PAYLOAD`]): large enough, to a sink not known to be
-    /// busy (trying it would be a failed write per frame) that can write
-    /// from borrowed memory (completion I/O needs owned buffers).
+    /// now: a [`direct_payload`](Self::direct_payload), to a sink not known
+    /// to be busy (trying it would be a failed write per frame).
     #[inline]
     pub(crate) fn writes_through(&self, len: usize) -> bool
     where
         W: Destination,
     {
-        !W::LENDS && len >= DIRECT_PAYLOAD && !self.queue.sink_is_busy()
+        self.direct_payload(len) && !self.queue.sink_is_busy()
     }
 
     /// The queue, as an [`EncodeBuf`] that appends to it.
@@ -319,14 +330,7 @@ impl<W: Destination> StreamWriter<W> {
             this.queue.advance(written, offered);
             return Poll::Ready(Ok(()));
         }
-        // A small array when few slices are needed: a write call costs no
-        // more than the few slices it carries.
-        let written = if this.queue.slices_needed() <= 4 {
-            poll_write_queue::<_, 4>(this.inner, this.queue, cx, &[])
-        } else {
-            poll_write_queue::<_, MAX_IOVECS>(this.inner, this.queue, cx, &[])
-        };
-        written.map_ok(drop)
+        poll_write_queue(this.inner, this.queue, cx, &[]).map_ok(drop)
     }
 
     /// Makes room for an item of `len` bytes, `copied` of which go into the
@@ -405,18 +409,11 @@ impl<W: Destination> StreamWriter<W> {
         cx: &mut Context<'_>,
         tail: &[u8],
     ) -> Poll<io::Result<usize>> {
-        // As in `poll_write_once`: a small array when few slices are
-        // needed (clearing 64 slices cost more than the rest of a call
-        // that carries a header and a payload).
         let this = self.project();
         if let Some(e) = this.deferred.take() {
             return Poll::Ready(Err(e));
         }
-        if this.queue.slices_needed() < 4 {
-            poll_write_queue::<_, 4>(this.inner, this.queue, cx, tail)
-        } else {
-            poll_write_queue::<_, MAX_IOVECS>(this.inner, this.queue, cx, tail)
-        }
+        poll_write_queue(this.inner, this.queue, cx, tail)
     }
 
     /// Writes every pending byte to the inner writer (without flushing it).
@@ -428,13 +425,33 @@ impl<W: Destination> StreamWriter<W> {
     }
 }
 
-/// One write of the first pending bytes, up to `N` slices, to `inner`,
-/// and then of `tail` (borrowed bytes that go right behind them, uncopied)
-/// if every pending byte fits in the other slices. Returns how many of
-/// `tail`'s bytes were written. Inlined into each caller, so the `tail`
-/// code vanishes where it is empty (every write of pending bytes alone).
+/// One write of the first pending bytes to `inner`, and then of `tail`
+/// (borrowed bytes that go right behind them, uncopied) if every pending
+/// byte fits in the other slices: see [`poll_write_slices`]. Returns how
+/// many of `tail`'s bytes were written.
+///
+/// A small array when few slices are needed: a write call costs no more
+/// than the few slices it carries (clearing 64 slices cost more than the
+/// rest of a call that carries a header and a payload). Inlined into each
+/// caller, so the `tail` code vanishes where it is empty (every write of
+/// pending bytes alone).
 #[inline(always)]
-fn poll_write_queue<W: Destination, const N: usize>(
+fn poll_write_queue<W: Destination>(
+    inner: Pin<&mut W>,
+    queue: &mut WriteQueue,
+    cx: &mut Context<'_>,
+    tail: &[u8],
+) -> Poll<io::Result<usize>> {
+    if queue.slices_needed() + usize::from(!tail.is_empty()) <= 4 {
+        poll_write_slices::<_, 4>(inner, queue, cx, tail)
+    } else {
+        poll_write_slices::<_, MAX_IOVECS>(inner, queue, cx, tail)
+    }
+}
+
+/// [`poll_write_queue`] with an array of `N` slices.
+#[inline(always)]
+fn poll_write_slices<W: Destination, const N: usize>(
     inner: Pin<&mut W>,
     queue: &mut WriteQueue,
     cx: &mut Context<'_>,

@@ -207,6 +207,7 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
         if let Err(e) = ready!(self.writer.poll_room(cx, len, copied)) {
             return Poll::Ready(Err(Error::Io(e)));
         }
+        let direct = self.writer.direct_payload(self.payload.len());
         let queue = self.writer.queue_mut();
         // (Making room may have found the sink busy: then the payload is
         // copied, as it would have been had the sink been busy before.)
@@ -217,7 +218,6 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
         // A payload that goes through when the sink is not busy is copied
         // apart from small items while it is: see `queue_copy`.
         let busy = queue.sink_is_busy();
-        let direct = !W::LENDS && self.payload.len() >= DIRECT_PAYLOAD;
         if large || (direct && busy) {
             queue.push_frame(leading, bytes, used, &[]);
             queue_copy(queue, self.payload, busy);
