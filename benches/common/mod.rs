@@ -551,6 +551,16 @@ pub const INTO_CANDIDATES: &[Candidate] = &[
 /// task) on every other poll, as a busy socket does. In `record` mode it
 /// keeps every byte, for the check run that compares each candidate's
 /// stream with the expected one; timed runs only copy.
+///
+/// Each call's copy starts [`SINK_STEP`] bytes further into the first page
+/// of its scratch than the last call's (wrapping within the page), so the
+/// copies sample every 64-byte offset of a page in turn. With one fixed
+/// destination, a candidate's time depended on where the scratch happened
+/// to land relative to the bytes it copied (address bits below 4 KiB, which
+/// the CPU uses to match loads against pending stores): futures-lite's
+/// 16 KiB frames at C = 1500 took 2.6 ms or 6.6 ms by the scratch's
+/// address alone, and that address follows whatever the process allocated
+/// before. A kernel's copies land in ever new places of its socket buffers.
 #[derive(Debug)]
 pub struct SocketSink {
     max: usize,
@@ -558,9 +568,16 @@ pub struct SocketSink {
     flip: bool,
     pub calls: u64,
     pub bytes: u64,
+    /// The copies' room, `len` bytes, behind a page of starting points.
     scratch: Vec<u8>,
+    len: usize,
     pub recorded: Option<Vec<u8>>,
 }
+
+/// How much further into its scratch each call's copy starts than the
+/// last one's: 17 cache lines, so 64 calls start at each 64-byte offset of
+/// a 4 KiB page once.
+const SINK_STEP: usize = 17 * 64;
 
 impl SocketSink {
     pub fn new(max: usize, pending: bool) -> Self {
@@ -570,9 +587,19 @@ impl SocketSink {
             flip: false,
             calls: 0,
             bytes: 0,
-            scratch: vec![0; max.min(64 * 1024)],
+            scratch: vec![0; max.min(64 * 1024) + 4096],
+            len: max.min(64 * 1024),
             recorded: None,
         }
+    }
+
+    /// Where the copy of the call under way goes: `len` bytes, starting
+    /// [`SINK_STEP`] bytes further into the scratch's first page than the
+    /// last call's.
+    #[inline]
+    fn room(&mut self) -> &mut [u8] {
+        let start = (self.calls as usize * SINK_STEP) % 4096;
+        &mut self.scratch[start..start + self.len]
     }
 
     /// Copies what the socket takes of `bufs`; `None` for a busy poll.
@@ -585,30 +612,36 @@ impl SocketSink {
                 return Poll::Pending;
             }
         }
-        self.calls += 1;
+        let max = self.max;
+        let room = self.room();
         let mut n = 0;
         for b in bufs {
-            let k = b.len().min(self.max - n);
+            let k = b.len().min(max - n);
             let piece = &b[..k];
             // The kernel's copy into the socket buffer.
-            let at = (n) % self.scratch.len();
-            let room = self.scratch.len() - at;
-            if k <= room {
-                self.scratch[at..at + k].copy_from_slice(piece);
+            let at = n % room.len();
+            if k <= room.len() - at {
+                room[at..at + k].copy_from_slice(piece);
             } else {
-                for chunk in piece.chunks(self.scratch.len()) {
-                    self.scratch[..chunk.len()].copy_from_slice(chunk);
+                for chunk in piece.chunks(room.len()) {
+                    room[..chunk.len()].copy_from_slice(chunk);
                 }
             }
-            if let Some(rec) = self.recorded.as_mut() {
-                rec.extend_from_slice(piece);
-            }
             n += k;
-            if n == self.max {
+            if n == max {
                 break;
             }
         }
         std::hint::black_box(&self.scratch);
+        if let Some(rec) = self.recorded.as_mut() {
+            let mut left = n;
+            for b in bufs {
+                let k = b.len().min(left);
+                rec.extend_from_slice(&b[..k]);
+                left -= k;
+            }
+        }
+        self.calls += 1;
         self.bytes += n as u64;
         Poll::Ready(Ok(n))
     }
@@ -920,11 +953,12 @@ pub fn w_sink_copy_frames_cloning(msgs: &[Bytes], sink: Sink) -> SocketSink {
 /// (`in_call`: bytes of the call under way).
 #[inline]
 fn sink_copy(s: &mut SocketSink, mut piece: &[u8], in_call: &mut usize) {
-    let room = s.scratch.len();
     while !piece.is_empty() {
-        let at = *in_call % room;
-        let k = piece.len().min(s.max - *in_call).min(room - at);
-        s.scratch[at..at + k].copy_from_slice(&piece[..k]);
+        let max = s.max;
+        let room = s.room();
+        let at = *in_call % room.len();
+        let k = piece.len().min(max - *in_call).min(room.len() - at);
+        room[at..at + k].copy_from_slice(&piece[..k]);
         if let Some(rec) = s.recorded.as_mut() {
             rec.extend_from_slice(&piece[..k]);
         }
