@@ -46,7 +46,13 @@
 //!   the buffer starts again at its front, and when its free tail runs out
 //!   the few unwritten bytes move to the front; an idle, flushed writer
 //!   lets both the buffer and the segment queue go
-//!   ([`release_if_empty`](WriteQueue::release_if_empty)).
+//!   ([`release_if_empty`](WriteQueue::release_if_empty));
+//! - **piled-up bytes never grow the buffer**: once more than one largest
+//!   write is pending (a busy sink; up to the writer's cap) and a move is
+//!   not cheap, the buffer's unwritten bytes become kept items as they are
+//!   and a new buffer takes the next bytes; each old one goes when written.
+//!   So the heap stays near the pending bytes, never the 2-3x of a buffer
+//!   that doubles.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -64,6 +70,12 @@ pub(crate) const INITIAL_WRITE_SIZE: usize = 8 * 1024;
 pub(crate) const MAX_WRITE_SIZE: usize = 64 * 1024;
 /// The smallest write size, whatever the sink takes per call.
 pub(crate) const MIN_WRITE_SIZE: usize = 1024;
+/// The coalescing buffer that follows a retired one, while bytes pile up
+/// (more than one largest write pending): one largest write. The heap then
+/// holds the pending bytes, the written front of the oldest buffer not yet
+/// freed and the newest buffer: at most two of these more than the pending
+/// bytes; an allocation per 64 KiB piled up.
+const PILE_BUFFER: usize = MAX_WRITE_SIZE;
 /// The largest write size for which
 /// [`prefetch_next_write`](WriteQueue::prefetch_next_write) gives its hint
 /// (only where it gives one: x86-64, not under Miri).
@@ -339,10 +351,55 @@ impl WriteQueue {
             self.head = 0;
             return;
         }
-        // `reserve` grows by doubling at least: amortized too.
+        if unwritten != 0 && unwritten + more > MAX_WRITE_SIZE {
+            return self.retire_buffer(more);
+        }
+        // Doubling (amortized), up to one largest write or what is asked:
+        // past that, bytes are piling up, and `retire_buffer` takes them.
         let want = (unwritten + more).max(self.write_size + more);
+        let target = (2 * capacity).max(want).min(MAX_WRITE_SIZE.max(want));
         let len = self.coalesce.len();
-        self.coalesce.reserve(want.saturating_sub(len).max(more));
+        self.coalesce
+            .reserve_exact(target.saturating_sub(len).max(more));
+    }
+
+    /// Room for `more` copied bytes once more than one largest write has
+    /// piled up (a busy sink) and no cheap move makes it: the unwritten
+    /// copied bytes leave the buffer as kept items (the buffer itself,
+    /// frozen: no copy), and a new buffer of [`PILE_BUFFER`] bytes takes
+    /// the next ones. Growing the buffer instead doubled it, written front
+    /// and all, each time bytes piled up to the writer's cap: 768 KiB of
+    /// heap for a 256 KiB cap with 16 KiB writes on a sink busy every
+    /// other call. A retired buffer is freed when its last byte is written.
+    #[cold]
+    #[inline(never)]
+    fn retire_buffer(&mut self, more: usize) {
+        // Every byte pending now goes before the next copied byte: each
+        // run of copied bytes between kept items becomes a kept item of
+        // its own, and all of them sit at the end of the copied stream.
+        let end = self.copied_end();
+        let mut copied = Bytes::from(std::mem::take(&mut self.coalesce));
+        copied.advance(self.head);
+        // Rebuilt in place (each item taken from the front, pushed at the
+        // back), so the queue's memory is reused.
+        let mut at = self.copied_out;
+        for _ in 0..self.kept.len() {
+            let Some((pos, item)) = self.kept.pop_front() else {
+                unreachable!("counted");
+            };
+            if pos > at {
+                let run = copied.split_to((pos - at) as usize);
+                self.kept.push_back((end, run));
+                at = pos;
+            }
+            self.kept.push_back((end, item));
+        }
+        if !copied.is_empty() {
+            self.kept.push_back((end, copied));
+        }
+        self.copied_out = end;
+        self.head = 0;
+        self.coalesce = Vec::with_capacity(PILE_BUFFER.max(more));
     }
 
     /// How many slices all pending bytes make (a kept item and the copied
@@ -495,16 +552,6 @@ impl WriteQueue {
         let pending = written.min(self.len);
         self.drop_written(pending);
         written - pending
-    }
-
-    /// Whether more than one largest write is pending: the sink is falling
-    /// behind, and the bytes pile up toward the writer's cap. Copied into
-    /// the coalescing buffer, they would make it grow past the cap (it
-    /// grows by doubling); a large item is better copied into memory of
-    /// its own then, which goes when it is written.
-    #[inline]
-    pub(crate) fn piled_up(&self) -> bool {
-        self.len > MAX_WRITE_SIZE
     }
 
     /// Whether the sink answered `Pending` to the last write tried (and has
@@ -800,6 +847,60 @@ mod tests {
             "{} bytes moved for {appended} appended",
             q.moved
         );
+    }
+
+    /// Bytes piling up behind a busy sink (here one that takes 1500 bytes
+    /// per item of several KiB) do not grow the coalescing buffer: past
+    /// one largest write, its unwritten bytes leave as kept items and a
+    /// new buffer takes the next ones; the stream stays in order, kept
+    /// items included. Regression: the buffer doubled with every pile-up,
+    /// to the whole pending size and more.
+    #[test]
+    fn piled_up_bytes_retire_the_buffer_instead_of_growing_it() {
+        fn drain_upto(q: &mut WriteQueue, take: usize) -> Vec<u8> {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let (count, total) = q.slices(&mut slices);
+            let mut out = Vec::new();
+            for s in &slices[..count] {
+                let k = s.len().min(take - out.len());
+                out.extend_from_slice(&s[..k]);
+                if out.len() == take {
+                    break;
+                }
+            }
+            q.advance(out.len(), total);
+            out
+        }
+        let (size, rounds, piled) = if cfg!(miri) {
+            (4 << 10, 60, MAX_WRITE_SIZE)
+        } else {
+            (16 << 10, 200, 2 * PILE_BUFFER)
+        };
+        let mut q = WriteQueue::new(1024);
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        let mut most = 0;
+        for i in 0..rounds {
+            let item = vec![i as u8; size];
+            q.extend_from_slice(&item);
+            want.extend_from_slice(&item);
+            if i % 7 == 3 {
+                let kept = Bytes::from(vec![!(i as u8); 2000]);
+                want.extend_from_slice(&kept);
+                q.push(kept);
+            }
+            got.extend(drain_upto(&mut q, 1500));
+            most = most.max(q.coalesce.capacity());
+        }
+        assert!(q.len() > piled, "piled up {} only", q.len());
+        assert!(
+            most <= PILE_BUFFER + size,
+            "the buffer grew to {most} bytes for {} pending",
+            q.len()
+        );
+        while q.len() > 0 {
+            got.extend(drain_upto(&mut q, 1 << 20));
+        }
+        assert!(got == want, "the stream changed order or content");
     }
 
     #[test]

@@ -207,7 +207,6 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
         if let Err(e) = ready!(self.writer.poll_room(cx, len, copied)) {
             return Poll::Ready(Err(Error::Io(e)));
         }
-        let direct = self.writer.direct_payload(self.payload.len());
         let queue = self.writer.queue_mut();
         // (Making room may have found the sink busy: then the payload is
         // copied, as it would have been had the sink been busy before.)
@@ -215,12 +214,9 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
             queue.push_frame(leading, bytes, used, &[]);
             return self.poll_payload_through(cx, head);
         }
-        // A payload that goes through when the sink is not busy is copied
-        // apart from small items while it is: see `queue_copy`.
-        let busy = queue.sink_is_busy();
-        if large || (direct && busy) {
+        if large {
             queue.push_frame(leading, bytes, used, &[]);
-            queue_copy(queue, self.payload, busy);
+            queue_copy(queue, self.payload);
         } else {
             queue.push_frame(leading, bytes, used, self.payload);
         }
@@ -266,18 +262,18 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
                 // go out whole: the rest is queued, and the next write call
                 // returns the error.
                 Poll::Ready(Err(e)) => {
-                    queue_copy(self.writer.queue_mut(), &payload[sent..], false);
+                    queue_copy(self.writer.queue_mut(), &payload[sent..]);
                     self.writer.defer_error(e);
                     return Poll::Ready(Ok(()));
                 }
                 Poll::Pending => {
                     let queue = self.writer.queue_mut();
                     queue.sink_busy();
-                    queue_copy(queue, &payload[sent..], true);
+                    queue_copy(queue, &payload[sent..]);
                     return Poll::Ready(Ok(()));
                 }
             }
-            queue_copy(self.writer.queue_mut(), &payload[sent..], false);
+            queue_copy(self.writer.queue_mut(), &payload[sent..]);
             return Poll::Ready(Ok(()));
         }
     }
@@ -285,22 +281,11 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
 
 /// Queues a copy of borrowed bytes: into the coalescing buffer, or into
 /// memory of their own from [`DIRECT_WRITE`] on, so that one large payload
-/// does not grow the coalescing buffer for every later write. `busy`: the
-/// sink is busy; if bytes have also piled up past one write
-/// ([`WriteQueue::piled_up`]), they get memory of their own from
-/// [`DIRECT_PAYLOAD`] on. (On a sink busy every other call at 1500 bytes a
-/// call, 16 KiB payloads copied into the coalescing buffer pile up to the
-/// writer's cap and made the buffer double past it: 3.0 MiB of heap for
-/// the default 1 MiB cap, 1.1 MiB with this rule. Without the `piled_up`
-/// condition, a sink that keeps up at 64 KiB a call paid an allocation per
-/// frame for nothing.)
-fn queue_copy(queue: &mut WriteQueue, bytes: &[u8], busy: bool) {
-    let own_from = if busy && queue.piled_up() {
-        DIRECT_PAYLOAD
-    } else {
-        DIRECT_WRITE
-    };
-    if bytes.len() >= own_from {
+/// does not grow the coalescing buffer for every later write. (Bytes that
+/// pile up while the sink is busy do not grow it either: see the
+/// `WriteQueue`'s memory policy.)
+fn queue_copy(queue: &mut WriteQueue, bytes: &[u8]) {
+    if bytes.len() >= DIRECT_WRITE {
         queue.keep(Bytes::copy_from_slice(bytes));
     } else {
         queue.extend_from_slice(bytes);
