@@ -47,10 +47,11 @@
 //!   the few unwritten bytes move to the front; an idle, flushed writer
 //!   lets both the buffer and the segment queue go
 //!   ([`release_if_empty`](WriteQueue::release_if_empty));
-//! - **piled-up bytes never grow the buffer**: once more than one largest
-//!   write is pending (a busy sink; up to the writer's cap) and a move is
-//!   not cheap, the buffer's unwritten bytes become kept items as they are
-//!   and a new buffer takes the next bytes; each old one goes when written.
+//! - **piled-up bytes never grow the buffer past one largest write**: when
+//!   the unwritten copied bytes and the new ones would pass it (a busy
+//!   sink; bytes pile up to the writer's cap) and no cheap move makes
+//!   room, the buffer's unwritten bytes become kept items as they are and
+//!   a new buffer takes the next bytes; each old one goes when written.
 //!   So the heap stays near the pending bytes, never the 2-3x of a buffer
 //!   that doubles.
 
@@ -70,11 +71,11 @@ pub(crate) const INITIAL_WRITE_SIZE: usize = 8 * 1024;
 pub(crate) const MAX_WRITE_SIZE: usize = 64 * 1024;
 /// The smallest write size, whatever the sink takes per call.
 pub(crate) const MIN_WRITE_SIZE: usize = 1024;
-/// The coalescing buffer that follows a retired one, while bytes pile up
-/// (more than one largest write pending): one largest write. The heap then
-/// holds the pending bytes, the written front of the oldest buffer not yet
-/// freed and the newest buffer: at most two of these more than the pending
-/// bytes; an allocation per 64 KiB piled up.
+/// The coalescing buffer that follows a retired one, while bytes pile up:
+/// one largest write. The heap then holds the pending bytes, the unused
+/// parts of retired buffers not yet freed (the tail an item did not fit
+/// into, the front already written) and the newest buffer; an allocation
+/// (and a reference count) per 64 KiB piled up.
 const PILE_BUFFER: usize = MAX_WRITE_SIZE;
 /// The largest write size for which
 /// [`prefetch_next_write`](WriteQueue::prefetch_next_write) gives its hint
@@ -363,8 +364,9 @@ impl WriteQueue {
             .reserve_exact(target.saturating_sub(len).max(more));
     }
 
-    /// Room for `more` copied bytes once more than one largest write has
-    /// piled up (a busy sink) and no cheap move makes it: the unwritten
+    /// Room for `more` copied bytes when they and the unwritten ones would
+    /// pass one largest write (bytes piling up behind a busy sink) and no
+    /// cheap move makes it: the unwritten
     /// copied bytes leave the buffer as kept items (the buffer itself,
     /// frozen: no copy), and a new buffer of [`PILE_BUFFER`] bytes takes
     /// the next ones. Growing the buffer instead doubled it, written front
