@@ -366,13 +366,13 @@ impl WriteQueue {
 
     /// Room for `more` copied bytes when they and the unwritten ones would
     /// pass one largest write (bytes piling up behind a busy sink) and no
-    /// cheap move makes it: the unwritten
-    /// copied bytes leave the buffer as kept items (the buffer itself,
-    /// frozen: no copy), and a new buffer of [`PILE_BUFFER`] bytes takes
-    /// the next ones. Growing the buffer instead doubled it, written front
-    /// and all, each time bytes piled up to the writer's cap: 768 KiB of
-    /// heap for a 256 KiB cap with 16 KiB writes on a sink busy every
-    /// other call. A retired buffer is freed when its last byte is written.
+    /// cheap move makes it: the unwritten copied bytes leave the buffer as
+    /// kept items (the buffer itself, frozen: no copy), and a new buffer of
+    /// [`PILE_BUFFER`] bytes takes the next ones. Growing the buffer
+    /// instead doubled it, written front and all, each time bytes piled up
+    /// to the writer's cap: 768 KiB of heap for a 256 KiB cap with 16 KiB
+    /// writes on a sink busy every other call. A retired buffer is freed
+    /// when its last byte is written.
     #[cold]
     #[inline(never)]
     fn retire_buffer(&mut self, more: usize) {

@@ -275,27 +275,16 @@ impl<W> StreamWriter<W> {
         self.queue.below_write_point(len) && self.queue.len() + len <= self.max_pending
     }
 
-    /// Whether a borrowed frame payload of `len` bytes is one that goes
-    /// out uncopied while the sink is not busy (see [`DIRECT_PAYLOAD`]):
-    /// large enough, to a sink that can write from borrowed memory
-    /// (completion I/O needs owned buffers).
-    #[inline]
-    pub(crate) fn direct_payload(&self, len: usize) -> bool
-    where
-        W: Destination,
-    {
-        !W::LENDS && len >= DIRECT_PAYLOAD
-    }
-
     /// Whether a borrowed frame payload of `len` bytes goes out uncopied
-    /// now: a [`direct_payload`](Self::direct_payload), to a sink not known
-    /// to be busy (trying it would be a failed write per frame).
+    /// (see [`DIRECT_PAYLOAD`]): large enough, to a sink not known to be
+    /// busy (trying it would be a failed write per frame) that can write
+    /// from borrowed memory (completion I/O needs owned buffers).
     #[inline]
     pub(crate) fn writes_through(&self, len: usize) -> bool
     where
         W: Destination,
     {
-        self.direct_payload(len) && !self.queue.sink_is_busy()
+        !W::LENDS && len >= DIRECT_PAYLOAD && !self.queue.sink_is_busy()
     }
 
     /// The queue, as an [`EncodeBuf`] that appends to it.

@@ -266,12 +266,7 @@ impl<W: Destination + Unpin> WriteFrame<'_, W> {
                     self.writer.defer_error(e);
                     return Poll::Ready(Ok(()));
                 }
-                Poll::Pending => {
-                    let queue = self.writer.queue_mut();
-                    queue.sink_busy();
-                    queue_copy(queue, &payload[sent..]);
-                    return Poll::Ready(Ok(()));
-                }
+                Poll::Pending => self.writer.queue_mut().sink_busy(),
             }
             queue_copy(self.writer.queue_mut(), &payload[sent..]);
             return Poll::Ready(Ok(()));
