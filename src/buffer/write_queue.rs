@@ -50,10 +50,12 @@
 //! - **piled-up bytes never grow the buffer past one largest write**: when
 //!   the unwritten copied bytes and the new ones would pass it (a busy
 //!   sink; bytes pile up to the writer's cap) and no cheap move makes
-//!   room, the buffer's unwritten bytes become kept items as they are and
-//!   a new buffer takes the next bytes; each old one goes when written.
-//!   So the heap stays near the pending bytes, never the 2-3x of a buffer
-//!   that doubles.
+//!   room, the buffer is retired as it is (its bytes stay in place, in
+//!   the copied stream) and another takes the next bytes. A retired
+//!   buffer whose bytes are all written is kept, one at most, for the
+//!   next retire. So the heap stays near the pending bytes, never the
+//!   2-3x of a buffer that doubles, and bytes that pile up and drain in
+//!   turn allocate nothing.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -74,8 +76,8 @@ pub(crate) const MIN_WRITE_SIZE: usize = 1024;
 /// The coalescing buffer that follows a retired one, while bytes pile up:
 /// one largest write. The heap then holds the pending bytes, the unused
 /// parts of retired buffers not yet freed (the tail an item did not fit
-/// into, the front already written) and the newest buffer; an allocation
-/// (and a reference count) per 64 KiB piled up.
+/// into, the front already written), the newest buffer and the spare
+/// (a written one kept for reuse).
 const PILE_BUFFER: usize = MAX_WRITE_SIZE;
 /// The largest write size for which
 /// [`prefetch_next_write`](WriteQueue::prefetch_next_write) gives its hint
@@ -85,20 +87,43 @@ const PREFETCH_MAX: usize = 16 * 1024;
 
 /// Pending bytes of a writer. See the module docs.
 ///
-/// The copied bytes form one stream in `coalesce`; each kept item records
-/// the point of that stream it goes after, so appending a copy touches the
-/// buffer alone (the common case: small writes).
+/// The copied bytes form one stream, counted from the queue's start: the
+/// retired buffers' bytes, oldest first, then `coalesce`'s. Each kept item
+/// records the point of that stream it goes after, so appending a copy
+/// touches the buffer alone (the common case: small writes).
+///
+/// ```text
+///  stream:   |<- written ->|<------------ unwritten copied bytes ------------>|
+///  retired:        [ at0 ..|.. at0 + len ][ at1 ..        ]
+///  coalesce:                                              [ coalesce_at ..   ]free
+///                          ^ copied_out                                      ^ copied_end
+/// ```
 #[derive(Debug)]
 pub(crate) struct WriteQueue {
     /// Kept items, in order, each with the number of copied bytes (counted
     /// since the queue was made) that go out before it.
     /// INVARIANT: no item is empty; the positions never decrease.
     kept: VecDeque<(u64, Bytes)>,
-    /// INVARIANT: `coalesce[head..]` are the copied bytes not yet written.
+    /// Buffers that bytes piled up in, behind a busy sink, each with the
+    /// stream position of its first byte (see
+    /// [`retire_buffer`](Self::retire_buffer)), oldest first.
+    /// INVARIANT: each buffer is non-empty and starts where the one before
+    /// it ends, the last where `coalesce` starts; the first holds
+    /// `copied_out` (a buffer whose bytes are all written leaves at once).
+    retired: VecDeque<(u64, Vec<u8>)>,
+    /// A retired buffer whose bytes were all written, emptied, kept for
+    /// the next retire (so bytes piling up and draining in turn allocate
+    /// nothing); capacity 0 when there is none.
+    spare: Vec<u8>,
+    /// The newest copied bytes, where the next ones are appended.
+    /// INVARIANT: its bytes from `head()` on are unwritten; `head()` is 0
+    /// while retired buffers go before it.
     coalesce: Vec<u8>,
-    head: usize,
-    /// Copied bytes written (or dropped) so far: the position of
-    /// `coalesce[head]` in the copied stream.
+    /// The stream position of `coalesce[0]`.
+    coalesce_at: u64,
+    /// Copied bytes written (or dropped) so far: the stream position of
+    /// the first unwritten copied byte.
+    /// INVARIANT: `copied_out <= coalesce_at + coalesce.len()`.
     copied_out: u64,
     /// INVARIANT: `len` is the copied bytes not yet written plus the kept
     /// items' remaining lengths.
@@ -128,8 +153,10 @@ impl WriteQueue {
     pub(crate) fn new(copy_threshold: usize) -> Self {
         WriteQueue {
             kept: VecDeque::new(),
+            retired: VecDeque::new(),
+            spare: Vec::new(),
             coalesce: Vec::new(),
-            head: 0,
+            coalesce_at: 0,
             copied_out: 0,
             len: 0,
             copy_threshold,
@@ -206,7 +233,14 @@ impl WriteQueue {
     /// The position in the copied stream of the next copied byte appended.
     #[inline]
     fn copied_end(&self) -> u64 {
-        self.copied_out + (self.coalesce.len() - self.head) as u64
+        self.coalesce_at + self.coalesce.len() as u64
+    }
+
+    /// The index in `coalesce` of its first unwritten byte: 0 while retired
+    /// buffers go before it (their bytes are all before `coalesce_at`).
+    #[inline]
+    fn head(&self) -> usize {
+        self.copied_out.saturating_sub(self.coalesce_at) as usize
     }
 
     /// Appends a copy of `data`.
@@ -289,7 +323,7 @@ impl WriteQueue {
     /// method had queued its item at once).
     #[inline]
     pub(crate) fn unqueue_tail(&mut self, n: usize) {
-        debug_assert!(n <= self.coalesce.len() - self.head && n <= self.len);
+        debug_assert!(n <= self.coalesce.len() - self.head() && n <= self.len);
         self.coalesce.truncate(self.coalesce.len() - n);
         self.len -= n;
     }
@@ -339,17 +373,18 @@ impl WriteQueue {
     /// to a sink busy every other call took 1.25x the time.)
     #[cold]
     fn make_room(&mut self, more: usize) {
-        let unwritten = self.coalesce.len() - self.head;
+        let head = self.head();
+        let unwritten = self.coalesce.len() - head;
         let capacity = self.coalesce.capacity();
         let cheap = unwritten <= MAX_WRITE_SIZE || unwritten <= capacity / 2;
-        if self.head != 0 && cheap && capacity - unwritten >= more {
+        if head != 0 && cheap && capacity - unwritten >= more {
             #[cfg(test)]
             {
                 self.moved += unwritten;
             }
-            self.coalesce.copy_within(self.head.., 0);
+            self.coalesce.copy_within(head.., 0);
             self.coalesce.truncate(unwritten);
-            self.head = 0;
+            self.coalesce_at += head as u64;
             return;
         }
         if unwritten != 0 && unwritten + more > MAX_WRITE_SIZE {
@@ -366,42 +401,63 @@ impl WriteQueue {
 
     /// Room for `more` copied bytes when they and the unwritten ones would
     /// pass one largest write (bytes piling up behind a busy sink) and no
-    /// cheap move makes it: the unwritten copied bytes leave the buffer as
-    /// kept items (the buffer itself, frozen: no copy), and a new buffer of
-    /// [`PILE_BUFFER`] bytes takes the next ones. Growing the buffer
-    /// instead doubled it, written front and all, each time bytes piled up
-    /// to the writer's cap: 768 KiB of heap for a 256 KiB cap with 16 KiB
-    /// writes on a sink busy every other call. A retired buffer is freed
-    /// when its last byte is written.
+    /// cheap move makes it: the buffer is retired as it is (its bytes stay
+    /// where they are, in the copied stream; kept items keep their
+    /// positions), and the spare buffer, or a new one of [`PILE_BUFFER`]
+    /// bytes, takes the next ones. Growing the buffer instead doubled it,
+    /// written front and all, each time bytes piled up to the writer's
+    /// cap: 768 KiB of heap for a 256 KiB cap with 16 KiB writes on a sink
+    /// busy every other call. A retired buffer whose bytes are all written
+    /// becomes the spare ([`recycle`](Self::recycle)).
     #[cold]
     #[inline(never)]
     fn retire_buffer(&mut self, more: usize) {
-        // Every byte pending now goes before the next copied byte: each
-        // run of copied bytes between kept items becomes a kept item of
-        // its own, and all of them sit at the end of the copied stream.
-        let end = self.copied_end();
-        let mut copied = Bytes::from(std::mem::take(&mut self.coalesce));
-        copied.advance(self.head);
-        // Rebuilt in place (each item taken from the front, pushed at the
-        // back), so the queue's memory is reused.
-        let mut at = self.copied_out;
-        for _ in 0..self.kept.len() {
-            let Some((pos, item)) = self.kept.pop_front() else {
-                unreachable!("counted");
-            };
-            if pos > at {
-                let run = copied.split_to((pos - at) as usize);
-                self.kept.push_back((end, run));
-                at = pos;
+        let next = if self.spare.capacity() >= more {
+            std::mem::take(&mut self.spare)
+        } else {
+            Vec::with_capacity(PILE_BUFFER.max(more))
+        };
+        let full = std::mem::replace(&mut self.coalesce, next);
+        let at = self.coalesce_at;
+        self.coalesce_at = at + full.len() as u64;
+        self.retired.push_back((at, full));
+    }
+
+    /// Keeps `buffer`, retired and now all written, as the spare, unless
+    /// the spare is as large (only the largest is kept: one buffer's
+    /// worth of memory at most waits for reuse).
+    fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if buffer.capacity() > self.spare.capacity() {
+            buffer.clear();
+            self.spare = buffer;
+        }
+    }
+
+    /// Calls `each` with the copied bytes at stream positions `from..to`,
+    /// one non-empty slice per buffer they lie in, in order, until it
+    /// returns `false`; returns whether it went to the end.
+    #[inline]
+    fn copied_range<'a>(
+        &'a self,
+        from: u64,
+        to: u64,
+        mut each: impl FnMut(&'a [u8]) -> bool,
+    ) -> bool {
+        let retired = self.retired.iter().map(|(at, buf)| (*at, &buf[..]));
+        for (at, buf) in retired.chain(std::iter::once((self.coalesce_at, &self.coalesce[..]))) {
+            let end = at + buf.len() as u64;
+            if end <= from {
+                continue;
             }
-            self.kept.push_back((end, item));
+            if at >= to {
+                break;
+            }
+            let part = &buf[(from.max(at) - at) as usize..(to.min(end) - at) as usize];
+            if !part.is_empty() && !each(part) {
+                return false;
+            }
         }
-        if !copied.is_empty() {
-            self.kept.push_back((end, copied));
-        }
-        self.copied_out = end;
-        self.head = 0;
-        self.coalesce = Vec::with_capacity(PILE_BUFFER.max(more));
+        true
     }
 
     /// How many slices all pending bytes make (a kept item and the copied
@@ -409,7 +465,7 @@ impl WriteQueue {
     /// case, instead of initializing `MAX_IOVECS` slices per write call.
     #[inline]
     pub(crate) fn slices_needed(&self) -> usize {
-        2 * self.kept.len() + 1
+        2 * self.kept.len() + 1 + self.retired.len()
     }
 
     /// The first kept item, when nothing copied goes before it and it is
@@ -422,11 +478,19 @@ impl WriteQueue {
     #[inline]
     pub(crate) fn large_front(&self) -> Option<&[u8]> {
         match self.kept.front() {
-            Some((at, item)) if *at == self.copied_out && item.len() >= self.write_size => {
-                Some(item)
+            Some((at, item)) if *at == self.copied_out => {
+                return (item.len() >= self.write_size).then_some(&item[..]);
             }
-            _ => None,
+            _ => {}
         }
+        // The same for the copied bytes of a retired buffer, up to its end
+        // or the next kept item: bytes piled up behind a busy sink go out
+        // a buffer at a time, not gathered with all the rest per call.
+        let (at, buffer) = self.retired.front()?;
+        let to = self.kept.front().map_or(u64::MAX, |k| k.0);
+        let end = (to.min(at + buffer.len() as u64) - at) as usize;
+        let front = &buffer[(self.copied_out - at) as usize..end];
+        (front.len() >= self.write_size).then_some(front)
     }
 
     /// Asks the CPU to start loading the bytes of the write after this one
@@ -473,53 +537,52 @@ impl WriteQueue {
         let max = out.len();
         let mut count = 0;
         let mut total = 0;
+        let mut push = |bytes: &'a [u8]| {
+            if count == max {
+                return false;
+            }
+            out[count] = IoSlice::new(bytes);
+            total += bytes.len();
+            count += 1;
+            true
+        };
         // `at`: the position in the copied stream reached so far.
         let mut at = self.copied_out;
-        let offset = |pos: u64| self.head + (pos - self.copied_out) as usize;
-        let mut push = |bytes: &'a [u8], count: &mut usize| {
-            out[*count] = IoSlice::new(bytes);
-            total += bytes.len();
-            *count += 1;
-        };
         for (pos, item) in &self.kept {
-            if *pos > at {
-                if count == max {
-                    return (count, total);
-                }
-                push(&self.coalesce[offset(at)..offset(*pos)], &mut count);
-                at = *pos;
-            }
-            if count == max {
+            if !self.copied_range(at, *pos, &mut push) || !push(item) {
                 return (count, total);
             }
-            push(item, &mut count);
+            at = *pos;
         }
-        if count < max && self.copied_end() > at {
-            push(&self.coalesce[offset(at)..], &mut count);
-        }
+        self.copied_range(at, self.copied_end(), &mut push);
         (count, total)
     }
 
     /// The first pending bytes as owned buffers, for a write that holds
     /// them until it completes (completion I/O), at most `max` of them:
-    /// kept items as they are (a reference count, no copy), and the copied
-    /// bytes between them staged in `staging` (one copy, into memory the
-    /// write owns; the coalescing buffer keeps taking small items meanwhile).
-    /// The same bytes, in the same order, as [`slices`](Self::slices).
+    /// kept items as they are (a reference count, no copy), and each run of
+    /// copied bytes between them staged in `staging` (one copy, into memory
+    /// the write owns; the coalescing buffer keeps taking small items
+    /// meanwhile). The same bytes, in the same order, as
+    /// [`slices`](Self::slices).
     pub(crate) fn owned_front(&self, staging: &mut BytesMut, max: usize) -> Vec<Bytes> {
         let mut out = Vec::with_capacity(self.slices_needed().min(max));
-        let mut at = self.copied_out;
-        let offset = |pos: u64| self.head + (pos - self.copied_out) as usize;
-        let mut stage = |bytes: &[u8], out: &mut Vec<Bytes>| {
-            staging.extend_from_slice(bytes);
-            out.push(staging.split().freeze());
+        let mut stage = |from: u64, to: u64, out: &mut Vec<Bytes>| {
+            self.copied_range(from, to, |part| {
+                staging.extend_from_slice(part);
+                true
+            });
+            if !staging.is_empty() {
+                out.push(staging.split().freeze());
+            }
         };
+        let mut at = self.copied_out;
         for (pos, item) in &self.kept {
             if *pos > at {
                 if out.len() == max {
                     return out;
                 }
-                stage(&self.coalesce[offset(at)..offset(*pos)], &mut out);
+                stage(at, *pos, &mut out);
                 at = *pos;
             }
             if out.len() == max {
@@ -527,8 +590,8 @@ impl WriteQueue {
             }
             out.push(item.clone());
         }
-        if out.len() < max && self.copied_end() > at {
-            stage(&self.coalesce[offset(at)..], &mut out);
+        if out.len() < max {
+            stage(at, self.copied_end(), &mut out);
         }
         out
     }
@@ -606,7 +669,6 @@ impl WriteQueue {
             let run = (copied_until - self.copied_out) as usize;
             if run > 0 {
                 let k = left.min(run);
-                self.head += k;
                 self.copied_out += k as u64;
                 left -= k;
                 continue;
@@ -621,10 +683,17 @@ impl WriteQueue {
                 self.kept.pop_front();
             }
         }
-        if self.head == self.coalesce.len() {
+        while (self.retired.front())
+            .is_some_and(|(at, buffer)| self.copied_out >= at + buffer.len() as u64)
+        {
+            if let Some((_, buffer)) = self.retired.pop_front() {
+                self.recycle(buffer);
+            }
+        }
+        if self.copied_out == self.copied_end() && !self.coalesce.is_empty() {
             // Every copied byte is out: start again at the front.
             self.coalesce.clear();
-            self.head = 0;
+            self.coalesce_at = self.copied_out;
         }
     }
 
@@ -633,15 +702,22 @@ impl WriteQueue {
     pub(crate) fn release_if_empty(&mut self) {
         if self.len == 0 {
             self.coalesce = Vec::new();
+            self.coalesce_at = self.copied_out;
             self.kept = VecDeque::new();
-            self.head = 0;
+            self.retired = VecDeque::new();
+            self.spare = Vec::new();
         }
     }
 
     /// Bytes of memory held (for tests of the memory policy).
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
-        self.coalesce.capacity() + self.kept.capacity() * std::mem::size_of::<(u64, Bytes)>()
+        let retired: usize = self.retired.iter().map(|(_, b)| b.capacity()).sum();
+        self.coalesce.capacity()
+            + retired
+            + self.spare.capacity()
+            + self.kept.capacity() * std::mem::size_of::<(u64, Bytes)>()
+            + self.retired.capacity() * std::mem::size_of::<(u64, Vec<u8>)>()
     }
 }
 
@@ -803,7 +879,7 @@ mod tests {
         assert_eq!(drain(&mut q, usize::MAX).len(), 100);
         q.extend_from_slice(&[2; 100]);
         assert_eq!(q.coalesce.as_ptr(), base);
-        assert_eq!(q.head, 0);
+        assert_eq!(q.head(), 0);
     }
 
     #[test]
@@ -903,6 +979,37 @@ mod tests {
             got.extend(drain_upto(&mut q, 1 << 20));
         }
         assert!(got == want, "the stream changed order or content");
+    }
+
+    /// A retired buffer whose bytes are all written is the memory of the
+    /// next one: bytes that pile up and drain in turn allocate nothing.
+    /// Its bytes go out a buffer at a time, not gathered with the rest.
+    /// Regression: every 64 KiB piled up took a new buffer, and freezing
+    /// the old one into `Bytes` a second allocation.
+    #[test]
+    fn a_written_retired_buffer_takes_the_next_pile_up() {
+        let mut q = WriteQueue::new(1024);
+        let item = vec![3u8; 16 << 10];
+        // 64 KiB fill the buffer (it grows to one largest write); the
+        // fifth item retires it.
+        for _ in 0..5 {
+            q.extend_from_slice(&item);
+        }
+        assert_eq!(q.retired.len(), 1);
+        let first = q.retired[0].1.as_ptr();
+        let front = q.large_front().map(<[u8]>::len);
+        assert_eq!(front, Some(4 * item.len()), "the retired buffer alone");
+        q.advance(4 * item.len(), 4 * item.len());
+        assert!(q.retired.is_empty());
+        assert_eq!(q.spare.as_ptr(), first, "kept for reuse");
+        for _ in 0..4 {
+            q.extend_from_slice(&item);
+        }
+        assert_eq!(q.retired.len(), 1);
+        assert_eq!(q.coalesce.as_ptr(), first, "the spare took the bytes");
+        assert_eq!(drain(&mut q, usize::MAX), vec![3u8; 5 * item.len()]);
+        q.release_if_empty();
+        assert_eq!(q.held(), 0);
     }
 
     #[test]
