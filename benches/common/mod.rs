@@ -904,7 +904,7 @@ pub fn w_sink_copy(msgs: &[Bytes], sink: Sink) -> SocketSink {
     for m in msgs {
         sink_copy(&mut s, m, &mut in_call);
     }
-    s.calls += u64::from(in_call > 0);
+    end_floor(&mut s, in_call);
     s
 }
 
@@ -916,10 +916,10 @@ pub fn w_sink_copy_cloning(msgs: &[Bytes], sink: Sink) -> SocketSink {
     let mut s = sink.make();
     let mut in_call = 0;
     for m in msgs {
-        let owned = std::hint::black_box(m.clone());
+        let owned = m.clone();
         sink_copy(&mut s, &owned, &mut in_call);
     }
-    s.calls += u64::from(in_call > 0);
+    end_floor(&mut s, in_call);
     s
 }
 
@@ -928,10 +928,9 @@ pub fn w_sink_copy_frames(msgs: &[Bytes], sink: Sink) -> SocketSink {
     let mut s = sink.make();
     let mut in_call = 0;
     for m in msgs {
-        sink_copy(&mut s, &header(m.len()), &mut in_call);
-        sink_copy(&mut s, m, &mut in_call);
+        sink_copy_frame(&mut s, m, &mut in_call);
     }
-    s.calls += u64::from(in_call > 0);
+    end_floor(&mut s, in_call);
     s
 }
 
@@ -941,32 +940,68 @@ pub fn w_sink_copy_frames_cloning(msgs: &[Bytes], sink: Sink) -> SocketSink {
     let mut s = sink.make();
     let mut in_call = 0;
     for m in msgs {
-        let owned = std::hint::black_box(m.clone());
-        sink_copy(&mut s, &header(owned.len()), &mut in_call);
-        sink_copy(&mut s, &owned, &mut in_call);
+        let owned = m.clone();
+        sink_copy_frame(&mut s, &owned, &mut in_call);
     }
-    s.calls += u64::from(in_call > 0);
+    end_floor(&mut s, in_call);
     s
+}
+
+/// The last call of a floor: counted if bytes went into it.
+fn end_floor(s: &mut SocketSink, in_call: usize) {
+    std::hint::black_box(&s.scratch);
+    s.calls += u64::from(in_call > 0);
+}
+
+/// Copies a frame's header and `payload` into the sink's buffer: as one
+/// piece when both fit in the call under way (the bookkeeping of
+/// [`sink_copy`] once per frame, as a writer's one write per many frames
+/// has it), else as two.
+#[inline]
+fn sink_copy_frame(s: &mut SocketSink, payload: &[u8], in_call: &mut usize) {
+    let head = header(payload.len());
+    let end = *in_call + head.len() + payload.len();
+    if end >= s.max || end > s.len || s.recorded.is_some() {
+        sink_copy(s, &head, in_call);
+        return sink_copy(s, payload, in_call);
+    }
+    let at = *in_call;
+    let room = s.room();
+    room[at..at + head.len()].copy_from_slice(&head);
+    room[at + head.len()..end].copy_from_slice(payload);
+    s.bytes += (end - at) as u64;
+    *in_call = end;
 }
 
 /// Copies `piece` into the sink's buffer, counting a call per C bytes
 /// (`in_call`: bytes of the call under way).
+///
+/// A floor must cost no more per byte than the sink's own `take`: so no
+/// division per piece (the offset wraps only past 64 KiB, when C is
+/// larger), and the optimizer is shown the scratch once per call, as
+/// `take` does, not once per piece. (With a `black_box` per piece and per
+/// clone, the floors for `send` and `send_frame` of 64-byte items took
+/// 2x and 1.7x the time of intake's own `send` and `send_frame`.)
 #[inline]
 fn sink_copy(s: &mut SocketSink, mut piece: &[u8], in_call: &mut usize) {
     while !piece.is_empty() {
         let max = s.max;
         let room = s.room();
-        let at = *in_call % room.len();
+        let at = if *in_call < room.len() {
+            *in_call
+        } else {
+            *in_call % room.len()
+        };
         let k = piece.len().min(max - *in_call).min(room.len() - at);
         room[at..at + k].copy_from_slice(&piece[..k]);
         if let Some(rec) = s.recorded.as_mut() {
             rec.extend_from_slice(&piece[..k]);
         }
-        std::hint::black_box(&s.scratch);
         piece = &piece[k..];
         *in_call += k;
         s.bytes += k as u64;
         if *in_call == s.max {
+            std::hint::black_box(&s.scratch);
             s.calls += 1;
             *in_call = 0;
         }
@@ -1086,16 +1121,31 @@ pub fn expected_stream(w: &WriteWorkload, items: &[Bytes]) -> Vec<u8> {
     out
 }
 
+/// The bytes between two messages in their shared buffer.
+///
+/// Why: packed at a stride of their size (64 bytes), every message sat at
+/// the same offset within a cache line, and each writer's buffer at a
+/// fixed distance from the message it copied, modulo 4 KiB, for a whole
+/// run. Times then hung on where the input and each writer's buffer
+/// happened to land: futures-lite's 1M `write_all`s of 64 bytes took
+/// 8.4 to 10.1 ms as the input moved by multiples of 512 bytes (12.2 ms
+/// in one process), and intake's 10.0 to 13.8 ms. With 16 bytes between
+/// messages, their offsets within a cache line and a page change from
+/// one message to the next, and the same runs took 9.1-9.5 ms and
+/// 11.0-11.5 ms (temporary builds of `benches/write_one.rs`, 2026-12-05).
+const MESSAGE_GAP: usize = 16;
+
 /// `count` messages of `size` bytes, sliced from one shared buffer (as
-/// frames split off a read buffer are): cloning one is a reference count
-/// increment, for every candidate alike.
+/// frames split off a read buffer are), [`MESSAGE_GAP`] bytes apart:
+/// cloning one is a reference count increment, for every candidate alike.
 fn messages(count: usize, size: usize) -> Vec<Bytes> {
+    let stride = size + MESSAGE_GAP;
     let all = Bytes::from(
-        (0..count * size)
-            .map(|i| (i / size) as u8 ^ (i % 251) as u8)
+        (0..count * stride)
+            .map(|i| (i / stride) as u8 ^ (i % 251) as u8)
             .collect::<Vec<u8>>(),
     );
     (0..count)
-        .map(|i| all.slice(i * size..(i + 1) * size))
+        .map(|i| all.slice(i * stride..i * stride + size))
         .collect()
 }
