@@ -45,7 +45,8 @@
 //! - memory is reused, not reallocated: once every copied byte is written
 //!   the buffer starts again at its front, and when its free tail runs out
 //!   the few unwritten bytes move to the front; an idle, flushed writer
-//!   lets both the buffer and the segment queue go
+//!   lets its buffers (the current one, any retired ones, the spare) and
+//!   the segment queue go
 //!   ([`release_if_empty`](WriteQueue::release_if_empty));
 //! - **piled-up bytes never grow the buffer past one largest write**: when
 //!   the unwritten copied bytes and the new ones would pass it (a busy
@@ -697,8 +698,9 @@ impl WriteQueue {
         }
     }
 
-    /// Lets go of the buffer and the kept-item queue if nothing is pending
-    /// (an idle writer holds no memory).
+    /// Lets go of the buffers (current, retired, spare) and the kept-item
+    /// and retired queues if nothing is pending (an idle writer holds no
+    /// memory).
     pub(crate) fn release_if_empty(&mut self) {
         if self.len == 0 {
             self.coalesce = Vec::new();
